@@ -1,0 +1,1 @@
+"""Files → activities: pure parsers for FIT, GPX, TCX and the exports that carry them."""
