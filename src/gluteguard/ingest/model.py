@@ -87,6 +87,10 @@ class ParsedActivity:
     name: str | None = None
     partial_reason: str | None = None  # set when the file was damaged and only part of it could be read
     session_index: int = 0  # position of the session in a multi-session (multisport) file
+    # From an export's metadata (Strava's activities.csv), when the activity came with one.
+    shoes: str | None = None
+    rpe: float | None = None  # perceived exertion, 1–10
+    commute: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -101,3 +105,7 @@ class ParseResult:
 
 class ParseError(Exception):
     """A file could not be read at all; the message is one line naming the reason (not the file)."""
+
+
+class NotAnActivity(ParseError):
+    """A readable file that holds no activity (FIT settings, workouts, weight scale, monitoring)."""

@@ -1,0 +1,1 @@
+"""The ``gluteguard`` command line: thin commands over the services layer."""

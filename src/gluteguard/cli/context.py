@@ -1,0 +1,52 @@
+"""What every command shares: the database and athlete chosen by the global options, and output helpers."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+
+import typer
+from rich.console import Console
+
+from gluteguard.services.athletes import ensure_athlete
+from gluteguard.store.db import Database, resolve_database_url
+
+console = Console()
+errors = Console(stderr=True)
+
+
+@dataclass
+class AppState:
+    db_option: str | None = None
+    athlete_name: str = "me"
+    _db: Database | None = field(default=None, repr=False)
+    _athlete_id: int | None = None
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database(resolve_database_url(self.db_option))
+        return self._db
+
+    @property
+    def athlete_id(self) -> int:
+        if self._athlete_id is None:
+            self._athlete_id = ensure_athlete(self.db, self.athlete_name)
+        return self._athlete_id
+
+
+def state(ctx: typer.Context) -> AppState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, AppState):
+        root.obj = AppState()
+    return root.obj
+
+
+def print_json(value: object) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)

@@ -1,0 +1,60 @@
+"""``gluteguard demo``: a fresh demo database for a sample runner, built through the real import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import platformdirs
+import typer
+from rich.table import Table
+
+from gluteguard.cli.context import AppState, console, fail, state
+from gluteguard.services.demo import build_demo
+from gluteguard.store.db import Database, resolve_database_url
+
+
+def default_demo_db() -> Path:
+    return Path(platformdirs.user_data_dir("gluteguard", appauthor=False)) / "demo.sqlite"
+
+
+def demo_command(
+    ctx: typer.Context,
+    workers: Annotated[int | None, typer.Option(help="Parser processes (default: every core).")] = None,
+) -> None:
+    """Build a fresh demo database (a sample runner, 16 weeks of FIT files) and show what it holds.
+
+    Uses --db/GLUTEGUARD_DB when given (a SQLite file there is replaced), else a demo file of its own,
+    so your real history is never touched.
+    """
+    app_state: AppState = state(ctx)
+    if app_state.db_option:
+        url = resolve_database_url(app_state.db_option)
+    else:
+        url = f"sqlite:///{default_demo_db()}"
+    if url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    elif not url.startswith("sqlite"):
+        raise fail("the demo builds a fresh SQLite database; point --db at a file path, not a server")
+    db = Database(url)
+    report = build_demo(db, workers=workers)
+    summary = report.summary.as_json()
+    console.print(f"[bold]Demo runner[/] — database: {url}")
+    console.print(
+        f"{report.files} FIT files imported → {summary['imported']} activities "
+        f"({len(summary['failed'])} failed, {summary['possible_duplicates']} possible duplicates)"
+    )
+    console.print(
+        f"{report.runs} runs, {report.run_km:.1f} km in total; longest run {report.longest_run_km:.1f} km"
+    )
+    table = Table(title="Running per week (km)")
+    table.add_column("week of")
+    table.add_column("km", justify="right")
+    table.add_column("")
+    peak = max((km for _, km in report.weekly_km), default=1.0) or 1.0
+    for week, km in report.weekly_km:
+        table.add_row(week, f"{km:.1f}", "█" * int(round(30 * km / peak)))
+    console.print(table)
+    console.print(f"explore it: gluteguard --db {url.removeprefix('sqlite:///')} activities")

@@ -1,0 +1,74 @@
+"""``gluteguard import``: files, folders, zip/gz archives, Strava and Garmin exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from gluteguard.cli.context import console, errors, print_json, state
+from gluteguard.services.importer import FileReport, ImportSummary, import_paths
+
+
+def import_command(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files, folders or archives to import.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
+    workers: Annotated[int | None, typer.Option(help="Parser processes (default: every core).")] = None,
+) -> None:
+    """Import activities (FIT, GPX, TCX, .gz, .zip, Strava/Garmin exports) into the database."""
+    app_state = state(ctx)
+    db, athlete_id = app_state.db, app_state.athlete_id
+    show_progress = not json_output and console.is_terminal
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        disable=not show_progress,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("importing", total=None)
+
+        def on_total(total: int) -> None:
+            progress.update(task, total=total)
+
+        def on_file(report: FileReport, done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+            if report.status == "failed":
+                errors.print(
+                    f"[red]failed[/] {report.file}: {report.reason}", highlight=False, soft_wrap=True
+                )
+            elif report.status == "partial":
+                errors.print(
+                    f"[yellow]partial[/] {report.file}: {report.reason}", highlight=False, soft_wrap=True
+                )
+
+        summary = import_paths(db, athlete_id, paths, workers=workers, on_file=on_file, on_total=on_total)
+    if json_output:
+        print_json(summary.as_json())
+    else:
+        _print_summary(summary)
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+def _print_summary(summary: ImportSummary) -> None:
+    data = summary.as_json()
+    table = Table(title="Import summary")
+    table.add_column("result")
+    table.add_column("count", justify="right")
+    table.add_row("activities imported", str(data["imported"]))
+    table.add_row(
+        "possible duplicates (review: gluteguard activities --duplicates)", str(data["possible_duplicates"])
+    )
+    table.add_row("identical files skipped", str(data["skipped_identical"]))
+    table.add_row("partial (damaged files, kept what was readable)", str(len(data["partial"])))
+    table.add_row("failed", str(len(data["failed"])))
+    if summary.ignored:
+        table.add_row("other files ignored (not activities)", str(len(summary.ignored)))
+    console.print(table)

@@ -1,0 +1,205 @@
+"""Turn what the user points at (files, folders, zip archives, exports) into single files to parse.
+
+Archives are read in memory, member by member, never extracted to disk, so a member's name can never
+reach the file system; names that try to climb out of the archive are still refused, as a sign of a
+malicious archive. Size, ratio and count caps (``import_rules.toml``) stop zip bombs early.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from gluteguard.ingest.rules import ArchiveLimits, import_rules
+
+ACTIVITY_SUFFIXES = (".fit", ".gpx", ".tcx")
+STRAVA_CSV_NAME = "activities.csv"
+
+
+@dataclass(frozen=True)
+class SourceUnit:
+    """One file to parse: on disk (``path``) or already in memory (``data``, e.g. an archive member)."""
+
+    name: str  # shown to the user: a path, or "archive.zip!member/path"
+    path: str | None = None
+    data: bytes | None = None
+    meta: dict | None = None  # metadata an export gave for this file (e.g. Strava's CSV row)
+    kind: str = "file"  # "file", or "strava_manual" for a CSV row with no file behind it
+
+    def read(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        assert self.path is not None
+        return Path(self.path).read_bytes()
+
+
+@dataclass(frozen=True)
+class SourceProblem:
+    """Something that could not be read before parsing (bad archive, refused member, missing path)."""
+
+    name: str
+    reason: str
+
+
+@dataclass
+class ExpansionStats:
+    ignored: list[str] = field(default_factory=list)  # files that are not activity files (e.g. JSON)
+
+
+class ArchiveRefused(Exception):
+    pass
+
+
+def is_activity_name(name: str) -> bool:
+    lowered = name.lower()
+    if lowered.endswith(".gz"):
+        lowered = lowered[:-3]
+    return lowered.endswith(ACTIVITY_SUFFIXES)
+
+
+def unsafe_member_name(name: str) -> bool:
+    path = PurePosixPath(name.replace("\\", "/"))
+    return path.is_absolute() or ".." in path.parts or (len(name) > 1 and name[1] == ":")
+
+
+def gunzip_limited(data: bytes, limits: ArchiveLimits) -> bytes:
+    """Decompress gzip bytes (all members), refusing output beyond the size or ratio caps."""
+    cap = min(limits.max_member_uncompressed_bytes, int(max(len(data), 1) * limits.max_compression_ratio))
+    output = bytearray()
+    remaining = data
+    while remaining:
+        decompressor = zlib.decompressobj(wbits=31)
+        try:
+            output += decompressor.decompress(remaining, cap + 1 - len(output))
+        except zlib.error as exc:
+            raise ArchiveRefused(f"damaged gzip data ({exc})") from exc
+        if len(output) > cap:
+            raise ArchiveRefused(
+                f"gzip expands beyond the cap ({cap:,} bytes, ratio {limits.max_compression_ratio:g}:1)"
+            )
+        if not decompressor.eof:
+            raise ArchiveRefused("truncated gzip data")
+        remaining = decompressor.unused_data.lstrip(b"\x00")  # concatenated gzip members are legal
+    return bytes(output)
+
+
+class _Budget:
+    def __init__(self, limits: ArchiveLimits) -> None:
+        self.limits = limits
+        self.total = 0
+        self.members = 0
+
+    def take(self, info: zipfile.ZipInfo, archive_name: str) -> None:
+        limits = self.limits
+        self.members += 1
+        if self.members > limits.max_members:
+            raise ArchiveRefused(f"{archive_name}: more than {limits.max_members:,} members")
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > 1_000_000 and ratio > limits.max_compression_ratio:
+            raise ArchiveRefused(
+                f"{archive_name}!{info.filename}: compression ratio {ratio:.0f}:1 exceeds "
+                f"{limits.max_compression_ratio:g}:1 (zip bomb?)"
+            )
+        if info.file_size > limits.max_member_uncompressed_bytes:
+            raise ArchiveRefused(f"{archive_name}!{info.filename}: member larger than the cap")
+        self.total += info.file_size
+        if self.total > limits.max_total_uncompressed_bytes:
+            raise ArchiveRefused(
+                f"{archive_name}: uncompressed total exceeds {limits.max_total_uncompressed_bytes:,} bytes"
+            )
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ArchiveLimits) -> bytes:
+    # Read at most the declared size + 1 so a member that lies about its size cannot blow up memory.
+    with archive.open(info) as handle:
+        data = handle.read(min(info.file_size, limits.max_member_uncompressed_bytes) + 1)
+    if len(data) > info.file_size:
+        raise ArchiveRefused(f"{info.filename}: member is larger than its header says")
+    return data
+
+
+MetaLookup = Callable[[str], "dict | None"]
+
+
+def _no_meta(_name: str) -> dict | None:
+    return None
+
+
+def expand_zip(
+    data: bytes,
+    archive_name: str,
+    limits: ArchiveLimits,
+    stats: ExpansionStats,
+    meta_for: MetaLookup = _no_meta,
+    depth: int = 1,
+) -> Iterator[SourceUnit | SourceProblem]:
+    """Activity files inside a zip (and in zips inside it, up to the nesting cap)."""
+    budget = _Budget(limits)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        yield SourceProblem(archive_name, f"not a readable zip archive ({exc})")
+        return
+    for info in infos:
+        if info.is_dir():
+            continue
+        member_name = f"{archive_name}!{info.filename}"
+        if unsafe_member_name(info.filename):
+            yield SourceProblem(member_name, "refused: member path leaves the archive (path traversal)")
+            continue
+        lowered = info.filename.lower()
+        wanted = is_activity_name(lowered) or lowered.endswith(".zip") or lowered.endswith(STRAVA_CSV_NAME)
+        if not wanted:
+            stats.ignored.append(member_name)
+            continue
+        try:
+            budget.take(info, archive_name)
+            member = _read_member(archive, info, limits)
+        except ArchiveRefused as exc:
+            yield SourceProblem(member_name, f"refused: {exc}")
+            if "uncompressed total" in str(exc) or "members" in str(exc):
+                return
+            continue
+        except (zipfile.BadZipFile, OSError, ValueError, zlib.error, EOFError, NotImplementedError) as exc:
+            yield SourceProblem(member_name, f"damaged archive member ({exc})")
+            continue
+        if lowered.endswith(".zip"):
+            if depth >= limits.max_nesting_depth:
+                yield SourceProblem(
+                    member_name, f"refused: zips nested deeper than {limits.max_nesting_depth}"
+                )
+                continue
+            yield from expand_zip(member, member_name, limits, stats, meta_for, depth + 1)
+        else:
+            yield SourceUnit(name=member_name, data=member, meta=meta_for(member_name))
+
+
+def expand_paths(
+    paths: list[Path], stats: ExpansionStats, meta_for: MetaLookup = _no_meta
+) -> Iterator[SourceUnit | SourceProblem]:
+    """Every activity file under the given paths, in a stable order; problems are yielded, not raised."""
+    limits = import_rules().archives
+    for root in paths:
+        if not root.exists():
+            yield SourceProblem(str(root), "no such file or folder")
+            continue
+        candidates = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
+        for path in candidates:
+            lowered = path.name.lower()
+            if lowered.endswith(".zip"):
+                try:
+                    data = path.read_bytes()
+                except OSError as exc:
+                    yield SourceProblem(str(path), f"cannot read ({exc.strerror or exc})")
+                    continue
+                yield from expand_zip(data, str(path), limits, stats, meta_for)
+            elif is_activity_name(lowered) or lowered == STRAVA_CSV_NAME or not root.is_dir():
+                # A file named explicitly is always tried: its content decides what it is.
+                yield SourceUnit(name=str(path), path=str(path), meta=meta_for(str(path)))
+            else:
+                stats.ignored.append(str(path))

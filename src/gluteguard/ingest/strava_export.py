@@ -1,0 +1,186 @@
+"""A Strava bulk export: ``activities.csv`` gives each file its name, shoes, effort and commute flag,
+and rows without a file are manual entries that are activities too (nothing silently dropped).
+
+Layout facts: shared/research/parsers.md §2.1 (root ``activities.csv``, ``Filename`` relative to the export
+root, empty for manual entries).
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+from gluteguard.ingest.model import ParsedActivity, ParseError, Sport, Streams
+from gluteguard.ingest.sources import STRAVA_CSV_NAME, SourceProblem, SourceUnit
+from gluteguard.ingest.strava_csv import StravaActivityRow, read_activities_csv, sport_for_row
+
+MANUAL_DEVICE = "Strava (manual entry)"
+
+
+def _key(name: str) -> str:
+    return name.replace("\\", "/").lower()
+
+
+def row_meta(row: StravaActivityRow, csv_name: str) -> dict:
+    """The row as plain JSON-able values, stored with the file it describes."""
+    sport, sub_sport = sport_for_row(row)
+    return {
+        "source": "strava_activities_csv",
+        "csv": csv_name,
+        "activity_id": row.activity_id,
+        "start_utc": row.start_utc.isoformat() if row.start_utc else None,
+        "name": row.name,
+        "type": row.sport_label,
+        "sport": sport.value,
+        "sub_sport": sub_sport,
+        "description": row.description,
+        "elapsed_s": row.elapsed_s,
+        "moving_s": row.moving_s,
+        "distance_m": row.distance_m,
+        "elevation_gain_m": row.elevation_gain_m,
+        "avg_hr": row.avg_hr,
+        "max_hr": row.max_hr,
+        "perceived_exertion": row.perceived_exertion,
+        "commute": row.commute,
+        "gear": row.gear,
+        "filename": row.filename,
+    }
+
+
+@dataclass
+class StravaIndex:
+    """Every ``activities.csv`` found among the import paths, keyed by the files its rows name."""
+
+    by_file: dict[str, dict] = field(default_factory=dict)
+    index_files: set[str] = field(default_factory=set)
+    manual: list[tuple[str, dict]] = field(default_factory=list)
+    problems: list[SourceProblem] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+
+    @classmethod
+    def scan(cls, paths: list[Path]) -> StravaIndex:
+        index = cls()
+        for root in paths:
+            if root.is_dir():
+                for csv_path in sorted(root.rglob(STRAVA_CSV_NAME)):
+                    index._add_csv(str(csv_path), _read(csv_path), str(csv_path.parent))
+            elif root.name.lower() == STRAVA_CSV_NAME:
+                index._add_csv(str(root), _read(root), str(root.parent))
+            elif root.suffix.lower() == ".zip" and root.is_file():
+                index._scan_zip(root)
+        return index
+
+    def _scan_zip(self, path: Path) -> None:
+        try:
+            with zipfile.ZipFile(path) as archive:
+                for info in archive.infolist():
+                    member = PurePosixPath(info.filename)
+                    if member.name.lower() == STRAVA_CSV_NAME and ".." not in member.parts:
+                        with archive.open(info) as handle:
+                            data = handle.read(64_000_000)  # a 10-year export's CSV is a few MB
+                        prefix = f"{path}!{member.parent}" if str(member.parent) != "." else f"{path}!"
+                        self._add_csv(f"{path}!{info.filename}", data, prefix)
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return  # the expansion step reports an unreadable zip itself
+
+    def _add_csv(self, csv_name: str, data: bytes | None, base: str) -> None:
+        if data is None:
+            self.problems.append(SourceProblem(csv_name, "cannot read activities.csv"))
+            return
+        try:
+            parsed = read_activities_csv(data)
+        except ParseError as exc:
+            self.problems.append(SourceProblem(csv_name, str(exc)))
+            return
+        self.index_files.add(csv_name)
+        separator = "" if base.endswith("!") else "/"
+        for row in parsed.rows:
+            meta = row_meta(row, csv_name)
+            if row.filename:
+                self.by_file[_key(f"{base}{separator}{row.filename}")] = meta
+            else:
+                self.manual.append((f"{csv_name}#activity {row.activity_id}", meta))
+        for warning in parsed.warnings:
+            self.problems.append(SourceProblem(csv_name, f"row skipped: {warning}"))
+
+    def meta_for(self, name: str) -> dict | None:
+        key = _key(name)
+        meta = self.by_file.get(key)
+        if meta is not None:
+            self.seen.add(key)
+        return meta
+
+    def is_index_file(self, name: str) -> bool:
+        return name in self.index_files or name.lower().endswith(STRAVA_CSV_NAME)
+
+    def manual_units(self) -> list[SourceUnit]:
+        """Manual rows, and rows whose file is missing from the export (their CSV numbers still count)."""
+        units = [_manual_unit(name, meta) for name, meta in self.manual]
+        for key, meta in self.by_file.items():
+            if key not in self.seen:
+                units.append(
+                    _manual_unit(f"{meta['csv']}#activity {meta['activity_id']}", meta, missing=True)
+                )
+        return units
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _manual_unit(name: str, meta: dict, *, missing: bool = False) -> SourceUnit:
+    meta = {**meta, "file_missing": missing}
+    payload = json.dumps(meta, sort_keys=True).encode()
+    return SourceUnit(name=name, data=payload, meta=meta, kind="strava_manual")
+
+
+def apply_export_meta(activity: ParsedActivity, meta: dict | None) -> ParsedActivity:
+    """The export's name, shoes, effort and commute flag; its sport only where the file had none."""
+    if not meta:
+        return activity
+    sport, sub_sport = activity.sport, activity.sub_sport
+    if sport == Sport.UNKNOWN and meta.get("sport"):
+        sport, sub_sport = Sport(meta["sport"]), meta.get("sub_sport") or sub_sport
+    return replace(
+        activity,
+        name=meta.get("name") or activity.name,
+        shoes=meta.get("gear") or activity.shoes,
+        rpe=meta.get("perceived_exertion") if meta.get("perceived_exertion") is not None else activity.rpe,
+        commute=meta.get("commute") if meta.get("commute") is not None else activity.commute,
+        sport=sport,
+        sub_sport=sub_sport,
+    )
+
+
+def manual_activity(meta: dict) -> ParsedActivity:
+    """An activity from a CSV row alone (a manual entry, or a file missing from the export)."""
+    if not meta.get("start_utc"):
+        raise ParseError("manual activity without a readable date in activities.csv")
+    elapsed = meta.get("elapsed_s") or meta.get("moving_s") or 0.0
+    note = "no file in the export: numbers from activities.csv" if meta.get("file_missing") else None
+    return ParsedActivity(
+        start_utc=datetime.fromisoformat(meta["start_utc"]),
+        utc_offset_s=None,
+        sport=Sport(meta.get("sport") or Sport.UNKNOWN.value),
+        sub_sport=meta.get("sub_sport"),
+        elapsed_s=float(elapsed),
+        moving_s=meta.get("moving_s"),
+        distance_m=meta.get("distance_m"),
+        ascent_m=meta.get("elevation_gain_m"),
+        avg_hr_bpm=meta.get("avg_hr"),
+        max_hr_bpm=meta.get("max_hr"),
+        avg_cadence_spm=None,
+        device=MANUAL_DEVICE,
+        streams=Streams({}),
+        name=meta.get("name"),
+        partial_reason=note,
+        shoes=meta.get("gear"),
+        rpe=meta.get("perceived_exertion"),
+        commute=meta.get("commute"),
+    )

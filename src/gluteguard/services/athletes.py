@@ -1,0 +1,192 @@
+"""The athlete profile: validation (pure) and storage."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+
+from gluteguard.store.db import Database
+from gluteguard.store.models import Athlete
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+SEXES = ("female", "male", "other")
+UNITS = ("km", "mi")
+EQUIPMENT = ("none", "band", "dumbbells", "gym", "foam_roller", "treadmill", "step")
+DEFAULT_ATHLETE_NAME = "me"
+
+
+class ProfileError(ValueError):
+    """An invalid profile value; the message is one line naming the field."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str = DEFAULT_ATHLETE_NAME
+    birth_year: int | None = None
+    sex: str | None = None
+    max_hr: int | None = None
+    resting_hr: int | None = None
+    units: str = "km"
+    timezone: str = "UTC"
+    running_days: tuple[str, ...] = ()
+    long_run_day: str | None = None
+    work_days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    work_start: str | None = "09:00"
+    work_end: str | None = "17:00"
+    equipment: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict:
+        return {
+            f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)
+        }
+
+
+def _days(value: str | list[str] | tuple[str, ...], field_name: str) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    days = [item.strip().lower()[:3] for item in items if item.strip()]
+    bad = [d for d in days if d not in WEEKDAYS]
+    if bad:
+        raise ProfileError(f"{field_name}: unknown day(s) {', '.join(bad)}; use {', '.join(WEEKDAYS)}")
+    return tuple(sorted(set(days), key=WEEKDAYS.index))
+
+
+def _clock(value: str | None, field_name: str) -> str | None:
+    if value is None:
+        return None
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        raise ProfileError(f"{field_name}: '{value}' is not a time like 08:30")
+    return value
+
+
+def validate(profile: Profile, *, this_year: int | None = None) -> Profile:
+    """Check every field and normalise lists; raises ProfileError naming the first bad field."""
+    year = this_year or datetime.now(UTC).year
+    if profile.birth_year is not None and not (year - 110 <= profile.birth_year <= year - 10):
+        raise ProfileError(f"birth_year: {profile.birth_year} is out of range ({year - 110}–{year - 10})")
+    if profile.sex is not None and profile.sex not in SEXES:
+        raise ProfileError(f"sex: use one of {', '.join(SEXES)}")
+    if profile.max_hr is not None and not 100 <= profile.max_hr <= 230:
+        raise ProfileError("max_hr: expected 100–230 beats per minute")
+    if profile.resting_hr is not None and not 25 <= profile.resting_hr <= 120:
+        raise ProfileError("resting_hr: expected 25–120 beats per minute")
+    if profile.max_hr is not None and profile.resting_hr is not None and profile.resting_hr >= profile.max_hr:
+        raise ProfileError("resting_hr must be below max_hr")
+    if profile.units not in UNITS:
+        raise ProfileError(f"units: use one of {', '.join(UNITS)}")
+    try:
+        ZoneInfo(profile.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ProfileError(
+            f"timezone: '{profile.timezone}' is not an IANA time zone like Europe/Berlin"
+        ) from exc
+    running_days = _days(profile.running_days, "running_days")
+    work_days = _days(profile.work_days, "work_days")
+    long_run_day = _days([profile.long_run_day], "long_run_day")[0] if profile.long_run_day else None
+    if long_run_day and running_days and long_run_day not in running_days:
+        raise ProfileError("long_run_day must be one of the running_days")
+    equipment = tuple(sorted({e.strip().lower() for e in profile.equipment if e.strip()}))
+    bad = [e for e in equipment if e not in EQUIPMENT]
+    if bad:
+        raise ProfileError(f"equipment: unknown {', '.join(bad)}; use {', '.join(EQUIPMENT)}")
+    start, end = _clock(profile.work_start, "work_start"), _clock(profile.work_end, "work_end")
+    if start and end and start >= end:
+        raise ProfileError("work_start must be before work_end")
+    return Profile(
+        name=profile.name.strip() or DEFAULT_ATHLETE_NAME,
+        birth_year=profile.birth_year,
+        sex=profile.sex,
+        max_hr=profile.max_hr,
+        resting_hr=profile.resting_hr,
+        units=profile.units,
+        timezone=profile.timezone,
+        running_days=running_days,
+        long_run_day=long_run_day,
+        work_days=work_days,
+        work_start=start,
+        work_end=end,
+        equipment=equipment,
+    )
+
+
+def _to_profile(row: Athlete) -> Profile:
+    return Profile(
+        name=row.name,
+        birth_year=row.birth_year,
+        sex=row.sex,
+        max_hr=row.max_hr,
+        resting_hr=row.resting_hr,
+        units=row.units,
+        timezone=row.timezone,
+        running_days=tuple(row.running_days or ()),
+        long_run_day=row.long_run_day,
+        work_days=tuple(row.work_days or ()),
+        work_start=row.work_start,
+        work_end=row.work_end,
+        equipment=tuple(row.equipment or ()),
+    )
+
+
+def system_timezone() -> str:
+    """The machine's IANA time zone (TZ, then /etc/localtime), or UTC when it cannot be told."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        link = os.readlink("/etc/localtime")
+        candidates.append(link.split("zoneinfo/", 1)[1] if "zoneinfo/" in link else "")
+    except OSError:
+        pass
+    for candidate in candidates:
+        if candidate:
+            try:
+                ZoneInfo(candidate)
+                return candidate
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return "UTC"
+
+
+def ensure_athlete(db: Database, name: str = DEFAULT_ATHLETE_NAME) -> int:
+    """The id of the athlete with this name, created with default settings when missing."""
+    with db.session() as session:
+        found = session.scalar(select(Athlete.id).where(Athlete.name == name).order_by(Athlete.id))
+        if found is not None:
+            return found
+        now = datetime.now(UTC)
+        defaults = Profile(name=name, timezone=system_timezone()).as_dict()
+        row = Athlete(**defaults, created_at=now, updated_at=now)
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def get_profile(db: Database, athlete_id: int) -> Profile:
+    with db.session() as session:
+        row = session.get(Athlete, athlete_id)
+        if row is None:
+            raise ProfileError(f"no athlete with id {athlete_id}")
+        return _to_profile(row)
+
+
+def update_profile(db: Database, athlete_id: int, changes: dict) -> Profile:
+    """Apply the given field changes (others kept), validate, store; all or nothing."""
+    current = get_profile(db, athlete_id).as_dict()
+    unknown = set(changes) - set(current)
+    if unknown:
+        raise ProfileError(f"unknown profile field(s): {', '.join(sorted(unknown))}")
+    merged = {**current, **changes}
+    for key in ("running_days", "work_days", "equipment"):
+        if isinstance(merged[key], str):
+            merged[key] = tuple(x for x in merged[key].split(",") if x.strip())
+        merged[key] = tuple(merged[key])
+    profile = validate(Profile(**merged))
+    with db.session() as session:
+        row = session.get(Athlete, athlete_id)
+        assert row is not None
+        for key, value in profile.as_dict().items():
+            setattr(row, key, value)
+        row.updated_at = datetime.now(UTC)
+    return profile

@@ -1,0 +1,63 @@
+"""The demo: a sample runner's 16 weeks of FIT files, written by a real FIT encoder and imported through
+the same path a user's files take."""
+
+from __future__ import annotations
+
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from gluteguard.samples.runner import write_sample_runner
+from gluteguard.services.activities import list_activities
+from gluteguard.services.athletes import ensure_athlete, update_profile
+from gluteguard.services.importer import ImportSummary, import_paths
+from gluteguard.store.db import Database
+
+DEMO_PROFILE = {
+    "birth_year": 1988,
+    "sex": "female",
+    "max_hr": 188,
+    "resting_hr": 54,
+    "units": "km",
+    "timezone": "Europe/Berlin",
+    "running_days": "tue,thu,sat,sun",
+    "long_run_day": "sun",
+    "work_days": "mon,tue,wed,thu,fri",
+    "work_start": "08:30",
+    "work_end": "17:30",
+    "equipment": "band,foam_roller",
+}
+
+
+@dataclass
+class DemoReport:
+    summary: ImportSummary
+    files: int
+    runs: int
+    run_km: float
+    longest_run_km: float
+    weekly_km: list[tuple[str, float]] = field(default_factory=list)  # (ISO week start, km)
+
+
+def build_demo(db: Database, *, end_date: date | None = None, workers: int | None = None) -> DemoReport:
+    athlete_id = ensure_athlete(db)
+    update_profile(db, athlete_id, DEMO_PROFILE)
+    with tempfile.TemporaryDirectory(prefix="gluteguard-demo-") as folder:
+        files = write_sample_runner(Path(folder), end_date=end_date)
+        summary = import_paths(db, athlete_id, [Path(folder)], workers=workers)
+    runs = [row for row in list_activities(db, athlete_id) if row.sport == "run"]
+    weekly: dict[str, float] = defaultdict(float)
+    for row in runs:
+        local = datetime.fromisoformat(row.start_local).date()
+        week_start = date.fromordinal(local.toordinal() - local.weekday())
+        weekly[week_start.isoformat()] += (row.distance_m or 0.0) / 1000
+    return DemoReport(
+        summary=summary,
+        files=len(files),
+        runs=len(runs),
+        run_km=sum((r.distance_m or 0.0) for r in runs) / 1000,
+        longest_run_km=max(((r.distance_m or 0.0) for r in runs), default=0.0) / 1000,
+        weekly_km=sorted(weekly.items()),
+    )

@@ -1,0 +1,330 @@
+"""Import orchestration: expand paths, parse files on every core, store each file in its own transaction.
+
+Parsing happens in worker processes (pure functions from ``ingest``); only the main process writes to the
+database, one transaction per file, so a failure never leaves half a file stored and never touches others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import zlib
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from gluteguard.ingest.dedupe import TimeSpan, possible_duplicate_of
+from gluteguard.ingest.dispatch import parse_payload, unwrap
+from gluteguard.ingest.model import FileFormat, NotAnActivity, ParsedActivity, ParseError
+from gluteguard.ingest.rules import import_rules
+from gluteguard.ingest.sources import ExpansionStats, SourceProblem, SourceUnit, expand_paths
+from gluteguard.ingest.strava_export import StravaIndex, apply_export_meta, manual_activity
+from gluteguard.store.codec import CODEC_NAME, encode_streams
+from gluteguard.store.db import Database
+from gluteguard.store.models import Activity, ActivityStream, SourceFile
+from gluteguard.store.timeutil import as_utc
+
+ORIGINAL_ZLIB_LEVEL = 3  # originals are kept for re-processing; level 3 is near level 6's size, 2× faster
+
+
+# --- worker side (pure: no database) -----------------------------------------------------------
+
+
+@dataclass
+class PreparedActivity:
+    parsed: ParsedActivity  # streams are emptied after encoding to keep inter-process traffic small
+    stream_columns: list[str]
+    stream_blob: bytes
+    n_samples: int
+
+
+@dataclass
+class PreparedFile:
+    name: str
+    sha256: str | None = None
+    format: str | None = None
+    size_bytes: int = 0
+    content_zlib: bytes = b""
+    meta: dict | None = None
+    activities: list[PreparedActivity] = field(default_factory=list)
+    error: str | None = None
+    not_activity: str | None = None  # readable, but holds no activity (settings, workout, monitoring…)
+    warnings: tuple[str, ...] = ()
+    n_records: int = 0
+
+
+def _prepare_activity(activity: ParsedActivity) -> PreparedActivity:
+    columns, blob = encode_streams(activity.streams)
+    n_samples = len(activity.streams)
+    from dataclasses import replace
+
+    light = replace(activity, streams=type(activity.streams)({}))
+    return PreparedActivity(light, columns, blob, n_samples)
+
+
+def prepare_unit(unit: SourceUnit) -> PreparedFile:
+    """Read, recognise, parse and encode one file. Never raises: problems become ``error``."""
+    prepared = PreparedFile(name=unit.name, meta=unit.meta)
+    try:
+        if unit.kind == "strava_manual":
+            payload = unit.read()
+            result_activities: tuple[ParsedActivity, ...] = (manual_activity(unit.meta or {}),)
+            prepared.format = FileFormat.STRAVA_MANUAL.value
+            warnings: tuple[str, ...] = ()
+        else:
+            raw = unit.read()
+            payload = unwrap(raw)
+            result = parse_payload(payload, unit.name)
+            prepared.format = result.format.value
+            result_activities = tuple(apply_export_meta(a, unit.meta) for a in result.activities)
+            warnings = result.warnings
+    except NotAnActivity as exc:
+        prepared.not_activity = str(exc)
+        return prepared
+    except ParseError as exc:
+        prepared.error = str(exc)
+        return prepared
+    except OSError as exc:
+        prepared.error = f"cannot read ({exc.strerror or exc})"
+        return prepared
+    except MemoryError:
+        prepared.error = "file too large to read into memory"
+        return prepared
+    except Exception as exc:
+        prepared.error = f"internal parser error ({type(exc).__name__}: {exc}); please report this file"
+        return prepared
+    prepared.sha256 = hashlib.sha256(payload).hexdigest()
+    prepared.size_bytes = len(payload)
+    prepared.content_zlib = zlib.compress(payload, ORIGINAL_ZLIB_LEVEL)
+    prepared.warnings = warnings
+    prepared.activities = [_prepare_activity(a) for a in result_activities]
+    prepared.n_records = sum(a.n_samples for a in prepared.activities)
+    return prepared
+
+
+# --- main process: storing ---------------------------------------------------------------------
+
+
+@dataclass
+class FileReport:
+    file: str
+    status: str  # imported | possible_duplicate | skipped_identical | partial | not_activity | failed
+    reason: str | None = None
+    activity_ids: list[int] = field(default_factory=list)
+    duplicate_ids: list[int] = field(default_factory=list)
+    records: int = 0
+
+
+@dataclass
+class ImportSummary:
+    files: list[FileReport] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for report in self.files if report.status == status)
+
+    @property
+    def failed(self) -> list[FileReport]:
+        return [r for r in self.files if r.status == "failed"]
+
+    @property
+    def partial(self) -> list[FileReport]:
+        return [r for r in self.files if r.status == "partial"]
+
+    @property
+    def activity_ids(self) -> list[int]:
+        return [i for r in self.files for i in r.activity_ids]
+
+    @property
+    def records(self) -> int:
+        return sum(r.records for r in self.files)
+
+    def as_json(self) -> dict:
+        return {
+            "imported": sum(len(r.activity_ids) - len(r.duplicate_ids) for r in self.files),
+            "possible_duplicates": sum(len(r.duplicate_ids) for r in self.files),
+            "skipped_identical": self.count("skipped_identical"),
+            "partial": [{"file": r.file, "reason": r.reason} for r in self.partial],
+            "failed": [{"file": r.file, "reason": r.reason} for r in self.failed],
+            "not_activities": [
+                {"file": r.file, "reason": r.reason} for r in self.files if r.status == "not_activity"
+            ],
+            "activity_ids": self.activity_ids,
+            "files": len(self.files),
+            "ignored_files": len(self.ignored),
+        }
+
+
+def _neighbours(session, athlete_id: int, start: datetime, window: timedelta) -> list[TimeSpan]:
+    rows = session.execute(
+        select(Activity.id, Activity.start_utc, Activity.end_utc, Activity.sport).where(
+            Activity.athlete_id == athlete_id,
+            Activity.start_utc >= start - window,
+            Activity.start_utc <= start + window,
+        )
+    ).all()
+    return [TimeSpan(r.id, as_utc(r.start_utc), as_utc(r.end_utc), r.sport) for r in rows]
+
+
+def store_prepared(db: Database, athlete_id: int, prepared: PreparedFile) -> FileReport:
+    """Store one parsed file in one transaction; identical bytes are skipped, near-copies flagged."""
+    if prepared.error is not None:
+        return FileReport(prepared.name, "failed", prepared.error)
+    if prepared.not_activity is not None:
+        return FileReport(prepared.name, "not_activity", prepared.not_activity)
+    window = timedelta(seconds=import_rules().duplicate_start_window_s)
+    now = datetime.now(UTC)
+    try:
+        with db.session() as session:
+            existing = session.scalar(
+                select(SourceFile.id).where(
+                    SourceFile.athlete_id == athlete_id, SourceFile.sha256 == prepared.sha256
+                )
+            )
+            if existing is not None:
+                return FileReport(prepared.name, "skipped_identical", "identical file already imported")
+            source = SourceFile(
+                athlete_id=athlete_id,
+                sha256=prepared.sha256,
+                name=prepared.name,
+                format=prepared.format,
+                size_bytes=prepared.size_bytes,
+                content_zlib=prepared.content_zlib,
+                meta=prepared.meta,
+                imported_at=now,
+            )
+            session.add(source)
+            report = FileReport(prepared.name, "imported", records=prepared.n_records)
+            for item in prepared.activities:
+                activity = activity_row(athlete_id, item, now)
+                span = TimeSpan(0, activity.start_utc, activity.end_utc, activity.sport)
+                duplicate_of = possible_duplicate_of(
+                    span, _neighbours(session, athlete_id, activity.start_utc, window), window.total_seconds()
+                )
+                if duplicate_of is not None:
+                    activity.duplicate_status = "possible"
+                    activity.duplicate_of_id = duplicate_of
+                activity.source_file = source
+                session.add(activity)
+                session.flush()  # the next activity of this file must see this one when checking duplicates
+                report.activity_ids.append(activity.id)
+                if duplicate_of is not None:
+                    report.duplicate_ids.append(activity.id)
+            partial = [a.parsed.partial_reason for a in prepared.activities if a.parsed.partial_reason]
+            if partial:
+                report.status, report.reason = "partial", partial[0]
+            elif report.duplicate_ids and len(report.duplicate_ids) == len(report.activity_ids):
+                report.status, report.reason = "possible_duplicate", "overlaps an activity already stored"
+            return report
+    except SQLAlchemyError as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return FileReport(prepared.name, "failed", f"database error, nothing stored: {first_line}")
+
+
+def activity_row(athlete_id: int, item: PreparedActivity, now: datetime) -> Activity:
+    parsed = item.parsed
+    return Activity(
+        athlete_id=athlete_id,
+        session_index=parsed.session_index,
+        start_utc=parsed.start_utc,
+        end_utc=parsed.start_utc + timedelta(seconds=max(parsed.elapsed_s, 0.0)),
+        utc_offset_s=parsed.utc_offset_s,
+        sport=parsed.sport.value,
+        sub_sport=parsed.sub_sport,
+        name=parsed.name,
+        elapsed_s=parsed.elapsed_s,
+        moving_s=parsed.moving_s,
+        distance_m=parsed.distance_m,
+        ascent_m=parsed.ascent_m,
+        avg_hr=parsed.avg_hr_bpm,
+        max_hr=parsed.max_hr_bpm,
+        avg_cadence_spm=parsed.avg_cadence_spm,
+        device=parsed.device,
+        shoes=parsed.shoes,
+        rpe=parsed.rpe,
+        commute=parsed.commute,
+        partial_reason=parsed.partial_reason,
+        n_samples=item.n_samples,
+        created_at=now,
+        stream=ActivityStream(codec=CODEC_NAME, columns=item.stream_columns, data=item.stream_blob),
+    )
+
+
+# --- the whole job -----------------------------------------------------------------------------
+
+ProgressCallback = Callable[[FileReport, int, int], None]  # (report, done, total known so far)
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def _results(units: Iterable[SourceUnit], workers: int) -> Iterator[PreparedFile]:
+    """Prepared files in input order; at most a few per worker in flight, so memory stays flat."""
+    if workers <= 1:
+        for unit in units:
+            yield prepare_unit(unit)
+        return
+    in_flight: deque[Future[PreparedFile]] = deque()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for unit in units:
+            in_flight.append(pool.submit(prepare_unit, unit))
+            if len(in_flight) >= workers * 4:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
+
+
+def import_paths(
+    db: Database,
+    athlete_id: int,
+    paths: list[Path],
+    *,
+    workers: int | None = None,
+    on_file: ProgressCallback | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> ImportSummary:
+    stats = ExpansionStats()
+    summary = ImportSummary()
+    strava = StravaIndex.scan(paths)
+    problems: list[SourceProblem] = list(strava.problems)
+    total = 0
+
+    def units() -> Iterator[SourceUnit]:
+        nonlocal total
+        for item in expand_paths(paths, stats, meta_for=strava.meta_for):
+            if isinstance(item, SourceProblem):
+                problems.append(item)
+                continue
+            if strava.is_index_file(item.name):
+                continue
+            total += 1
+            if on_total:
+                on_total(total)
+            yield item
+        for unit in strava.manual_units():
+            total += 1
+            if on_total:
+                on_total(total)
+            yield unit
+
+    done = 0
+    for prepared in _results(units(), workers or default_workers()):
+        report = store_prepared(db, athlete_id, prepared)
+        summary.files.append(report)
+        done += 1
+        if on_file:
+            on_file(report, done, max(total, done))
+    for problem in problems:
+        report = FileReport(problem.name, "failed", problem.reason)
+        summary.files.append(report)
+        if on_file:
+            on_file(report, done, max(total, done))
+    summary.ignored = stats.ignored
+    return summary

@@ -1,0 +1,128 @@
+"""The database schema (SQLAlchemy 2 declarative models). Migrations in ``migrations/`` must match it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names so Alembic migrations work the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Athlete(Base):
+    __tablename__ = "athlete"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), default="me")
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    sex: Mapped[str | None] = mapped_column(String(16))
+    max_hr: Mapped[int | None] = mapped_column(Integer)
+    resting_hr: Mapped[int | None] = mapped_column(Integer)
+    units: Mapped[str] = mapped_column(String(4), default="km")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    running_days: Mapped[list[str]] = mapped_column(JSON, default=list)
+    long_run_day: Mapped[str | None] = mapped_column(String(3))
+    work_days: Mapped[list[str]] = mapped_column(JSON, default=list)
+    work_start: Mapped[str | None] = mapped_column(String(5))  # "HH:MM", local
+    work_end: Mapped[str | None] = mapped_column(String(5))
+    equipment: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SourceFile(Base):
+    """One imported file, with its original bytes (compressed) so activities can be re-derived."""
+
+    __tablename__ = "source_file"
+    __table_args__ = (UniqueConstraint("athlete_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(Text)  # where it came from, e.g. "export.zip!activities/123.fit.gz"
+    format: Mapped[str] = mapped_column(String(16))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    content_zlib: Mapped[bytes] = mapped_column(LargeBinary)
+    meta: Mapped[dict | None] = mapped_column(JSON)  # export metadata that came with it (Strava CSV row)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    activities: Mapped[list[Activity]] = relationship(back_populates="source_file")
+
+
+class Activity(Base):
+    __tablename__ = "activity"
+    __table_args__ = (Index("ix_activity_athlete_start", "athlete_id", "start_utc"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"))
+    source_file_id: Mapped[int | None] = mapped_column(
+        ForeignKey("source_file.id", ondelete="CASCADE"), index=True
+    )
+    session_index: Mapped[int] = mapped_column(Integer, default=0)
+    start_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    utc_offset_s: Mapped[int | None] = mapped_column(Integer)  # None: the file did not say
+    sport: Mapped[str] = mapped_column(String(16), index=True)
+    sub_sport: Mapped[str | None] = mapped_column(String(40))
+    name: Mapped[str | None] = mapped_column(Text)
+    elapsed_s: Mapped[float] = mapped_column(Float)
+    moving_s: Mapped[float | None] = mapped_column(Float)
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    ascent_m: Mapped[float | None] = mapped_column(Float)
+    avg_hr: Mapped[float | None] = mapped_column(Float)
+    max_hr: Mapped[float | None] = mapped_column(Float)
+    avg_cadence_spm: Mapped[float | None] = mapped_column(Float)
+    device: Mapped[str | None] = mapped_column(String(120))
+    shoes: Mapped[str | None] = mapped_column(String(200))
+    rpe: Mapped[float | None] = mapped_column(Float)
+    commute: Mapped[bool | None] = mapped_column(Boolean)
+    partial_reason: Mapped[str | None] = mapped_column(Text)
+    # Review state of a possible duplicate: None (not one), "possible", or "kept" after review.
+    duplicate_status: Mapped[str | None] = mapped_column(String(16))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id", ondelete="SET NULL"))
+    n_samples: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    source_file: Mapped[SourceFile | None] = relationship(back_populates="activities")
+    stream: Mapped[ActivityStream | None] = relationship(
+        back_populates="activity", cascade="all, delete-orphan", uselist=False
+    )
+
+
+class ActivityStream(Base):
+    """Per-sample columns of one activity, kept apart so listing activities never loads them."""
+
+    __tablename__ = "activity_stream"
+
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"), primary_key=True)
+    codec: Mapped[str] = mapped_column(String(16))
+    columns: Mapped[list[str]] = mapped_column(JSON)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    activity: Mapped[Activity] = relationship(back_populates="stream")
