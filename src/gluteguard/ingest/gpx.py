@@ -54,6 +54,8 @@ _PLAUSIBLE = {
     "distance": (0.0, 1e8),
     "speed": (0.0, 200.0),
 }
+_COLUMN = {key: 2 + index for index, key in enumerate(_FIELDS)}  # position in a TrackPoints row
+_ABSENT = (NAN,) * len(_FIELDS)
 _GPX_EVENTS = ("gpx", "metadata", "trk", "trkseg", "trkpt", "wpt", "rte")
 _FOOT_SPORTS = frozenset({Sport.RUN, Sport.WALK, Sport.HIKE, Sport.UNKNOWN})
 # Extension element names (lower-cased local names) used by Garmin TrackPointExtension v1/v2,
@@ -131,14 +133,13 @@ class TrackPoints:
         self.naive_times += naive
         if self.offset_s is None and offset:
             self.offset_s = offset
-        row = [seconds, float(segment)]
-        for key in _FIELDS:
-            value = values.get(key, NAN)
+        row = [seconds, float(segment), *_ABSENT]
+        for key, value in values.items():
             low, high = _PLAUSIBLE[key]
-            if not low <= value <= high:  # also true for NaN (absent)
-                self.implausible += value == value
-                value = NAN
-            row.append(value)
+            if low <= value <= high:
+                row[_COLUMN[key]] = value
+            else:
+                self.implausible += 1
         self.rows.append(row)
 
     def warnings(self, label: str) -> list[str]:
