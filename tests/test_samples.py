@@ -75,9 +75,7 @@ def fitdecode_messages(data: bytes) -> dict[str, list[dict[str, Any]]]:
 # --- determinism -------------------------------------------------------------------------------------
 
 
-def test_same_call_gives_identical_runs_and_bytes(
-    runs: list[SyntheticRun], encoded: dict[str, bytes]
-) -> None:
+def test_same_call_gives_identical_runs_and_bytes(runs: list[SyntheticRun], encoded: dict[str, bytes]) -> None:
     again = sample_runner_runs()
     assert [r.start_utc for r in again] == [r.start_utc for r in runs]
     for a, b in zip(again, runs, strict=True):
@@ -232,9 +230,7 @@ def test_realistic_ranges(runs: list[SyntheticRun]) -> None:
         assert 49.5 <= run.stance_time_balance_pct.mean() <= 50.5
         step_m = run.speed_mps / (run.cadence_spm / 60.0)
         np.testing.assert_allclose(run.step_length_mm, step_m * 1000.0)
-        np.testing.assert_allclose(
-            run.vertical_ratio_pct, run.vertical_oscillation_mm / run.step_length_mm * 100
-        )
+        np.testing.assert_allclose(run.vertical_ratio_pct, run.vertical_oscillation_mm / run.step_length_mm * 100)
 
 
 def test_heart_rate_rises_with_pace_and_drifts(runs: list[SyntheticRun]) -> None:

@@ -372,9 +372,7 @@ def test_arbitrary_bytes_only_raise_parse_error(data: bytes) -> None:
 
 _cells = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(
-        ["", "1,5", "1.234,5", "nan", "inf", "true", "Oct 6, 2022, 11:19:20 PM", "31.02.2022, 1:00:00"]
-    ),
+    st.sampled_from(["", "1,5", "1.234,5", "nan", "inf", "true", "Oct 6, 2022, 11:19:20 PM", "31.02.2022, 1:00:00"]),
     st.from_regex(r"activities/[0-9]{1,5}\.(fit|gpx|tcx)(\.gz)?", fullmatch=True),
 )
 

@@ -22,9 +22,7 @@ def list_command(
     sport: Annotated[
         str | None, typer.Option(help="run, walk, hike, ride, strength, other — or trail, treadmill…")
     ] = None,
-    duplicates: Annotated[
-        bool, typer.Option("--duplicates", help="Only possible duplicates awaiting review.")
-    ] = False,
+    duplicates: Annotated[bool, typer.Option("--duplicates", help="Only possible duplicates awaiting review.")] = False,
 ) -> None:
     """List activities (oldest first)."""
     if ctx.invoked_subcommand is not None:
@@ -89,9 +87,5 @@ def reprocess_command(ctx: typer.Context) -> None:
     counts = reprocess(app_state.db, app_state.athlete_id)
     console.print(
         f"reprocessed {counts['files']} files into {counts['activities']} activities"
-        + (
-            f"; {counts['failed']} files could not be parsed now and were left as they were"
-            if counts["failed"]
-            else ""
-        )
+        + (f"; {counts['failed']} files could not be parsed now and were left as they were" if counts["failed"] else "")
     )

@@ -24,9 +24,7 @@ def _work_hours(value: str) -> tuple[str, str]:
 def set_command(
     ctx: typer.Context,
     birth_year: Annotated[int | None, typer.Option(help="Year of birth.")] = None,
-    sex: Annotated[
-        str | None, typer.Option(help="female, male or other (sets heart-rate load constants).")
-    ] = None,
+    sex: Annotated[str | None, typer.Option(help="female, male or other (sets heart-rate load constants).")] = None,
     max_hr: Annotated[int | None, typer.Option(help="Maximum heart rate (bpm).")] = None,
     resting_hr: Annotated[int | None, typer.Option(help="Resting heart rate (bpm).")] = None,
     units: Annotated[str | None, typer.Option(help="km or mi.")] = None,

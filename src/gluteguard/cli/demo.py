@@ -28,10 +28,7 @@ def demo_command(
     so your real history is never touched.
     """
     app_state: AppState = state(ctx)
-    if app_state.db_option:
-        url = resolve_database_url(app_state.db_option)
-    else:
-        url = f"sqlite:///{default_demo_db()}"
+    url = resolve_database_url(app_state.db_option) if app_state.db_option else f"sqlite:///{default_demo_db()}"
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         for suffix in ("", "-wal", "-shm"):
@@ -46,15 +43,13 @@ def demo_command(
         f"{report.files} FIT files imported → {summary['imported']} activities "
         f"({len(summary['failed'])} failed, {summary['possible_duplicates']} possible duplicates)"
     )
-    console.print(
-        f"{report.runs} runs, {report.run_km:.1f} km in total; longest run {report.longest_run_km:.1f} km"
-    )
+    console.print(f"{report.runs} runs, {report.run_km:.1f} km in total; longest run {report.longest_run_km:.1f} km")
     table = Table(title="Running per week (km)")
     table.add_column("week of")
     table.add_column("km", justify="right")
     table.add_column("")
     peak = max((km for _, km in report.weekly_km), default=1.0) or 1.0
     for week, km in report.weekly_km:
-        table.add_row(week, f"{km:.1f}", "█" * int(round(30 * km / peak)))
+        table.add_row(week, f"{km:.1f}", "█" * round(30 * km / peak))
     console.print(table)
     console.print(f"explore it: gluteguard --db {url.removeprefix('sqlite:///')} activities")

@@ -40,13 +40,9 @@ def import_command(
         def on_file(report: FileReport, done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
             if report.status == "failed":
-                errors.print(
-                    f"[red]failed[/] {report.file}: {report.reason}", highlight=False, soft_wrap=True
-                )
+                errors.print(f"[red]failed[/] {report.file}: {report.reason}", highlight=False, soft_wrap=True)
             elif report.status == "partial":
-                errors.print(
-                    f"[yellow]partial[/] {report.file}: {report.reason}", highlight=False, soft_wrap=True
-                )
+                errors.print(f"[yellow]partial[/] {report.file}: {report.reason}", highlight=False, soft_wrap=True)
 
         summary = import_paths(db, athlete_id, paths, workers=workers, on_file=on_file, on_total=on_total)
     if json_output:
@@ -63,9 +59,7 @@ def _print_summary(summary: ImportSummary) -> None:
     table.add_column("result")
     table.add_column("count", justify="right")
     table.add_row("activities imported", str(data["imported"]))
-    table.add_row(
-        "possible duplicates (review: gluteguard activities --duplicates)", str(data["possible_duplicates"])
-    )
+    table.add_row("possible duplicates (review: gluteguard activities --duplicates)", str(data["possible_duplicates"]))
     table.add_row("identical files skipped", str(data["skipped_identical"]))
     table.add_row("partial (damaged files, kept what was readable)", str(len(data["partial"])))
     table.add_row("failed", str(len(data["failed"])))

@@ -209,9 +209,7 @@ def _read_with_fitdecode(data: bytes) -> RawFit:
         sessions=sessions,
         activity=activity,
         file_type=str(file_id["type"]) if file_id.get("type") is not None else None,
-        device=_device_name(
-            file_id.get("manufacturer"), file_id.get("garmin_product", file_id.get("product"))
-        ),
+        device=_device_name(file_id.get("manufacturer"), file_id.get("garmin_product", file_id.get("product"))),
         damage=damage,
     )
 
@@ -246,7 +244,7 @@ def _streams(records: dict[str, np.ndarray], mask: np.ndarray, start: float, spo
     # Chained files can repeat a stretch of records; keep each timestamp once, in time order.
     index = np.flatnonzero(mask)
     times = records["timestamp"][index]
-    if times.shape[0] > 1 and not np.all(np.diff(times) > 0):
+    if times.shape[0] > 1 and np.any(np.diff(times) < 0):
         times, first = np.unique(times, return_index=True)
         index = index[first]
     mask = index
@@ -281,13 +279,22 @@ def _build(raw: RawFit) -> list[ParsedActivity]:
         times = np.zeros(0)
     valid_time = np.isfinite(times)
     sessions = raw.sessions or [{}]
+    starts = [_finite(session, "start_time") for session in sessions]
     activities: list[ParsedActivity] = []
     for index, session in enumerate(sessions):
         sport, sub_sport = classify("fit", session.get("sport"), session.get("sub_sport"))
-        start = _finite(session, "start_time")
+        start = starts[index]
         elapsed = _finite(session, "total_elapsed_time")
-        if start is not None and elapsed is not None:
-            mask = valid_time & (times >= start) & (times <= start + elapsed + 1)
+        if start is not None:
+            # Sessions partition the records by start time, so a record belongs to exactly one session
+            # and none is lost: some devices write a session's elapsed time past the next session's start,
+            # log a record just before the first start, or one after the last session's end.
+            later = [s for s in starts if s is not None and s > start]
+            end = min(later) if later else np.inf
+            begin = -np.inf if index == 0 else start
+            mask = valid_time & (times >= begin) & (times < end)
+            if mask.any():
+                start = min(start, float(times[mask][0]))
         else:
             mask = valid_time.copy()
         if start is None:
@@ -315,12 +322,9 @@ def _build(raw: RawFit) -> list[ParsedActivity]:
                 moving_s=moving,
                 distance_m=_finite(session, "total_distance") or summary.total_distance_m(streams),
                 ascent_m=_finite(session, "total_ascent") or summary.ascent_m(streams),
-                avg_hr_bpm=_finite(session, "avg_heart_rate")
-                or summary.finite_mean(streams.get("heart_rate_bpm")),
-                max_hr_bpm=_finite(session, "max_heart_rate")
-                or summary.finite_max(streams.get("heart_rate_bpm")),
-                avg_cadence_spm=_session_cadence_spm(session, sport)
-                or summary.finite_mean(streams.get("cadence_spm")),
+                avg_hr_bpm=_finite(session, "avg_heart_rate") or summary.finite_mean(streams.get("heart_rate_bpm")),
+                max_hr_bpm=_finite(session, "max_heart_rate") or summary.finite_max(streams.get("heart_rate_bpm")),
+                avg_cadence_spm=_session_cadence_spm(session, sport) or summary.finite_mean(streams.get("cadence_spm")),
                 device=raw.device,
                 streams=streams,
                 partial_reason=raw.damage,

@@ -170,9 +170,7 @@ def expand_zip(
             continue
         if lowered.endswith(".zip"):
             if depth >= limits.max_nesting_depth:
-                yield SourceProblem(
-                    member_name, f"refused: zips nested deeper than {limits.max_nesting_depth}"
-                )
+                yield SourceProblem(member_name, f"refused: zips nested deeper than {limits.max_nesting_depth}")
                 continue
             yield from expand_zip(member, member_name, limits, stats, meta_for, depth + 1)
         else:

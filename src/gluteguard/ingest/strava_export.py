@@ -121,9 +121,7 @@ class StravaIndex:
         units = [_manual_unit(name, meta) for name, meta in self.manual]
         for key, meta in self.by_file.items():
             if key not in self.seen:
-                units.append(
-                    _manual_unit(f"{meta['csv']}#activity {meta['activity_id']}", meta, missing=True)
-                )
+                units.append(_manual_unit(f"{meta['csv']}#activity {meta['activity_id']}", meta, missing=True))
         return units
 
 

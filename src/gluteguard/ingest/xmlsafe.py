@@ -53,9 +53,7 @@ def _prepare(data: bytes) -> bytes:
     if not data:
         raise ParseError("empty file")
     if any(marker in data for marker in _ENTITY_MARKERS):
-        raise ParseError(
-            "refused: the document declares XML entities (entity-expansion/external-entity risk)"
-        )
+        raise ParseError("refused: the document declares XML entities (entity-expansion/external-entity risk)")
     return data
 
 

@@ -103,9 +103,7 @@ def list_activities(
     )
     if since is not None:
         # A day earlier in UTC, then filtered locally, so a run at 00:30 local time is not lost.
-        query = query.where(
-            Activity.start_utc >= datetime.combine(since, datetime.min.time(), UTC) - timedelta(days=1)
-        )
+        query = query.where(Activity.start_utc >= datetime.combine(since, datetime.min.time(), UTC) - timedelta(days=1))
     if sport:
         wanted = sport.lower()
         if wanted in {s.value for s in Sport}:

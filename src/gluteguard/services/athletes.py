@@ -41,9 +41,7 @@ class Profile:
     equipment: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
-        return {
-            f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)
-        }
+        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)}
 
 
 def _days(value: str | list[str] | tuple[str, ...], field_name: str) -> tuple[str, ...]:
@@ -81,9 +79,7 @@ def validate(profile: Profile, *, this_year: int | None = None) -> Profile:
     try:
         ZoneInfo(profile.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ProfileError(
-            f"timezone: '{profile.timezone}' is not an IANA time zone like Europe/Berlin"
-        ) from exc
+        raise ProfileError(f"timezone: '{profile.timezone}' is not an IANA time zone like Europe/Berlin") from exc
     running_days = _days(profile.running_days, "running_days")
     work_days = _days(profile.work_days, "work_days")
     long_run_day = _days([profile.long_run_day], "long_run_day")[0] if profile.long_run_day else None

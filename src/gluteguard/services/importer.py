@@ -152,9 +152,7 @@ class ImportSummary:
             "skipped_identical": self.count("skipped_identical"),
             "partial": [{"file": r.file, "reason": r.reason} for r in self.partial],
             "failed": [{"file": r.file, "reason": r.reason} for r in self.failed],
-            "not_activities": [
-                {"file": r.file, "reason": r.reason} for r in self.files if r.status == "not_activity"
-            ],
+            "not_activities": [{"file": r.file, "reason": r.reason} for r in self.files if r.status == "not_activity"],
             "activity_ids": self.activity_ids,
             "files": len(self.files),
             "ignored_files": len(self.ignored),
@@ -183,9 +181,7 @@ def store_prepared(db: Database, athlete_id: int, prepared: PreparedFile) -> Fil
     try:
         with db.session() as session:
             existing = session.scalar(
-                select(SourceFile.id).where(
-                    SourceFile.athlete_id == athlete_id, SourceFile.sha256 == prepared.sha256
-                )
+                select(SourceFile.id).where(SourceFile.athlete_id == athlete_id, SourceFile.sha256 == prepared.sha256)
             )
             if existing is not None:
                 return FileReport(prepared.name, "skipped_identical", "identical file already imported")
@@ -225,6 +221,8 @@ def store_prepared(db: Database, athlete_id: int, prepared: PreparedFile) -> Fil
     except SQLAlchemyError as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return FileReport(prepared.name, "failed", f"database error, nothing stored: {first_line}")
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+        return FileReport(prepared.name, "failed", f"could not store, nothing stored: {type(exc).__name__}: {exc}")
 
 
 def activity_row(athlete_id: int, item: PreparedActivity, now: datetime) -> Activity:

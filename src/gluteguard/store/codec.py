@@ -42,8 +42,6 @@ def decode_streams(blob: bytes) -> Streams:
     for name, dtype_str, length in header:
         dtype = np.dtype(dtype_str)
         size = dtype.itemsize * length
-        columns[name] = np.frombuffer(body, dtype=dtype, count=length, offset=offset).astype(
-            dtype.newbyteorder("=")
-        )
+        columns[name] = np.frombuffer(body, dtype=dtype, count=length, offset=offset).astype(dtype.newbyteorder("="))
         offset += size
     return Streams(columns)

@@ -81,9 +81,7 @@ class Activity(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"))
-    source_file_id: Mapped[int | None] = mapped_column(
-        ForeignKey("source_file.id", ondelete="CASCADE"), index=True
-    )
+    source_file_id: Mapped[int | None] = mapped_column(ForeignKey("source_file.id", ondelete="CASCADE"), index=True)
     session_index: Mapped[int] = mapped_column(Integer, default=0)
     start_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     end_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
