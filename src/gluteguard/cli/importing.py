@@ -9,7 +9,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from gluteguard.cli.context import console, errors, print_json, state
+from gluteguard.cli.context import console, errors, fail, print_json, state
+from gluteguard.ingest.fit import FIT_DECODERS
 from gluteguard.services.importer import FileReport, ImportSummary, import_paths
 
 
@@ -18,8 +19,13 @@ def import_command(
     paths: Annotated[list[Path], typer.Argument(help="Files, folders or archives to import.")],
     json_output: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
     workers: Annotated[int | None, typer.Option(help="Parser processes (default: every core).")] = None,
+    fit_decoder: Annotated[
+        str, typer.Option(help="auto (fitfast, falling back to fitdecode) or fitdecode (slow, tolerant).")
+    ] = "auto",
 ) -> None:
     """Import activities (FIT, GPX, TCX, .gz, .zip, Strava/Garmin exports) into the database."""
+    if fit_decoder not in FIT_DECODERS:
+        raise fail(f"--fit-decoder: use one of {', '.join(FIT_DECODERS)}")
     app_state = state(ctx)
     db, athlete_id = app_state.db, app_state.athlete_id
     show_progress = not json_output and console.is_terminal
@@ -44,7 +50,9 @@ def import_command(
             elif report.status == "partial":
                 errors.print(f"[yellow]partial[/] {report.file}: {report.reason}", highlight=False, soft_wrap=True)
 
-        summary = import_paths(db, athlete_id, paths, workers=workers, on_file=on_file, on_total=on_total)
+        summary = import_paths(
+            db, athlete_id, paths, workers=workers, on_file=on_file, on_total=on_total, fit_decoder=fit_decoder
+        )
     if json_output:
         print_json(summary.as_json())
     else:

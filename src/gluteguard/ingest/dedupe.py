@@ -28,7 +28,7 @@ def possible_duplicate_of(candidate: TimeSpan, existing: Iterable[TimeSpan], win
     for other in existing:
         gap = abs((other.start_utc - candidate.start_utc).total_seconds())
         overlaps = other.start_utc <= candidate.end_utc and candidate.start_utc <= other.end_utc
-        if gap <= window_s and overlaps and sports_compatible(candidate.sport, other.sport):
-            if best is None or gap < best[0]:
-                best = (gap, other.key)
+        matches = gap <= window_s and overlaps and sports_compatible(candidate.sport, other.sport)
+        if matches and (best is None or gap < best[0]):
+            best = (gap, other.key)
     return None if best is None else best[1]

@@ -44,7 +44,7 @@ def detect_format(payload: bytes) -> FileFormat | None:
 PARSERS = {FileFormat.FIT: parse_fit, FileFormat.GPX: parse_gpx, FileFormat.TCX: parse_tcx}
 
 
-def parse_payload(payload: bytes, name: str = "") -> ParseResult:
+def parse_payload(payload: bytes, name: str = "", *, fit_decoder: str = "auto") -> ParseResult:
     """Parse decompressed file bytes; raises ParseError with a one-line reason."""
     file_format = detect_format(payload)
     if file_format is None:
@@ -53,4 +53,6 @@ def parse_payload(payload: bytes, name: str = "") -> ParseResult:
         if name.lower().removesuffix(".gz").endswith(".fit"):
             raise ParseError("not a valid FIT file (no FIT signature in its header: truncated or damaged?)")
         raise ParseError("not a FIT, GPX or TCX activity file")
+    if file_format == FileFormat.FIT:
+        return parse_fit(payload, decoder=fit_decoder)
     return PARSERS[file_format](payload)

@@ -334,22 +334,34 @@ def _build(raw: RawFit) -> list[ParsedActivity]:
     return activities
 
 
-def parse_fit(data: bytes) -> ParseResult:
-    """Parse a FIT file into one activity per session; raises ParseError when nothing is readable."""
+FIT_DECODERS = ("auto", "fitdecode")
+
+
+def parse_fit(data: bytes, *, decoder: str = "auto") -> ParseResult:
+    """Parse a FIT file into one activity per session; raises ParseError when nothing is readable.
+
+    ``decoder="auto"`` tries fitfast first; ``"fitdecode"`` uses only the tolerant pure-Python decoder
+    (the import benchmark's baseline, and a way round a fast-path bug).
+    """
     if len(data) < 12:
         raise ParseError("not a FIT file (too short for a FIT header)")
-    try:
-        raw = _read_with_fitfast(data)
-        used_fallback = False
-    except (fitfast.FitDecodeError, ValueError, OverflowError):
+    if decoder not in FIT_DECODERS:
+        raise ValueError(f"unknown FIT decoder {decoder!r}")
+    used_fallback = True
+    if decoder == "auto":
+        try:
+            raw = _read_with_fitfast(data)
+            used_fallback = False
+        except (fitfast.FitDecodeError, ValueError, OverflowError):
+            raw = _read_with_fitdecode(data)
+    else:
         raw = _read_with_fitdecode(data)
-        used_fallback = True
     if raw.file_type is not None and raw.file_type != ACTIVITY_FILE_TYPE and not raw.sessions:
         raise NotAnActivity(f"FIT file of type '{raw.file_type}' holds no activity")
     activities = _build(raw)
     if not activities:
         if raw.damage:
             raise ParseError(f"no activity could be read: {raw.damage}")
-        raise ParseError("FIT file holds no activity (no session and no timed records)")
-    notes = ("read by the tolerant fallback decoder (fitdecode)",) if used_fallback else ()
+        raise NotAnActivity("FIT file holds no activity (no session and no timed records)")
+    notes = ("read by the tolerant fallback decoder (fitdecode)",) if used_fallback and decoder == "auto" else ()
     return ParseResult(format=FileFormat.FIT, activities=tuple(activities), warnings=notes)

@@ -15,6 +15,7 @@ from gluteguard.ingest import summary
 from gluteguard.ingest.model import (
     STREAM_DTYPES,
     FileFormat,
+    NotAnActivity,
     ParsedActivity,
     ParseError,
     ParseResult,
@@ -312,5 +313,5 @@ def _build_result(
             )
         )
     if not activities:
-        raise ParseError("no timed track points (a route or waypoints, not a recorded activity)")
+        raise NotAnActivity("no timed track points (a route or waypoints, not a recorded activity)")
     return ParseResult(format=FileFormat.GPX, activities=tuple(activities), warnings=tuple(warnings))

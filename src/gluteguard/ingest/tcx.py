@@ -14,7 +14,7 @@ from lxml import etree
 
 from gluteguard.ingest import summary
 from gluteguard.ingest.gpx import TrackPoints, utc_datetime
-from gluteguard.ingest.model import FileFormat, ParsedActivity, ParseError, ParseResult, Streams
+from gluteguard.ingest.model import FileFormat, NotAnActivity, ParsedActivity, ParseError, ParseResult, Streams
 from gluteguard.ingest.sports import classify
 from gluteguard.ingest.xmlsafe import (
     drop_read_siblings,
@@ -153,7 +153,7 @@ def parse_tcx(data: bytes) -> ParseResult:
         raise ParseError("not a TCX document (the root element is not <TrainingCenterDatabase>)")
     if not found:
         if has_courses:
-            raise ParseError("a TCX course (planned route), not a recorded activity")
+            raise NotAnActivity("a TCX course (planned route), not a recorded activity")
         raise ParseError("no activities in the TCX file")
     return _build_result(found)
 

@@ -68,7 +68,7 @@ def _prepare_activity(activity: ParsedActivity) -> PreparedActivity:
     return PreparedActivity(light, columns, blob, n_samples)
 
 
-def prepare_unit(unit: SourceUnit) -> PreparedFile:
+def prepare_unit(unit: SourceUnit, fit_decoder: str = "auto") -> PreparedFile:
     """Read, recognise, parse and encode one file. Never raises: problems become ``error``."""
     prepared = PreparedFile(name=unit.name, meta=unit.meta)
     try:
@@ -80,7 +80,7 @@ def prepare_unit(unit: SourceUnit) -> PreparedFile:
         else:
             raw = unit.read()
             payload = unwrap(raw)
-            result = parse_payload(payload, unit.name)
+            result = parse_payload(payload, unit.name, fit_decoder=fit_decoder)
             prepared.format = result.format.value
             result_activities = tuple(apply_export_meta(a, unit.meta) for a in result.activities)
             warnings = result.warnings
@@ -263,16 +263,16 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def _results(units: Iterable[SourceUnit], workers: int) -> Iterator[PreparedFile]:
+def _results(units: Iterable[SourceUnit], workers: int, fit_decoder: str) -> Iterator[PreparedFile]:
     """Prepared files in input order; at most a few per worker in flight, so memory stays flat."""
     if workers <= 1:
         for unit in units:
-            yield prepare_unit(unit)
+            yield prepare_unit(unit, fit_decoder)
         return
     in_flight: deque[Future[PreparedFile]] = deque()
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for unit in units:
-            in_flight.append(pool.submit(prepare_unit, unit))
+            in_flight.append(pool.submit(prepare_unit, unit, fit_decoder))
             if len(in_flight) >= workers * 4:
                 yield in_flight.popleft().result()
         while in_flight:
@@ -287,6 +287,7 @@ def import_paths(
     workers: int | None = None,
     on_file: ProgressCallback | None = None,
     on_total: Callable[[int], None] | None = None,
+    fit_decoder: str = "auto",
 ) -> ImportSummary:
     stats = ExpansionStats()
     summary = ImportSummary()
@@ -313,7 +314,7 @@ def import_paths(
             yield unit
 
     done = 0
-    for prepared in _results(units(), workers or default_workers()):
+    for prepared in _results(units(), workers or default_workers(), fit_decoder):
         report = store_prepared(db, athlete_id, prepared)
         summary.files.append(report)
         done += 1
