@@ -6,8 +6,9 @@ from __future__ import annotations
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from gluteguard.samples.runner import write_sample_runner
 from gluteguard.services.activities import list_activities
@@ -44,6 +45,9 @@ class DemoReport:
 def build_demo(db: Database, *, end_date: date | None = None, workers: int | None = None) -> DemoReport:
     athlete_id = ensure_athlete(db)
     update_profile(db, athlete_id, DEMO_PROFILE)
+    # The sample history ends yesterday (in the demo runner's zone): fresh data for every "today" view,
+    # and no run starting later today, in the future.
+    end_date = end_date or datetime.now(ZoneInfo(DEMO_PROFILE["timezone"])).date() - timedelta(days=1)
     with tempfile.TemporaryDirectory(prefix="gluteguard-demo-") as folder:
         files = write_sample_runner(Path(folder), end_date=end_date)
         summary = import_paths(db, athlete_id, [Path(folder)], workers=workers)

@@ -1,0 +1,29 @@
+"""The demo builds a real database through the real import path."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from gluteguard.services.activities import list_activities, load_streams
+from gluteguard.services.demo import build_demo
+from gluteguard.store.db import Database
+
+
+def test_demo_history(sqlite_db: Database) -> None:
+    report = build_demo(sqlite_db, end_date=date(2026, 11, 22), workers=2)
+    summary = report.summary.as_json()
+    assert summary["failed"] == [] and summary["partial"] == [] and summary["possible_duplicates"] == 0
+    assert summary["imported"] == report.files == 63
+    assert report.runs == 62 and 450 < report.run_km < 520
+    weekly = dict(report.weekly_km)
+    assert len(weekly) == 16
+    kms = [km for _, km in report.weekly_km]
+    # week 13 is the volume spike the later load warnings must catch
+    assert kms[12] > 1.3 * kms[11] and kms[12] == max(kms)
+    rows = list_activities(sqlite_db, 1)
+    assert {r.sub_sport for r in rows} >= {"treadmill", "trail"}
+    streams = load_streams(sqlite_db, 1, rows[-1].id)
+    assert {"heart_rate_bpm", "cadence_spm", "vertical_oscillation_mm", "stance_time_balance_pct"} <= set(
+        streams.columns
+    )
+    assert rows[0].start_local.endswith("+02:00") and rows[-1].start_local.endswith("+01:00")  # DST in Berlin
