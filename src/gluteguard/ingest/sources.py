@@ -8,6 +8,7 @@ malicious archive. Size, ratio and count caps (``import_rules.toml``) stop zip b
 from __future__ import annotations
 
 import io
+import lzma
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -52,6 +53,20 @@ class ExpansionStats:
 
 class ArchiveRefused(Exception):
     pass
+
+
+# What reading one damaged zip member can raise: bad headers or CRC (BadZipFile), bad deflate/LZMA/bzip2 data,
+# a truncated stream, an unsupported method, or a member flagged as encrypted (zipfile raises RuntimeError).
+MEMBER_READ_ERRORS: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile,
+    OSError,
+    ValueError,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+)
 
 
 def is_activity_name(name: str) -> bool:
@@ -157,6 +172,9 @@ def expand_zip(
         if not wanted:
             stats.ignored.append(member_name)
             continue
+        if info.flag_bits & 0x1:
+            yield SourceProblem(member_name, "encrypted archive member (password-protected zips cannot be read)")
+            continue
         try:
             budget.take(info, archive_name)
             member = _read_member(archive, info, limits)
@@ -165,7 +183,7 @@ def expand_zip(
             if "uncompressed total" in str(exc) or "members" in str(exc):
                 return
             continue
-        except (zipfile.BadZipFile, OSError, ValueError, zlib.error, EOFError, NotImplementedError) as exc:
+        except MEMBER_READ_ERRORS as exc:
             yield SourceProblem(member_name, f"damaged archive member ({exc})")
             continue
         if lowered.endswith(".zip"):

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from gluteguard.ingest.model import ParsedActivity, ParseError, Sport, Streams
-from gluteguard.ingest.sources import STRAVA_CSV_NAME, SourceProblem, SourceUnit
+from gluteguard.ingest.sources import MEMBER_READ_ERRORS, STRAVA_CSV_NAME, SourceProblem, SourceUnit
 from gluteguard.ingest.strava_csv import StravaActivityRow, read_activities_csv, sport_for_row
 
 MANUAL_DEVICE = "Strava (manual entry)"
@@ -75,16 +75,21 @@ class StravaIndex:
 
     def _scan_zip(self, path: Path) -> None:
         try:
-            with zipfile.ZipFile(path) as archive:
-                for info in archive.infolist():
-                    member = PurePosixPath(info.filename)
-                    if member.name.lower() == STRAVA_CSV_NAME and ".." not in member.parts:
-                        with archive.open(info) as handle:
-                            data = handle.read(64_000_000)  # a 10-year export's CSV is a few MB
-                        prefix = f"{path}!{member.parent}" if str(member.parent) != "." else f"{path}!"
-                        self._add_csv(f"{path}!{info.filename}", data, prefix)
+            archive = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError, ValueError):
             return  # the expansion step reports an unreadable zip itself
+        with archive:
+            for info in archive.infolist():
+                member = PurePosixPath(info.filename)
+                if member.name.lower() != STRAVA_CSV_NAME or ".." in member.parts:
+                    continue
+                try:
+                    with archive.open(info) as handle:
+                        data = handle.read(64_000_000)  # a 10-year export's CSV is a few MB
+                except MEMBER_READ_ERRORS:
+                    continue  # the expansion step reports the damaged member itself
+                prefix = f"{path}!{member.parent}" if str(member.parent) != "." else f"{path}!"
+                self._add_csv(f"{path}!{info.filename}", data, prefix)
 
     def _add_csv(self, csv_name: str, data: bytes | None, base: str) -> None:
         if data is None:
