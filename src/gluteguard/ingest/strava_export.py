@@ -139,7 +139,10 @@ def _read(path: Path) -> bytes | None:
 
 def _manual_unit(name: str, meta: dict, *, missing: bool = False) -> SourceUnit:
     meta = {**meta, "file_missing": missing}
-    payload = json.dumps(meta, sort_keys=True).encode()
+    # The payload is what the row is recognised by on re-import, so it must not depend on where the export
+    # lies (a folder, its zip, a moved copy): the CSV's own path is left out of it.
+    identity = {key: value for key, value in meta.items() if key != "csv"}
+    payload = json.dumps(identity, sort_keys=True).encode()
     return SourceUnit(name=name, data=payload, meta=meta, kind="strava_manual")
 
 
