@@ -18,7 +18,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	scripts/system-deps.sh
 	$(BIN)/ruff check .
-	scripts/with-postgres.sh $(BIN)/pytest -q
+	scripts/with-postgres.sh $(BIN)/pytest -q -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
