@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from gluteguard.cli.context import console, fail, print_json, state
@@ -59,7 +60,7 @@ def list_command(
             f"{int(moving // 3600)}:{int(moving % 3600 // 60):02d}:{int(moving % 60):02d}",
             f"{row.avg_hr:.0f}" if row.avg_hr else "—",
             f"{row.avg_cadence_spm:.0f}" if row.avg_cadence_spm else "—",
-            (row.source_file or "").rsplit("/", 1)[-1],
+            escape((row.source_file or "").rsplit("/", 1)[-1]),
             ", ".join(note),
         )
     console.print(table)

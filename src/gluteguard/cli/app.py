@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from gluteguard.cli import activities, athlete, db, demo, importing
 from gluteguard.cli.context import AppState, errors
@@ -47,7 +48,7 @@ def main() -> None:
     try:
         app()
     except KNOWN_ERRORS as exc:
-        errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        errors.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise SystemExit(1) from None
     except KeyboardInterrupt:
         errors.print("interrupted: each file already imported was committed on its own; run again to resume")

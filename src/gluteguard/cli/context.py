@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from gluteguard.services.athletes import ensure_athlete
 from gluteguard.store.db import Database, resolve_database_url
@@ -48,5 +49,5 @@ def print_json(value: object) -> None:
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -46,9 +47,17 @@ def import_command(
         def on_file(report: FileReport, done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
             if report.status == "failed":
-                errors.print(f"[red]failed[/] {report.file}: {report.reason}", highlight=False, soft_wrap=True)
+                errors.print(
+                    f"[red]failed[/] {escape(report.file)}: {escape(report.reason or '')}",
+                    highlight=False,
+                    soft_wrap=True,
+                )
             elif report.status == "partial":
-                errors.print(f"[yellow]partial[/] {report.file}: {report.reason}", highlight=False, soft_wrap=True)
+                errors.print(
+                    f"[yellow]partial[/] {escape(report.file)}: {escape(report.reason or '')}",
+                    highlight=False,
+                    soft_wrap=True,
+                )
 
         summary = import_paths(
             db, athlete_id, paths, workers=workers, on_file=on_file, on_total=on_total, fit_decoder=fit_decoder
