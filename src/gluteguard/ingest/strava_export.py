@@ -65,8 +65,12 @@ class StravaIndex:
         index = cls()
         for root in paths:
             if root.is_dir():
-                for csv_path in sorted(root.rglob(STRAVA_CSV_NAME)):
-                    index._add_csv(str(csv_path), _read(csv_path), str(csv_path.parent))
+                # Unpacked exports, and export zips inside the folder (expand_paths opens those too).
+                for path in sorted(p for p in root.rglob("*") if p.is_file()):
+                    if path.name.lower() == STRAVA_CSV_NAME:
+                        index._add_csv(str(path), _read(path), str(path.parent))
+                    elif path.name.lower().endswith(".zip"):
+                        index._scan_zip(path)
             elif root.name.lower() == STRAVA_CSV_NAME:
                 index._add_csv(str(root), _read(root), str(root.parent))
             elif root.suffix.lower() == ".zip" and root.is_file():
