@@ -512,3 +512,16 @@ def test_synthetic_near_copy_with_other_laps_in_an_archive(sqlite_db: Database, 
     assert len(list_activities(sqlite_db, athlete)) == 2
     (flagged,) = list_activities(sqlite_db, athlete, duplicates_only=True)
     assert flagged.source_file == f"{archive}!phone/run.fit.gz"
+
+
+def test_strava_export_zip_inside_a_folder(sqlite_db: Database, strava_folder: Path, tmp_path: Path) -> None:
+    """The downloaded export zip dropped into a folder that is imported whole: the CSV still counts."""
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    zip_folder(strava_folder, downloads / "export_12345.zip")
+    athlete = ensure_athlete(sqlite_db)
+    data = import_paths(sqlite_db, athlete, [downloads], workers=1).as_json()
+    assert data["failed"] == [] and data["imported"] == 5
+    stored = _activities(sqlite_db, athlete)
+    assert set(stored) == set(BY_NAME)
+    assert stored["Long hilly one"].shoes == "Pegasus 38" and stored["Long hilly one"].rpe == 8.0
