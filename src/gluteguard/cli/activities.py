@@ -75,6 +75,8 @@ def resolve_command(
     decision: Annotated[str, typer.Argument(help="keep (both stay) or drop (delete this one).")],
 ) -> None:
     """Keep or drop an activity flagged as a possible duplicate."""
+    if not 0 < activity_id < 2**63:  # beyond any database's integer ids (SQLite would overflow, not answer)
+        raise fail(f"no activity with id {activity_id}")
     app_state = state(ctx)
     try:
         console.print(resolve_duplicate(app_state.db, app_state.athlete_id, activity_id, decision.lower()))
