@@ -374,7 +374,9 @@ def test_duplicate_review(db_file: Path, tmp_path: Path) -> None:
     originals = [r["id"] for r in activities(db_file) if r["duplicate_status"] is None]
 
     assert_one_line_error(cli(db_file, "activities", "resolve", str(keep), "maybe"), "keep", "drop")
-    assert_one_line_error(cli(db_file, "activities", "resolve", "999999", "keep"), "999999")
+    for unknown in ("999999", "0", "-- -5", str(2**64)):
+        args = unknown.split()
+        assert_one_line_error(cli(db_file, "activities", "resolve", *args, "keep"), f"no activity with id {args[-1]}")
     assert_one_line_error(cli(db_file, "activities", "resolve", str(originals[0]), "drop"), "not a possible duplicate")
     assert len(activities(db_file)) == 4  # refused decisions changed nothing
 
