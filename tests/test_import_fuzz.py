@@ -43,37 +43,12 @@ FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 needs_data = pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"real test data not present at {SHARED_DATA}")
 
 
-# KNOWN BUG, fixed outside this file: fitfast's Rust decoder panics on some damaged FIT definition messages (one
-# byte is enough), and pyo3's PanicException derives from BaseException, so an ``except Exception`` does not
-# catch it and the whole import stopped with a traceback (with worker processes, a PicklingError). While that
-# still happens, the tests below accept that one exception as an expected failure, and nothing else; once
-# the panic is handled, the markers are inert and the tests must pass. They can then be deleted.
 def _panic_bytes() -> bytes:
+    """A field size of 255 in a definition message: fitfast's Rust decoder divides by zero and panics
+    (pyo3's PanicException, a BaseException); parse_fit must fall back to fitdecode instead."""
     damaged = bytearray(encode_fit(one_hour_synthetic_run(1)))
-    damaged[103] = 0xFF  # a field size of 255 in a definition message: fitfast divides by zero
+    damaged[103] = 0xFF
     return bytes(damaged)
-
-
-def _is_panic(exc: BaseException) -> bool:
-    return type(exc).__name__ == "PanicException"
-
-
-def _fitfast_panic_escapes() -> bool:
-    try:
-        prepare_unit(SourceUnit(name="probe.fit", data=_panic_bytes()))
-    except BaseException as exc:
-        if not _is_panic(exc):
-            raise
-        return True
-    return False
-
-
-_PANIC_ESCAPES = _fitfast_panic_escapes()
-_PANIC_REASON = "fitfast panics (a BaseException) on damaged FIT headers and the panic escapes prepare_unit"
-_ONLY_THE_PANIC = pytest.RaisesExc(BaseException, check=_is_panic)
-KNOWN_FITFAST_PANIC = pytest.mark.xfail(_PANIC_ESCAPES, raises=_ONLY_THE_PANIC, strict=True, reason=_PANIC_REASON)
-# Random damage may miss the panic in a run, so the fuzz test's marker cannot be strict.
-MAYBE_FITFAST_PANIC = pytest.mark.xfail(_PANIC_ESCAPES, raises=_ONLY_THE_PANIC, strict=False, reason=_PANIC_REASON)
 
 
 @cache
@@ -141,7 +116,7 @@ def test_truncated_real_files(relative: str, cut: float, gz: bool) -> None:
 
 
 @needs_data
-@pytest.mark.parametrize("decoder", [pytest.param("auto", marks=MAYBE_FITFAST_PANIC), "fitdecode"])
+@pytest.mark.parametrize("decoder", ["auto", "fitdecode"])
 @FUZZ
 @given(
     relative=st.sampled_from(REAL_FILES),
@@ -170,7 +145,6 @@ def test_gzip_wrapped_garbage(inner: bytes, cut: float, tail: bytes) -> None:
         assert whole.error is not None
 
 
-@KNOWN_FITFAST_PANIC
 def test_fitfast_panic_becomes_an_error_line() -> None:
     """A damaged definition message that makes fitfast panic still ends in activities or one error line."""
     prepare("damaged.fit", _panic_bytes())

@@ -337,6 +337,10 @@ def _build(raw: RawFit) -> list[ParsedActivity]:
 FIT_DECODERS = ("auto", "fitdecode")
 
 
+def _is_rust_panic(exc: BaseException) -> bool:
+    return type(exc).__name__ == "PanicException" and not isinstance(exc, (KeyboardInterrupt, SystemExit))
+
+
 def parse_fit(data: bytes, *, decoder: str = "auto") -> ParseResult:
     """Parse a FIT file into one activity per session; raises ParseError when nothing is readable.
 
@@ -353,6 +357,12 @@ def parse_fit(data: bytes, *, decoder: str = "auto") -> ParseResult:
             raw = _read_with_fitfast(data)
             used_fallback = False
         except (fitfast.FitDecodeError, ValueError, OverflowError):
+            raw = _read_with_fitdecode(data)
+        except BaseException as exc:
+            # A Rust panic inside fitfast surfaces as pyo3's PanicException, a BaseException (it happens
+            # on some damaged definition messages); the tolerant decoder then gets its turn.
+            if not _is_rust_panic(exc):
+                raise
             raw = _read_with_fitdecode(data)
     else:
         raw = _read_with_fitdecode(data)
