@@ -50,6 +50,7 @@ def test_profile_round_trip(db: Database) -> None:
         ({"max_hr": 150, "resting_hr": 150}, "resting_hr"),
         ({"timezone": "Mars/Olympus"}, "timezone"),
         ({"running_days": "mon,funday"}, "running_days"),
+        ({"running_days": "sunshine"}, "running_days"),
         ({"running_days": "mon,wed", "long_run_day": "sun"}, "long_run_day"),
         ({"work_start": "18:00", "work_end": "09:00"}, "work_start"),
         ({"work_start": "9am"}, "work_start"),

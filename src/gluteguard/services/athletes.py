@@ -46,7 +46,12 @@ class Profile:
 
 def _days(value: str | list[str] | tuple[str, ...], field_name: str) -> tuple[str, ...]:
     items = value.split(",") if isinstance(value, str) else list(value)
-    days = [item.strip().lower()[:3] for item in items if item.strip()]
+    full_names = {
+        day + rest: day
+        for day, rest in zip(WEEKDAYS, ("day", "sday", "nesday", "rsday", "day", "urday", "day"), strict=True)
+    }
+    words = [item.strip().lower() for item in items if item.strip()]
+    days = [full_names.get(word, word) for word in words]
     bad = [d for d in days if d not in WEEKDAYS]
     if bad:
         raise ProfileError(f"{field_name}: unknown day(s) {', '.join(bad)}; use {', '.join(WEEKDAYS)}")
