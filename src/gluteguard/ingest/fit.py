@@ -20,6 +20,7 @@ import fitfast
 import numpy as np
 
 from gluteguard.ingest import summary
+from gluteguard.ingest.fit_scan import summary_fit
 from gluteguard.ingest.model import (
     FileFormat,
     NotAnActivity,
@@ -104,9 +105,9 @@ def _first_row(columns: dict[str, np.ndarray]) -> dict[str, Any]:
     return {name: values[0] for name, values in columns.items() if values.shape[0] and np.isfinite(values[0])}
 
 
-def _read_with_fitfast(data: bytes) -> RawFit:
+def _summary_by_columns(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+    """file_id, sessions and activity by one full fitfast decode each (the sure, slower way)."""
     file_id = _first_row(fitfast.records(data, "file_id"))
-    records = {k: v for k, v in fitfast.records(data, "record").items() if k in WANTED_RECORD_FIELDS}
     session_columns = fitfast.records(data, "session")
     sessions: list[dict[str, Any]] = []
     for index in range(len(next(iter(session_columns.values()), []))):
@@ -114,7 +115,27 @@ def _read_with_fitfast(data: bytes) -> RawFit:
         row["sport"] = _enum_name("sport", row.get("sport"))
         row["sub_sport"] = _enum_name("sub_sport", row.get("sub_sport"))
         sessions.append(row)
-    activity = _first_row(fitfast.records(data, "activity"))
+    return file_id, sessions, _first_row(fitfast.records(data, "activity"))
+
+
+def _summary_by_cut_out(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]] | None:
+    """The same three from a tiny FIT file holding only those messages (see fit_scan); None if unsure."""
+    small = summary_fit(data)
+    if small is None:
+        return None
+    try:
+        messages = fitfast.parse(small)
+    except (fitfast.FitDecodeError, ValueError, OverflowError):
+        return None
+    file_id = next(iter(messages.get("file_id", [])), {})
+    activity = next(iter(messages.get("activity", [])), {})
+    return file_id, list(messages.get("session", [])), activity
+
+
+def _read_with_fitfast(data: bytes) -> RawFit:
+    # The record decode checks the whole file's CRC; the summary then comes from a cut-out (one decode in all).
+    records = {k: v for k, v in fitfast.records(data, "record").items() if k in WANTED_RECORD_FIELDS}
+    file_id, sessions, activity = _summary_by_cut_out(data) or _summary_by_columns(data)
     return RawFit(
         records=records,
         sessions=sessions,

@@ -152,7 +152,7 @@ def load_streams(db: Database, athlete_id: int, activity_id: int) -> Streams:
             raise ActivityError(f"no activity with id {activity_id}")
         if activity.stream is None:
             return Streams({})
-        return decode_streams(activity.stream.data)
+        return decode_streams(activity.stream.data, activity.stream.codec)
 
 
 def reprocess(db: Database, athlete_id: int) -> dict[str, int]:

@@ -1,7 +1,9 @@
 """Compact columnar encoding of activity streams: one zlib blob of typed little-endian columns.
 
-Layout: a JSON header (column name, dtype, length) then the raw columns, all deflated together. It is
-3–6× smaller than the same data as rows, decodes straight into NumPy, and needs no extra dependency.
+Layout: a JSON header (column name, dtype, length) then the columns, each byte-shuffled (all first bytes of
+its values, then all second bytes, …), all deflated together. Shuffling puts the slowly changing high bytes
+of neighbouring samples side by side: 15 % smaller and ~35 % faster to deflate than plain columns
+(benchmarks/README.md). It decodes straight into NumPy and needs no extra dependency.
 """
 
 from __future__ import annotations
@@ -14,10 +16,19 @@ import numpy as np
 
 from gluteguard.ingest.model import STREAM_DTYPES, Streams
 
-CODEC_NAME = "cols-zlib-1"
+CODEC_NAME = "cols-shuffle-zlib-1"
+PLAIN_CODEC_NAME = "cols-zlib-1"  # the first layout, without shuffling; still decoded
 _HEADER_LENGTH = struct.Struct("<I")
-# Level 3 deflate: within ~10 % of level 6's size at about half its cost, which matters for bulk import.
-ZLIB_LEVEL = 3
+ZLIB_LEVEL = 3  # within a few % of level 6's size at about half its cost, which matters for bulk import
+
+
+def _shuffle(array: np.ndarray) -> bytes:
+    return np.ascontiguousarray(array.view(np.uint8).reshape(-1, array.dtype.itemsize).T).tobytes()
+
+
+def _unshuffle(raw: bytes, dtype: np.dtype, length: int) -> np.ndarray:
+    planes = np.frombuffer(raw, dtype=np.uint8).reshape(dtype.itemsize, length)
+    return np.ascontiguousarray(planes.T).view(dtype).reshape(length)
 
 
 def encode_streams(streams: Streams) -> tuple[list[str], bytes]:
@@ -27,13 +38,15 @@ def encode_streams(streams: Streams) -> tuple[list[str], bytes]:
         dtype = np.dtype(STREAM_DTYPES.get(name, "float32")).newbyteorder("<")
         array = np.ascontiguousarray(values, dtype=dtype)
         header.append([name, dtype.str, int(array.shape[0])])
-        chunks.append(array.tobytes())
+        chunks.append(_shuffle(array))
     head = json.dumps(header, separators=(",", ":")).encode()
     body = _HEADER_LENGTH.pack(len(head)) + head + b"".join(chunks)
     return [name for name, _, _ in header], zlib.compress(body, ZLIB_LEVEL)
 
 
-def decode_streams(blob: bytes) -> Streams:
+def decode_streams(blob: bytes, codec: str = CODEC_NAME) -> Streams:
+    if codec not in (CODEC_NAME, PLAIN_CODEC_NAME):
+        raise ValueError(f"unknown stream codec {codec!r}")
     body = zlib.decompress(blob)
     (head_length,) = _HEADER_LENGTH.unpack_from(body, 0)
     offset = _HEADER_LENGTH.size + head_length
@@ -42,6 +55,11 @@ def decode_streams(blob: bytes) -> Streams:
     for name, dtype_str, length in header:
         dtype = np.dtype(dtype_str)
         size = dtype.itemsize * length
-        columns[name] = np.frombuffer(body, dtype=dtype, count=length, offset=offset).astype(dtype.newbyteorder("="))
+        raw = body[offset : offset + size]
+        if codec == CODEC_NAME:
+            values = _unshuffle(raw, dtype, length)
+        else:
+            values = np.frombuffer(raw, dtype=dtype, count=length)
+        columns[name] = values.astype(dtype.newbyteorder("="))
         offset += size
     return Streams(columns)
