@@ -239,14 +239,7 @@ def _read_with_fitdecode(data: bytes) -> RawFit:
 
 
 def _finite(row: dict[str, Any], key: str) -> float | None:
-    value = row.get(key)
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if np.isfinite(number) else None
+    return summary.finite_float(row.get(key))
 
 
 def _local_offset_s(activity: dict[str, Any]) -> int | None:

@@ -95,6 +95,17 @@ def ascent_m(streams: Streams) -> float | None:
     return climb
 
 
+def finite_float(value: object) -> float | None:
+    """A finite float from a number or numeric text; None when absent, damaged, NaN or infinite."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if np.isfinite(number) else None
+
+
 def finite_mean(values: np.ndarray | None, *, positive_only: bool = True) -> float | None:
     if values is None:
         return None

@@ -9,7 +9,6 @@ every producer (Garmin, Strava, Polar, GPX 1.0/1.1, TCX ``TPX`` extensions) uses
 from __future__ import annotations
 
 import io
-import math
 import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from datetime import UTC, datetime
 from lxml import etree
 
 from gluteguard.ingest.model import ParseError
+from gluteguard.ingest.summary import finite_float
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 _WHITESPACE = b" \t\r\n"
@@ -109,13 +109,7 @@ def drop_read_siblings(element: etree._Element) -> None:
 
 def text_float(text: str | None) -> float | None:
     """A finite float from element text, or None when absent or not a number (damaged values are skipped)."""
-    if text is None:
-        return None
-    try:
-        value = float(text)
-    except (ValueError, OverflowError):
-        return None
-    return value if math.isfinite(value) else None
+    return finite_float(text)
 
 
 def parse_timestamp(text: str | None) -> tuple[float, int | None, bool] | None:
