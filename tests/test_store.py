@@ -54,3 +54,11 @@ def test_unreachable_database_is_one_clear_line() -> None:
         Database("postgresql+psycopg://nobody:secret@127.0.0.1:1/none?connect_timeout=2")
     message = str(raised.value)
     assert "\n" not in message and "secret" not in message and "cannot open database" in message
+
+
+def test_codec_names_fit_their_column() -> None:
+    from gluteguard.store.codec import CODEC_NAME, PLAIN_CODEC_NAME
+    from gluteguard.store.models import ActivityStream
+
+    limit = ActivityStream.__table__.c.codec.type.length
+    assert len(CODEC_NAME) <= limit and len(PLAIN_CODEC_NAME) <= limit  # PostgreSQL enforces it, SQLite not

@@ -16,7 +16,7 @@ import numpy as np
 
 from gluteguard.ingest.model import STREAM_DTYPES, Streams
 
-CODEC_NAME = "cols-shuffle-zlib-1"
+CODEC_NAME = "cols-shuf-zlib-1"  # fits ActivityStream.codec, String(16)
 PLAIN_CODEC_NAME = "cols-zlib-1"  # the first layout, without shuffling; still decoded
 _HEADER_LENGTH = struct.Struct("<I")
 ZLIB_LEVEL = 3  # within a few % of level 6's size at about half its cost, which matters for bulk import
