@@ -45,7 +45,7 @@ def state(ctx: typer.Context) -> AppState:
 
 
 def print_json(value: object) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, default=str) + "\n")
+    sys.stdout.write(json.dumps(value, indent=2, default=str, ensure_ascii=False) + "\n")
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

@@ -21,11 +21,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gluteguard.ingest.dedupe import TimeSpan, possible_duplicate_of
 from gluteguard.ingest.dispatch import parse_payload, unwrap
-from gluteguard.ingest.model import FileFormat, NotAnActivity, ParsedActivity, ParseError
+from gluteguard.ingest.model import FileFormat, NotAnActivity, ParsedActivity, ParseError, Streams
 from gluteguard.ingest.rules import import_rules
 from gluteguard.ingest.sources import ExpansionStats, SourceProblem, SourceUnit, expand_paths
 from gluteguard.ingest.strava_export import StravaIndex, apply_export_meta, manual_activity
-from gluteguard.store.codec import CODEC_NAME, encode_streams
+from gluteguard.load.trimp import hr_histogram
+from gluteguard.store.codec import CODEC_NAME, encode_histogram, encode_streams
 from gluteguard.store.db import Database
 from gluteguard.store.models import Activity, ActivityStream, SourceFile
 from gluteguard.store.timeutil import as_utc
@@ -42,6 +43,7 @@ class PreparedActivity:
     stream_columns: list[str]
     stream_blob: bytes
     n_samples: int
+    hr_histogram: bytes | None = None
 
 
 @dataclass
@@ -59,13 +61,22 @@ class PreparedFile:
     n_records: int = 0
 
 
+def histogram_blob(streams: Streams) -> bytes | None:
+    """The activity's seconds-per-bpm histogram (for TRIMP), or None without a heart-rate record."""
+    time, heart_rate = streams.get("time_s"), streams.get("heart_rate_bpm")
+    if time is None or heart_rate is None:
+        return None
+    return encode_histogram(hr_histogram(time, heart_rate))
+
+
 def _prepare_activity(activity: ParsedActivity) -> PreparedActivity:
     columns, blob = encode_streams(activity.streams)
     n_samples = len(activity.streams)
+    histogram = histogram_blob(activity.streams)
     from dataclasses import replace
 
     light = replace(activity, streams=type(activity.streams)({}))
-    return PreparedActivity(light, columns, blob, n_samples)
+    return PreparedActivity(light, columns, blob, n_samples, histogram)
 
 
 def prepare_unit(unit: SourceUnit, fit_decoder: str = "auto") -> PreparedFile:
@@ -249,6 +260,7 @@ def activity_row(athlete_id: int, item: PreparedActivity, now: datetime) -> Acti
         commute=parsed.commute,
         partial_reason=parsed.partial_reason,
         n_samples=item.n_samples,
+        hr_histogram=item.hr_histogram,
         created_at=now,
         stream=ActivityStream(codec=CODEC_NAME, columns=item.stream_columns, data=item.stream_blob),
     )

@@ -63,3 +63,12 @@ def decode_streams(blob: bytes, codec: str = CODEC_NAME) -> Streams:
         columns[name] = values.astype(dtype.newbyteorder("="))
         offset += size
     return Streams(columns)
+
+
+def encode_histogram(seconds: np.ndarray) -> bytes:
+    """Seconds per bpm bin as zlib'd little-endian uint32 (whole seconds are plenty for TRIMP)."""
+    return zlib.compress(np.rint(seconds).astype("<u4").tobytes(), ZLIB_LEVEL)
+
+
+def decode_histogram(blob: bytes) -> np.ndarray:
+    return np.frombuffer(zlib.decompress(blob), dtype="<u4").astype(np.float64)

@@ -105,6 +105,8 @@ class Activity(Base):
     duplicate_status: Mapped[str | None] = mapped_column(String(16))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("activity.id", ondelete="SET NULL"))
     n_samples: Mapped[int] = mapped_column(Integer, default=0)
+    # Seconds at each whole bpm (zlib'd uint32[251]): TRIMP for any resting/max heart rate without streams.
+    hr_histogram: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     source_file: Mapped[SourceFile | None] = relationship(back_populates="activities")

@@ -1,0 +1,105 @@
+"""``gluteguard load``: the training-load state of a day, or the weekly history with a chart."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from gluteguard.cli.context import console, fail, print_json, state
+from gluteguard.load.metrics import LoadState
+from gluteguard.services.load import state_on, weekly_history
+
+SEVERITY_STYLE = {"info": "cyan", "caution": "yellow", "warning": "dark_orange", "high": "bold red"}
+
+
+def load_command(
+    ctx: typer.Context,
+    on: Annotated[str | None, typer.Option("--date", help="Local day (YYYY-MM-DD); default today.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    history: Annotated[bool, typer.Option("--history", help="Weekly history instead of one day.")] = False,
+    weeks: Annotated[int, typer.Option(help="Weeks of history.", min=1, max=1000)] = 16,
+    chart: Annotated[Path | None, typer.Option(help="With --history: write an offline HTML chart here.")] = None,
+) -> None:
+    """How much you have run, whether the last run was a spike, and the longest next run without one."""
+    try:
+        day = date.fromisoformat(on) if on else None
+    except ValueError:
+        raise fail(f"--date: '{on}' is not a date like 2026-03-01") from None
+    app_state = state(ctx)
+    if history:
+        rows = weekly_history(app_state.db, app_state.athlete_id, weeks, day)
+        if json_output:
+            print_json([row.__dict__ for row in rows])
+        else:
+            _print_history(rows)
+        if chart is not None:
+            from gluteguard.reports.load_chart import write_load_chart
+
+            write_load_chart(rows, chart)
+            console.print(Text(f"chart written to {chart}"))
+        return
+    load = state_on(app_state.db, app_state.athlete_id, day)
+    if json_output:
+        print_json(load.as_dict())
+    else:
+        _print_state(load)
+
+
+def _km(metres: float | None) -> str:
+    return "—" if metres is None else f"{metres / 1000:.1f} km"
+
+
+def _print_state(load: LoadState) -> None:
+    console.print(Text(f"Training load at the end of {load.date}", style="bold"))
+    table = Table(show_header=False)
+    table.add_row("next run: at most", Text(_km(load.next_run_cap_m), style="bold green"))
+    table.add_row("  because", Text(load.cap_reason))
+    table.add_row("longest run, last 30 days", _km(load.longest_run_30d_m))
+    if load.last_run:
+        run = load.last_run
+        ratio = f"{run.spike_ratio:.2f}× the 30-day longest" if run.spike_ratio else "no 30-day history"
+        table.add_row("last run", Text(f"{run.date}: {_km(run.distance_m)} ({ratio}) → {run.spike_category}"))
+    week = load.week
+    change = f"{week['change_pct']:+.0f}% vs the week before" if week["change_pct"] is not None else "no week before"
+    table.add_row("last 7 days", Text(f"{_km(week['distance_m'])} in {week['runs']} runs, {change}"))
+    pmc = load.pmc
+    table.add_row(
+        "fitness / fatigue / form",
+        Text(f"{pmc['ctl']:.1f} / {pmc['atl']:.1f} / {pmc['tsb']:+.1f} ({pmc['load_unit']}; context)"),
+    )
+    if load.monotony is not None:
+        table.add_row("monotony / strain", f"{load.monotony:.2f} / {load.strain:.0f}")
+    console.print(table)
+    for warning in load.warnings:
+        console.print(
+            Text(f"[{warning.severity}] ", style=SEVERITY_STYLE.get(warning.severity, "")) + Text(warning.message)
+        )
+        console.print(Text(f"    source: {warning.source}", style="dim"))
+    if not load.warnings:
+        console.print(Text("No load warnings. Keep runs within the cap.", style="green"))
+
+
+def _print_history(rows: list) -> None:
+    table = Table(title="Weekly running")
+    for column in ("week of", "km", "runs", "longest", "spike", "cap at end", "CTL", "ATL", "TSB", "no-data days"):
+        table.add_column(column, justify="right" if column not in ("week of", "spike") else "left")
+    for row in rows:
+        spike_style = {"small": "yellow", "moderate": "dark_orange", "large": "bold red"}.get(row.worst_spike, "")
+        table.add_row(
+            row.week_start,
+            f"{row.run_distance_m / 1000:.1f}",
+            str(row.runs),
+            f"{row.longest_run_m / 1000:.1f}",
+            Text(row.worst_spike, style=spike_style),
+            _km(row.cap_at_end_m),
+            f"{row.ctl:.1f}",
+            f"{row.atl:.1f}",
+            f"{row.tsb:+.1f}",
+            str(row.no_data_days or ""),
+        )
+    console.print(table)

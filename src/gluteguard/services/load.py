@@ -1,0 +1,150 @@
+"""Training load for an athlete: activities from the store → sessions → the pure load engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy import or_, select
+
+from gluteguard.load.metrics import LoadState, RunSpike, load_state, run_spikes
+from gluteguard.load.rules import load_rules
+from gluteguard.load.series import DailySeries, Session, daily_series, pmc
+from gluteguard.load.trimp import trimp_from_average, trimp_from_histogram, trimp_weights
+from gluteguard.services.activities import local_start
+from gluteguard.services.athletes import get_profile
+from gluteguard.services.importer import histogram_blob
+from gluteguard.store.codec import decode_histogram, decode_streams
+from gluteguard.store.db import Database
+from gluteguard.store.models import Activity, ActivityStream
+
+
+def backfill_hr_histograms(db: Database, athlete_id: int) -> int:
+    """Histograms for activities stored before they existed (schema 0002); returns how many were made."""
+    with db.session() as session:
+        rows = session.execute(
+            select(Activity, ActivityStream)
+            .join(ActivityStream, ActivityStream.activity_id == Activity.id)
+            .where(Activity.athlete_id == athlete_id, Activity.hr_histogram.is_(None), Activity.avg_hr.is_not(None))
+            .where(Activity.n_samples > 0)
+        ).all()
+        for activity, stream in rows:
+            if "heart_rate_bpm" in (stream.columns or []):
+                activity.hr_histogram = histogram_blob(decode_streams(stream.data, stream.codec))
+        return len(rows)
+
+
+def athlete_sessions(db: Database, athlete_id: int) -> tuple[list[Session], ZoneInfo]:
+    """Every activity as a load session. Possible duplicates awaiting review are left out: counting both
+    copies would double the load; they count once kept."""
+    profile = get_profile(db, athlete_id)
+    zone = ZoneInfo(profile.timezone)
+    weights = trimp_weights(profile.resting_hr, profile.max_hr, profile.sex)
+    backfill_hr_histograms(db, athlete_id)
+    query = select(
+        Activity.id,
+        Activity.start_utc,
+        Activity.utc_offset_s,
+        Activity.sport,
+        Activity.distance_m,
+        Activity.moving_s,
+        Activity.elapsed_s,
+        Activity.ascent_m,
+        Activity.avg_hr,
+        Activity.rpe,
+        Activity.hr_histogram,
+    ).where(
+        Activity.athlete_id == athlete_id,
+        or_(Activity.duplicate_status.is_(None), Activity.duplicate_status != "possible"),
+    )
+    sessions: list[Session] = []
+    with db.session() as session:
+        for row in session.execute(query):
+            duration = row.moving_s or row.elapsed_s or 0.0
+            if row.hr_histogram is not None:
+                trimp: float | None = trimp_from_histogram(decode_histogram(row.hr_histogram), weights)
+            elif row.avg_hr:
+                trimp = trimp_from_average(row.avg_hr, duration / 60.0, weights)
+            else:
+                trimp = None
+            sessions.append(
+                Session(
+                    activity_id=row.id,
+                    local_start=local_start(row.start_utc, row.utc_offset_s, zone).replace(tzinfo=None),
+                    sport=row.sport,
+                    distance_m=row.distance_m or 0.0,
+                    duration_s=duration,
+                    ascent_m=row.ascent_m or 0.0,
+                    trimp=trimp,
+                    rpe=row.rpe,
+                )
+            )
+    sessions.sort(key=lambda s: s.local_start)
+    return sessions, zone
+
+
+def today_in(zone: ZoneInfo) -> date:
+    return datetime.now(zone).date()
+
+
+def state_on(db: Database, athlete_id: int, day: date | None = None) -> LoadState:
+    sessions, zone = athlete_sessions(db, athlete_id)
+    day = day or today_in(zone)
+    series = daily_series(sessions, last_day=max(day, sessions[-1].local_date) if sessions else day)
+    return load_state(sessions, series, day)
+
+
+@dataclass(frozen=True)
+class WeekRow:
+    week_start: str
+    run_distance_m: float
+    runs: int
+    longest_run_m: float
+    worst_spike: str  # the largest spike category of the week's runs
+    cap_at_end_m: float | None
+    ctl: float
+    atl: float
+    tsb: float
+    no_data_days: int
+
+
+SPIKE_ORDER = ("no_history", "none", "small", "moderate", "large")
+
+
+def weekly_history(db: Database, athlete_id: int, weeks: int, day: date | None = None) -> list[WeekRow]:
+    """Monday-to-Sunday weeks ending with the week of ``day``: distance, spikes, cap and PMC at week end."""
+    sessions, zone = athlete_sessions(db, athlete_id)
+    day = day or today_in(zone)
+    if not sessions:
+        return []
+    rules = load_rules()
+    series: DailySeries = daily_series(sessions, last_day=max(day, sessions[-1].local_date))
+    spikes: list[RunSpike] = run_spikes(sessions, series, rules)
+    ctl, atl = pmc(series.run_distance_m / 1000.0, rules.ctl_days, rules.atl_days)
+    last_monday = day - timedelta(days=day.weekday())
+    rows = []
+    for k in range(weeks - 1, -1, -1):
+        start = last_monday - timedelta(days=7 * k)
+        end = start + timedelta(days=6)
+        lo, hi = max(series.index(start), 0), min(series.index(end), len(series) - 1)
+        if hi < 0 or lo > hi:
+            continue
+        week_spikes = [s.spike_category for s in spikes if start.isoformat() <= s.date <= end.isoformat()]
+        longest_30d = float(series.longest_run_m[max(hi - rules.spike_window_days + 1, 0) : hi + 1].max(initial=0))
+        rows.append(
+            WeekRow(
+                week_start=start.isoformat(),
+                run_distance_m=float(series.run_distance_m[lo : hi + 1].sum()),
+                runs=int(series.runs[lo : hi + 1].sum()),
+                longest_run_m=float(series.longest_run_m[lo : hi + 1].max(initial=0)),
+                worst_spike=max(week_spikes, key=SPIKE_ORDER.index) if week_spikes else "",
+                cap_at_end_m=longest_30d * rules.cap_factor if longest_30d > 0 else None,
+                ctl=float(ctl[hi]),
+                atl=float(atl[hi]),
+                tsb=float(ctl[hi - 1] - atl[hi - 1]) if hi > 0 else 0.0,
+                no_data_days=int(np.count_nonzero(series.no_data[lo : hi + 1])),
+            )
+        )
+    return rows
