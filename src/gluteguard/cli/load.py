@@ -87,7 +87,7 @@ def _print_state(load: LoadState) -> None:
 def _print_history(rows: list) -> None:
     table = Table(title="Weekly running")
     for column in ("week of", "km", "runs", "longest", "spike", "cap at end", "CTL", "ATL", "TSB", "no-data days"):
-        table.add_column(column, justify="right" if column not in ("week of", "spike") else "left")
+        table.add_column(column, justify="left" if column in ("week of", "spike") else "right", no_wrap=True)
     for row in rows:
         spike_style = {"small": "yellow", "moderate": "dark_orange", "large": "bold red"}.get(row.worst_spike, "")
         table.add_row(
