@@ -1,0 +1,144 @@
+"""The weekly load history as one offline HTML file: distance by spike category, the cap, and the PMC.
+
+Pure until ``write_load_chart``'s last step: rows in, a Plotly figure and an HTML string out. plotly.js is
+embedded (no CDN), so the file opens without a network, years later, on any machine.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import tempfile
+from pathlib import Path
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from gluteguard.load.rules import LoadRules, load_rules
+from gluteguard.services.load import SPIKE_ORDER, WeekRow
+
+NO_RUNS = ""  # WeekRow.worst_spike of a week without runs
+# Colour and a text mark on the bar both carry the category, so it survives grey print and colour blindness.
+COLOURS = {"no_history": "#9e9e9e", "none": "#6aa56e", "small": "#e8c547", "moderate": "#ef8a2b", "large": "#c0392b"}
+SPIKES = ("small", "moderate", "large")  # the categories Frandsen 2025 linked with more injuries
+PMC_LINES = (("ctl", "fitness (CTL)", "#1f6fb4"), ("atl", "fatigue (ATL)", "#c2185b"), ("tsb", "form (TSB)", "#555"))
+DIAMOND = {"symbol": "diamond", "size": 8, "color": "#222"}
+CAP_LINE = {"color": "#1b5e20", "dash": "dash", "shape": "hv"}  # the cap holds until the next run changes it
+
+
+def category_labels(rules: LoadRules) -> dict[str, str]:
+    """Legend words for each category, with the thresholds read from rules.toml (never restated here)."""
+    labels = {"no_history": "no 30-day history to compare with", NO_RUNS: "no runs"}
+    bounds = [None, *(c.max_ratio - 1 for c in rules.spike_categories)]  # run / 30-day longest, minus 1
+    for c, lo, hi in zip(rules.spike_categories, bounds, bounds[1:], strict=False):
+        span = f"≤ +{hi:.0%}" if lo is None else f"> +{lo:.0%}" if hi == float("inf") else f"+{lo:.0%} to +{hi:.0%}"
+        labels[c.name] = f"{'no' if lo is None else c.name} spike ({span})"
+    return labels
+
+
+def _km(metres: float | None) -> str:
+    return "—" if metres is None else f"{metres / 1000:.1f} km"
+
+
+def _hover(r: WeekRow, labels: dict[str, str]) -> str:
+    return (
+        f"<b>week of {r.week_start}</b><br>{_km(r.run_distance_m)} in {r.runs} runs, longest {_km(r.longest_run_m)}"
+        f"<br>biggest spike: {labels.get(r.worst_spike, r.worst_spike)}<br>cap for the next run at week end: "
+        f"{_km(r.cap_at_end_m)}<br>fitness {r.ctl:.1f}, fatigue {r.atl:.1f}, form {r.tsb:+.1f} (km/day)"
+        f"<br>no-data days: {r.no_data_days}"
+    )
+
+
+def build_figure(rows: list[WeekRow], rules: LoadRules | None = None) -> go.Figure:
+    rules = rules or load_rules()
+    labels = category_labels(rules)
+    weeks = [r.week_start for r in rows]
+    titles = (
+        "Kilometres run each week, coloured by the biggest single-run spike of the week",
+        "Fitness, fatigue and form, in running km per day — context, not a verdict",
+    )
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12, subplot_titles=titles)
+    # One bar trace per category gives the legend its entries; each week has its bar in exactly one trace.
+    for name in (*SPIKE_ORDER, NO_RUNS):
+        group = [r for r in rows if r.worst_spike == name]
+        if not group:
+            continue
+        marker = {"color": COLOURS.get(name, "#d0d0d0"), "line": {"color": "#333", "width": 0.5}}
+        marker["pattern"] = {"shape": ["x" if r.no_data_days else "" for r in group]}  # no-data weeks hatched
+        bar = go.Bar(
+            x=[r.week_start for r in group],
+            y=[r.run_distance_m / 1000 for r in group],
+            name=labels.get(name, name),
+            legendgroup=name or "no_runs",
+            marker=marker,
+            hovertext=[_hover(r, labels) for r in group],
+            hovertemplate="%{hovertext}<extra></extra>",
+            text=[name if name in SPIKES else "" for r in group],
+            textposition="outside",
+        )
+        fig.add_trace(bar, row=1, col=1)
+    cap_name = f"cap for the next run at week end ({rules.cap_factor:.2f} × the 30-day longest run)"
+    lines = [
+        (1, "longest run of the week", [r.longest_run_m / 1000 for r in rows], {"mode": "markers", "marker": DIAMOND}),
+        (1, cap_name, [r.cap_at_end_m / 1000 if r.cap_at_end_m else None for r in rows], {"line": CAP_LINE}),
+        *((2, name, [getattr(r, a) for r in rows], {"line": {"color": c}}) for a, name, c in PMC_LINES),
+    ]
+    for row, name, ys, style in lines:
+        fig.add_trace(go.Scatter(x=weeks, y=ys, name=name, hovertemplate=f"{name}: %{{y:.1f}}", **style), row, 1)
+    # Shade weeks holding no-data days on both panels: unknown, not rest.
+    for i, r in enumerate(rows):
+        if r.no_data_days:
+            text = f"no data ({r.no_data_days} d)"
+            fig.add_vrect(i - 0.5, i + 0.5, fillcolor="#bdbdbd", opacity=0.35, line_width=0, annotation_text=text)
+    span = f"{weeks[0]} to {weeks[-1]}" if weeks else "none yet"
+    fig.update_layout(
+        title=f"Weekly running and the next-run cap — weeks starting {span}",
+        barmode="overlay",
+        height=780,
+        template="plotly_white",
+        legend={"title": {"text": "each week's bar, and the lines"}},
+    )
+    fig.update_xaxes(type="category")
+    fig.update_xaxes(title_text="week starting (Monday)", row=2, col=1)
+    fig.update_yaxes(title_text="kilometres", rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(title_text="running km per day", row=2, col=1)
+    return fig
+
+
+def render_html(rows: list[WeekRow], rules: LoadRules | None = None) -> str:
+    """The whole page: plotly.js inline, and the sources as plain text below the chart."""
+    rules = rules or load_rules()
+    fig = build_figure(rows, rules)
+    # A fixed div id keeps the output byte-identical for identical rows.
+    div = fig.to_html(include_plotlyjs=True, full_html=False, div_id="load-chart", config={"displaylogo": False})
+    notes = (
+        f"Spikes: each run against the longest run of the {rules.spike_window_days} days before it — "
+        f"{rules.spike_source}. Cap: {rules.cap_source}.",
+        f"Fitness (CTL, {rules.ctl_days}-day), fatigue (ATL, {rules.atl_days}-day) and form (TSB, yesterday's "
+        f"fitness − fatigue), load = running km per day: {rules.pmc_source}. {rules.week_context_note}",
+        f"Hatched bars and grey weeks hold no-data days ({rules.no_data_min_gap_days}+ days without any activity): "
+        "the watch was not worn or the history not imported — unknown, not rest.",
+    )
+    paragraphs = "\n".join(f"<p>{html.escape(n)}</p>" for n in notes)
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>gluteguard: weekly running load'
+        "</title><style>body{font-family:system-ui,sans-serif;max-width:1200px;margin:1em auto;padding:0 1em}"
+        "p{font-size:0.85em;color:#444}</style></head><body>\n"
+        f"{div}\n<footer><h2>Sources</h2>\n{paragraphs}\n</footer></body></html>\n"
+    )
+
+
+def write_load_chart(rows: list[WeekRow], path: Path) -> None:
+    """Write the chart atomically: readers never see half a file, and a failed write leaves none behind."""
+    page, path, tmp = render_html(rows).encode("utf-8"), Path(path), None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; a report is meant to be opened and shared
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(page)
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        # errno keeps the subclass (FileNotFoundError, PermissionError, …); the message names the chart's path.
+        raise OSError(exc.errno, f"cannot write the chart to {path}: {exc.strerror}") from None
