@@ -15,6 +15,9 @@ from gluteguard.store.db import Database, resolve_database_url
 
 console = Console()
 errors = Console(stderr=True)
+if not console.is_terminal:
+    # Piped output has no width to follow; 120 columns keep tables unwrapped in files and CI logs.
+    console.width = 120
 
 
 @dataclass

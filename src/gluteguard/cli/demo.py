@@ -7,9 +7,10 @@ from typing import Annotated
 
 import platformdirs
 import typer
-from rich.table import Table
+from rich.text import Text
 
 from gluteguard.cli.context import AppState, console, fail, state
+from gluteguard.cli.load import print_history, print_state, print_warnings
 from gluteguard.services.demo import build_demo
 from gluteguard.store.db import Database, resolve_database_url
 
@@ -44,12 +45,11 @@ def demo_command(
         f"({len(summary['failed'])} failed, {summary['possible_duplicates']} possible duplicates)"
     )
     console.print(f"{report.runs} runs, {report.run_km:.1f} km in total; longest run {report.longest_run_km:.1f} km")
-    table = Table(title="Running per week (km)")
-    table.add_column("week of")
-    table.add_column("km", justify="right")
-    table.add_column("")
-    peak = max((km for _, km in report.weekly_km), default=1.0) or 1.0
-    for week, km in report.weekly_km:
-        table.add_row(week, f"{km:.1f}", "█" * round(30 * km / peak))
-    console.print(table)
+    print_history(report.history)
+    for spike_state in report.spike_states:
+        console.print(Text(f"\nOn {spike_state.date}, gluteguard said:", style="bold"))
+        print_warnings(spike_state)
+    if report.today is not None:
+        console.print()
+        print_state(report.today)
     console.print(f"explore it: gluteguard --db {url.removeprefix('sqlite:///')} activities")

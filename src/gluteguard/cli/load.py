@@ -36,7 +36,7 @@ def load_command(
         if json_output:
             print_json([row.__dict__ for row in rows])
         else:
-            _print_history(rows)
+            print_history(rows)
         if chart is not None:
             from gluteguard.reports.load_chart import write_load_chart
 
@@ -47,14 +47,14 @@ def load_command(
     if json_output:
         print_json(load.as_dict())
     else:
-        _print_state(load)
+        print_state(load)
 
 
 def _km(metres: float | None) -> str:
     return "—" if metres is None else f"{metres / 1000:.1f} km"
 
 
-def _print_state(load: LoadState) -> None:
+def print_state(load: LoadState) -> None:
     console.print(Text(f"Training load at the end of {load.date}", style="bold"))
     table = Table(show_header=False)
     table.add_row("next run: at most", Text(_km(load.next_run_cap_m), style="bold green"))
@@ -75,6 +75,10 @@ def _print_state(load: LoadState) -> None:
     if load.monotony is not None:
         table.add_row("monotony / strain", f"{load.monotony:.2f} / {load.strain:.0f}")
     console.print(table)
+    print_warnings(load)
+
+
+def print_warnings(load: LoadState) -> None:
     for warning in load.warnings:
         console.print(
             Text(f"[{warning.severity}] ", style=SEVERITY_STYLE.get(warning.severity, "")) + Text(warning.message)
@@ -84,7 +88,7 @@ def _print_state(load: LoadState) -> None:
         console.print(Text("No load warnings. Keep runs within the cap.", style="green"))
 
 
-def _print_history(rows: list) -> None:
+def print_history(rows: list) -> None:
     table = Table(title="Weekly running")
     for column in ("week of", "km", "runs", "longest", "spike", "cap at end", "CTL", "ATL", "TSB", "no-data days"):
         table.add_column(column, justify="left" if column in ("week of", "spike") else "right", no_wrap=True)

@@ -10,10 +10,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from gluteguard.load.metrics import LoadState, run_spikes
+from gluteguard.load.series import daily_series
 from gluteguard.samples.runner import write_sample_runner
 from gluteguard.services.activities import list_activities
 from gluteguard.services.athletes import ensure_athlete, update_profile
 from gluteguard.services.importer import ImportSummary, import_paths
+from gluteguard.services.load import WeekRow, athlete_sessions, state_on, weekly_history
 from gluteguard.store.db import Database
 
 DEMO_PROFILE = {
@@ -40,6 +43,9 @@ class DemoReport:
     run_km: float
     longest_run_km: float
     weekly_km: list[tuple[str, float]] = field(default_factory=list)  # (ISO week start, km)
+    history: list[WeekRow] = field(default_factory=list)
+    spike_states: list[LoadState] = field(default_factory=list)  # the load state on each spike's day
+    today: LoadState | None = None
 
 
 def build_demo(db: Database, *, end_date: date | None = None, workers: int | None = None) -> DemoReport:
@@ -57,7 +63,13 @@ def build_demo(db: Database, *, end_date: date | None = None, workers: int | Non
         local = datetime.fromisoformat(row.start_local).date()
         week_start = date.fromordinal(local.toordinal() - local.weekday())
         weekly[week_start.isoformat()] += (row.distance_m or 0.0) / 1000
+    sessions, _ = athlete_sessions(db, athlete_id)
+    spikes = run_spikes(sessions, daily_series(sessions, last_day=end_date))
+    spike_days = sorted({s.date for s in spikes if s.spike_category in ("moderate", "large")})
     return DemoReport(
+        history=weekly_history(db, athlete_id, 16, end_date),
+        spike_states=[state_on(db, athlete_id, date.fromisoformat(day)) for day in spike_days],
+        today=state_on(db, athlete_id, end_date),
         summary=summary,
         files=len(files),
         runs=len(runs),
