@@ -211,3 +211,20 @@ def test_walks_and_rides_never_change_run_spikes(history, day, km) -> None:
     base = run_spikes(sessions, daily_series(sessions, last, first_day=DAY0))
     extra = [*sessions, run(day, km, sport="walk", hour=23)]
     assert run_spikes(extra, daily_series(extra, last, first_day=DAY0)) == base
+
+
+def test_daily_totals_include_walks_trimp_and_session_rpe() -> None:
+    walk = Session(2, datetime(2026, 2, 5, 12), "hike", 6000.0, 7200.0, ascent_m=300.0)
+    rpe_run = Session(3, datetime(2026, 2, 5, 7), "run", 8000.0, 2400.0, ascent_m=50.0, trimp=70.0, rpe=6.0)
+    day = date(2026, 2, 5)
+    totals = load_state([walk, rpe_run], daily_series([walk, rpe_run], day), day).day
+    assert totals == {
+        "run_distance_m": 8000.0,
+        "run_time_s": 2400.0,
+        "walk_distance_m": 6000.0,
+        "ascent_m": 350.0,
+        "runs": 1,
+        "longest_run_m": 8000.0,
+        "trimp": 70.0,
+        "session_rpe": 240.0,  # 40 minutes × RPE 6 (Foster 2001)
+    }

@@ -47,6 +47,7 @@ class LoadState:
     monotony: float | None
     strain: float | None
     no_data: bool
+    day: dict = field(default_factory=dict)  # the day's own totals from the daily series
     warnings: list[LoadWarning] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -172,9 +173,28 @@ def load_state(
         monotony=monotony,
         strain=strain,
         no_data=bool(series.no_data[i]) if 0 <= i < len(series) else False,
+        day=_day_totals(series, i),
     )
     state.warnings = _warnings(state, recent_spikes, rules)
     return state
+
+
+def _day_totals(series: DailySeries, i: int) -> dict:
+    inside = 0 <= i < len(series)
+
+    def value(column: np.ndarray) -> float:
+        return float(column[i]) if inside else 0.0
+
+    return {
+        "run_distance_m": value(series.run_distance_m),
+        "run_time_s": value(series.run_time_s),
+        "walk_distance_m": value(series.walk_distance_m),
+        "ascent_m": value(series.ascent_m),
+        "runs": int(value(series.runs)),
+        "longest_run_m": value(series.longest_run_m),
+        "trimp": value(series.trimp),
+        "session_rpe": value(series.srpe),
+    }
 
 
 SPIKE_SEVERITY = {"small": "caution", "moderate": "warning", "large": "high"}
