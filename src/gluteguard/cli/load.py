@@ -40,7 +40,10 @@ def load_command(
         if chart is not None:
             from gluteguard.reports.load_chart import write_load_chart
 
-            write_load_chart(rows, chart)
+            try:
+                write_load_chart(rows, chart)
+            except OSError as exc:
+                raise fail(str(exc)) from None
             console.print(Text(f"chart written to {chart}"))
         return
     load = state_on(app_state.db, app_state.athlete_id, day)

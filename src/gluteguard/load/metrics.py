@@ -61,12 +61,27 @@ def spike_category(ratio: float, rules: LoadRules) -> str:
     return rules.spike_categories[-1].name
 
 
-def run_spikes(sessions: list[Session], series: DailySeries, rules: LoadRules | None = None) -> list[RunSpike]:
-    """Every run against the longest run of the 30 days before its day (and earlier runs that same day)."""
+def run_spikes(
+    sessions: list[Session],
+    series: DailySeries,
+    rules: LoadRules | None = None,
+    *,
+    since: date | None = None,
+    until: date | None = None,
+) -> list[RunSpike]:
+    """Each run (from ``since`` through ``until``, default all) against the longest run of the 30 days
+    before its day and the earlier runs of that same day."""
     rules = rules or load_rules()
     window = rules.spike_window_days
     before = rolling_max_before(series.longest_run_m, window)
-    runs = sorted((s for s in sessions if s.is_run), key=lambda s: s.local_start)
+    runs = sorted(
+        (
+            s
+            for s in sessions
+            if s.is_run and (since is None or s.local_date >= since) and (until is None or s.local_date <= until)
+        ),
+        key=lambda s: s.local_start,
+    )
     earlier_today: dict[date, float] = {}
     result = []
     for run in runs:
@@ -125,10 +140,12 @@ def load_state(
     if cap_factor_adjustment < 1.0:
         reason += f"; lowered to {factor:.2f} × because {cap_adjustment_reason or 'of your symptoms'}"
 
-    spikes = [s for s in run_spikes(sessions, series, rules) if s.date <= day.isoformat()]
+    # Only the runs that matter today: the last 7 days' and the latest run on or before today.
+    week_start = day - timedelta(days=6)
+    latest = max((s.local_date for s in sessions if s.is_run and s.local_date <= day), default=week_start)
+    spikes = run_spikes(sessions, series, rules, since=min(week_start, latest), until=day)
     last_run = spikes[-1] if spikes else None
-    week_start = (day - timedelta(days=6)).isoformat()
-    recent_spikes = [s for s in spikes if s.date >= week_start]
+    recent_spikes = [s for s in spikes if s.date >= week_start.isoformat()]
 
     week = _window_sum(series.run_distance_m, i, 7)
     previous_week = _window_sum(series.run_distance_m, i - 7, 7)

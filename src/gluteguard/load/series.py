@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
+from scipy.signal import lfilter
 
 from gluteguard.load.rules import load_rules
 
@@ -26,9 +27,11 @@ class Session:
     trimp: float | None = None
     rpe: float | None = None
 
-    @property
-    def local_date(self) -> date:
-        return self.local_start.date()
+    local_date: date = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Stored once: the engine asks for it for every session on every recompute.
+        object.__setattr__(self, "local_date", self.local_start.date())
 
     @property
     def is_run(self) -> bool:
@@ -81,33 +84,35 @@ def daily_series(sessions: list[Session], last_day: date, first_day: date | None
     """One row per day from the first session's day (or ``first_day``) through ``last_day``."""
     start = first_day or min((s.local_date for s in sessions), default=last_day)
     n = max((last_day - start).days + 1, 0)
-    columns = {
-        name: np.zeros(n)
-        for name in ("run_distance_m", "run_time_s", "walk_distance_m", "ascent_m", "runs", "longest_run_m")
-    }
-    trimp, srpe, active = np.zeros(n), np.zeros(n), np.zeros(n, dtype=bool)
-    for session in sessions:
-        i = (session.local_date - start).days
-        if not 0 <= i < n:
-            continue
-        active[i] = True
-        columns["ascent_m"][i] += session.ascent_m
-        trimp[i] += session.trimp or 0.0
-        srpe[i] += session.srpe or 0.0
-        if session.is_run:
-            columns["run_distance_m"][i] += session.distance_m
-            columns["run_time_s"][i] += session.duration_s
-            columns["runs"][i] += 1
-            columns["longest_run_m"][i] = max(columns["longest_run_m"][i], session.distance_m)
-        elif session.sport in WALK_SPORTS:
-            columns["walk_distance_m"][i] += session.distance_m
+    origin = start.toordinal()
+    index = np.fromiter((s.local_date.toordinal() - origin for s in sessions), dtype=np.int64, count=len(sessions))
+    distance = np.fromiter((s.distance_m for s in sessions), dtype=np.float64, count=len(sessions))
+    sports = [s.sport for s in sessions]
+    is_run = np.fromiter((sport == "run" for sport in sports), dtype=bool, count=len(sessions))
+    is_walk = np.fromiter((sport in WALK_SPORTS for sport in sports), dtype=bool, count=len(sessions))
+    inside = (index >= 0) & (index < n)
+
+    def total(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return np.bincount(index[inside & mask], weights=values[inside & mask], minlength=n)[:n]
+
+    everyone = np.ones(len(sessions), dtype=bool)
+    longest = np.zeros(n)
+    run_inside = inside & is_run
+    np.maximum.at(longest, index[run_inside], distance[run_inside])
+    active = np.zeros(n, dtype=bool)
+    active[index[inside]] = True
     return DailySeries(
         first_day=start,
-        trimp=trimp,
-        srpe=srpe,
+        run_distance_m=total(distance, is_run),
+        run_time_s=total(np.fromiter((s.duration_s for s in sessions), np.float64, len(sessions)), is_run),
+        walk_distance_m=total(distance, is_walk),
+        ascent_m=total(np.fromiter((s.ascent_m for s in sessions), np.float64, len(sessions)), everyone),
+        runs=total(np.ones(len(sessions)), is_run),
+        longest_run_m=longest,
+        trimp=total(np.fromiter((s.trimp or 0.0 for s in sessions), np.float64, len(sessions)), everyone),
+        srpe=total(np.fromiter((s.srpe or 0.0 for s in sessions), np.float64, len(sessions)), everyone),
         active=active,
         no_data=_no_data_mask(active, load_rules().no_data_min_gap_days),
-        **columns,
     )
 
 
@@ -121,24 +126,18 @@ def rolling_max_before(values: np.ndarray, window: int) -> np.ndarray:
     return windows.max(axis=1)[:n]
 
 
+def _exponential(load: np.ndarray, gain: float) -> np.ndarray:
+    """y_t = y_{t−1} + (x_t − y_{t−1})·gain from y = 0, as a first-order IIR filter (C speed)."""
+    if load.shape[0] == 0:
+        return np.zeros(0)
+    return lfilter([gain], [1.0, gain - 1.0], load)
+
+
 def pmc(load: np.ndarray, ctl_days: int, atl_days: int) -> tuple[np.ndarray, np.ndarray]:
     """CTL and ATL after each day: x_t = x_{t−1} + (load_t − x_{t−1})(1 − e^{−1/τ}) (GoldenCheetah)."""
-    k_ctl, k_atl = 1 - np.exp(-1 / ctl_days), 1 - np.exp(-1 / atl_days)
-    ctl, atl = np.zeros(load.shape[0]), np.zeros(load.shape[0])
-    c = a = 0.0
-    for i, value in enumerate(load.tolist()):
-        c += (value - c) * k_ctl
-        a += (value - a) * k_atl
-        ctl[i], atl[i] = c, a
-    return ctl, atl
+    return _exponential(load, 1 - np.exp(-1 / ctl_days)), _exponential(load, 1 - np.exp(-1 / atl_days))
 
 
 def ewma(load: np.ndarray, days: int) -> np.ndarray:
-    """EWMA with λ = 2/(N+1) (Williams et al. 2017)."""
-    weight = 2.0 / (days + 1)
-    out = np.zeros(load.shape[0])
-    value = 0.0
-    for i, x in enumerate(load.tolist()):
-        value = x * weight + (1 - weight) * value
-        out[i] = value
-    return out
+    """EWMA with λ = 2/(N+1) (Williams et al. 2017): the same recursion with gain λ."""
+    return _exponential(load, 2.0 / (days + 1))
