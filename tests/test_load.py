@@ -228,3 +228,18 @@ def test_daily_totals_include_walks_trimp_and_session_rpe() -> None:
         "trimp": 70.0,
         "session_rpe": 240.0,  # 40 minutes × RPE 6 (Foster 2001)
     }
+
+
+def test_heart_rate_pmc_beside_the_distance_pmc() -> None:
+    sessions = [
+        Session(d, datetime(2026, 1, 1, 7) + timedelta(days=d), "run", 8000.0, 2400.0, trimp=50.0 + d)
+        for d in range(0, 60, 3)
+    ]
+    day = date(2026, 3, 1)
+    result = load_state(sessions, daily_series(sessions, day), day)
+    ctl = 0.0
+    for offset in range((day - date(2026, 1, 1)).days + 1):
+        value = next((s.trimp for s in sessions if s.local_date == date(2026, 1, 1) + timedelta(days=offset)), 0.0)
+        ctl += (value - ctl) * (1 - math.exp(-1 / 42))
+    assert result.pmc_trimp["ctl"] == pytest.approx(ctl)
+    assert state([run(0, 5.0)], 0).pmc_trimp is None  # no heart-rate load, no heart-rate PMC

@@ -43,6 +43,7 @@ class LoadState:
     last_run: RunSpike | None
     week: dict
     pmc: dict
+    pmc_trimp: dict | None
     acwr: float | None
     monotony: float | None
     strain: float | None
@@ -160,16 +161,11 @@ def load_state(
     }
 
     upto = km[: i + 1] if i >= 0 else np.zeros(0)
-    ctl, atl = pmc(upto, rules.ctl_days, rules.atl_days)
     has = upto.shape[0] > 0
-    pmc_info = {
-        "load_unit": "running km per day",
-        "ctl": float(ctl[-1]) if has else 0.0,
-        "atl": float(atl[-1]) if has else 0.0,
-        # Form is yesterday's fitness minus fatigue, as GoldenCheetah and TrainingPeaks show it.
-        "tsb": float(ctl[-2] - atl[-2]) if upto.shape[0] > 1 else 0.0,
-        "ramp_per_week": float(ctl[-1] - (ctl[-8] if upto.shape[0] > 7 else 0.0)) if has else 0.0,
-    }
+    pmc_info = _pmc_summary(upto, "running km per day", rules)
+    trimp = series.trimp[: i + 1] if i >= 0 else np.zeros(0)
+    # The same model over heart-rate load, for runners with a heart-rate record (context beside distance).
+    pmc_trimp = _pmc_summary(trimp, "Banister TRIMP per day (all sports)", rules) if trimp.any() else None
     acute, chronic_ewma = ewma(upto, rules.acwr_acute_days), ewma(upto, rules.acwr_chronic_days)
     acwr = float(acute[-1] / chronic_ewma[-1]) if has and chronic_ewma[-1] > 0 else None
 
@@ -186,6 +182,7 @@ def load_state(
         last_run=last_run,
         week=week_info,
         pmc=pmc_info,
+        pmc_trimp=pmc_trimp,
         acwr=acwr,
         monotony=monotony,
         strain=strain,
@@ -194,6 +191,19 @@ def load_state(
     )
     state.warnings = _warnings(state, recent_spikes, rules)
     return state
+
+
+def _pmc_summary(load: np.ndarray, unit: str, rules: LoadRules) -> dict:
+    ctl, atl = pmc(load, rules.ctl_days, rules.atl_days)
+    n = load.shape[0]
+    return {
+        "load_unit": unit,
+        "ctl": float(ctl[-1]) if n else 0.0,
+        "atl": float(atl[-1]) if n else 0.0,
+        # Form is yesterday's fitness minus fatigue, as GoldenCheetah and TrainingPeaks show it.
+        "tsb": float(ctl[-2] - atl[-2]) if n > 1 else 0.0,
+        "ramp_per_week": float(ctl[-1] - (ctl[-8] if n > 7 else 0.0)) if n else 0.0,
+    }
 
 
 def _day_totals(series: DailySeries, i: int) -> dict:
