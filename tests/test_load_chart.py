@@ -177,3 +177,13 @@ def test_write_is_atomic_and_errors_are_clear(tmp_path: Path) -> None:
     with pytest.raises(OSError, match=r"cannot write the chart to .*a-folder\.html"):
         write_load_chart(HAND_ROWS, folder)
     assert sorted(os.listdir(tmp_path)) == ["a-folder.html", "chart.html"]  # no temp file left behind
+
+
+def test_weeks_stay_in_calendar_order_whatever_their_spike() -> None:
+    """A later week with a rarer category must not be drawn after the others (plotly orders categories by
+    first appearance across traces unless told)."""
+    rows = [week("2026-10-05", 20, "none"), week("2026-10-12", 40, "large"), week("2026-10-19", 21, "none")]
+    figure = build_figure(rows)
+    for axis in (figure.layout.xaxis, figure.layout.xaxis2):
+        assert list(axis.categoryarray) == ["2026-10-05", "2026-10-12", "2026-10-19"]
+        assert axis.categoryorder == "array"

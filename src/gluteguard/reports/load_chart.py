@@ -98,7 +98,8 @@ def build_figure(rows: list[WeekRow], rules: LoadRules | None = None) -> go.Figu
         template="plotly_white",
         legend={"title": {"text": "each week's bar, and the lines"}},
     )
-    fig.update_xaxes(type="category")
+    # Categories keep the weeks in calendar order whichever trace (spike category) names a week first.
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=[row.week_start for row in rows])
     fig.update_xaxes(title_text="week starting (Monday)", row=2, col=1)
     fig.update_yaxes(title_text="kilometres", rangemode="tozero", row=1, col=1)
     fig.update_yaxes(title_text="running km per day", row=2, col=1)
