@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -126,3 +127,17 @@ class ActivityStream(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
     activity: Mapped[Activity] = relationship(back_populates="stream")
+
+
+class CheckInRow(Base):
+    """One day's check-in (validated answers as JSON); one per athlete and local day, editable."""
+
+    __tablename__ = "checkin"
+    __table_args__ = (UniqueConstraint("athlete_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    answers: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

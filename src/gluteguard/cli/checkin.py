@@ -1,0 +1,154 @@
+"""``gluteguard checkin``: the daily check-in (prompts, flags or a JSON file) and ``checkins`` to list them."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.prompt import Confirm, Prompt
+from rich.table import Table
+from rich.text import Text
+
+from gluteguard.cli.context import console, fail, print_json, state
+from gluteguard.services.athletes import get_profile
+from gluteguard.services.checkins import list_checkins, save_checkin
+from gluteguard.services.load import today_in
+from gluteguard.symptoms.model import PAIN_FIELDS, RED_FLAGS, CheckInError
+from gluteguard.symptoms.questions import questions
+
+
+def _ask_interactively(day: date) -> dict:
+    """Rich prompts, one question at a time; empty answers mean "not asked"."""
+    asked = questions()
+    answers: dict = {"date": day.isoformat()}
+    console.print(Text(f"Check-in for {day} — press Enter to skip a question.", style="bold"))
+    ran = Confirm.ask("Did you run since your last check-in?", default=False, console=console)
+    for name in PAIN_FIELDS:
+        if name in ("pain_during_run", "pain_after_run") and not ran:
+            continue
+        answers[name] = Prompt.ask(asked["pain"][name], default="", console=console, show_default=False) or None
+    for name, text in asked["other"].items():
+        if name == "wakes_lying_on_side":
+            answers[name] = Confirm.ask(text, default=False, console=console)
+        else:
+            answers[name] = Prompt.ask(text, default="", console=console, show_default=False) or None
+    if Confirm.ask("Any warning signs today (numbness, fever, a fall, groin pain, weakness…)?", default=False):
+        answers["red_flags"] = {
+            flag: Confirm.ask(asked["red_flags"][flag], default=False, console=console) for flag in RED_FLAGS
+        }
+    return answers
+
+
+def checkin_command(
+    ctx: typer.Context,
+    on: Annotated[str | None, typer.Option("--date", help="The day (YYYY-MM-DD); default today.")] = None,
+    from_json: Annotated[Path | None, typer.Option(help="Read the answers from a JSON file ('-' = stdin).")] = None,
+    pain_during_run: Annotated[int | None, typer.Option(help="0–10")] = None,
+    pain_after_run: Annotated[int | None, typer.Option(help="0–10")] = None,
+    pain_next_morning: Annotated[int | None, typer.Option(help="0–10")] = None,
+    pain_at_rest: Annotated[int | None, typer.Option(help="0–10")] = None,
+    night_pain: Annotated[int | None, typer.Option(help="0–10")] = None,
+    wakes_lying_on_side: Annotated[bool | None, typer.Option(help="Lying on that side wakes you.")] = None,
+    morning_stiffness_min: Annotated[int | None, typer.Option(help="Minutes.")] = None,
+    pain_locations: Annotated[str | None, typer.Option(help="lateral_hip,buttock,groin,outer_thigh,…")] = None,
+    side: Annotated[str | None, typer.Option(help="left, right or both.")] = None,
+    tender_on_pressing: Annotated[str | None, typer.Option(help="left, right or left,right.")] = None,
+    sitting_hours: Annotated[float | None, typer.Option(help="Hours sitting today.")] = None,
+    session_rpe: Annotated[float | None, typer.Option(help="0–10, today's session.")] = None,
+    note: Annotated[str | None, typer.Option(help="Free note.")] = None,
+    red_flag: Annotated[
+        list[str] | None, typer.Option("--red-flag", help="A warning sign that applies (repeat).")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the stored check-in as JSON.")] = False,
+) -> None:
+    """Record how your hip is today (one check-in per day; running it again edits that day)."""
+    app_state = state(ctx)
+    zone = ZoneInfo(get_profile(app_state.db, app_state.athlete_id).timezone)
+    try:
+        day = date.fromisoformat(on) if on else today_in(zone)
+    except ValueError:
+        raise fail(f"--date: '{on}' is not a date like 2026-03-01") from None
+    flags_given = {
+        "pain_during_run": pain_during_run,
+        "pain_after_run": pain_after_run,
+        "pain_next_morning": pain_next_morning,
+        "pain_at_rest": pain_at_rest,
+        "night_pain": night_pain,
+        "wakes_lying_on_side": wakes_lying_on_side,
+        "morning_stiffness_min": morning_stiffness_min,
+        "pain_locations": pain_locations,
+        "side": side,
+        "tender_on_pressing": tender_on_pressing,
+        "sitting_hours": sitting_hours,
+        "session_rpe": session_rpe,
+        "note": note,
+    }
+    answers: dict = {key: value for key, value in flags_given.items() if value is not None}
+    if red_flag:
+        answers["red_flags"] = {flag: True for flag in red_flag}
+    if from_json is not None:
+        try:
+            text = sys.stdin.read() if str(from_json) == "-" else from_json.read_text(encoding="utf-8")
+            loaded = json.loads(text)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise fail(f"{from_json}: cannot read a JSON check-in ({exc})") from None
+        if not isinstance(loaded, dict):
+            raise fail(f"{from_json}: expected a JSON object of answers")
+        answers = {**loaded, **answers}
+    elif not answers and sys.stdin.isatty():
+        answers = _ask_interactively(day)
+    answers["date"] = answers.get("date") or day.isoformat()
+    try:
+        checkin, created = save_checkin(app_state.db, app_state.athlete_id, answers)
+    except CheckInError as exc:
+        raise fail(f"check-in not saved: {exc}") from None
+    if json_output:
+        print_json(checkin.as_dict())
+        return
+    console.print(Text(f"check-in for {checkin.date} {'saved' if created else 'updated'}", style="green"))
+    if checkin.flags_raised:
+        console.print(Text("warning signs recorded: " + ", ".join(checkin.flags_raised), style="bold red"))
+        console.print(Text("Run `gluteguard status` now: warning signs can mean seeing a clinician first."))
+
+
+def checkins_command(
+    ctx: typer.Context,
+    since: Annotated[str | None, typer.Option(help="From this day (YYYY-MM-DD).")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List your check-ins."""
+    try:
+        since_day = date.fromisoformat(since) if since else None
+    except ValueError:
+        raise fail(f"--since: '{since}' is not a date like 2026-03-01") from None
+    app_state = state(ctx)
+    rows = list_checkins(app_state.db, app_state.athlete_id, since=since_day)
+    if json_output:
+        print_json([row.as_dict() for row in rows])
+        return
+    table = Table(title="Check-ins")
+    for column in ("day", "during", "after", "next am", "rest", "night", "where", "tender", "sitting h", "flags"):
+        table.add_column(column, no_wrap=True)
+
+    def pain(value: int | None) -> str:
+        return "—" if value is None else str(value)
+
+    for row in rows:
+        table.add_row(
+            row.date.isoformat(),
+            pain(row.pain_during_run),
+            pain(row.pain_after_run),
+            pain(row.pain_next_morning),
+            pain(row.pain_at_rest),
+            pain(row.night_pain),
+            ",".join(row.pain_locations),
+            ",".join(row.tender_on_pressing),
+            "—" if row.sitting_hours is None else f"{row.sitting_hours:g}",
+            Text(",".join(row.flags_raised), style="red"),
+        )
+    console.print(table)

@@ -1,0 +1,101 @@
+"""Daily check-ins: validation, one per day and editable, nothing stored half; the CLI's three ways in."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from gluteguard.cli.app import app
+from gluteguard.services.athletes import ensure_athlete
+from gluteguard.services.checkins import delete_checkin, get_checkin, list_checkins, save_checkin
+from gluteguard.store.db import Database
+from gluteguard.symptoms.model import RED_FLAGS, CheckInError, parse_checkin
+
+DAY = date(2026, 11, 2)
+
+
+def test_one_checkin_per_day_and_edits_keep_other_answers(db: Database) -> None:
+    athlete = ensure_athlete(db)
+    first, created = save_checkin(db, athlete, {"date": "2026-11-02", "pain_during_run": 4, "side": "left"})
+    assert created and first.pain_during_run == 4
+    _, created = save_checkin(db, athlete, {"date": "2026-11-02", "night_pain": 3, "red_flags": {"limp": True}})
+    assert not created
+    stored = get_checkin(db, athlete, DAY)
+    assert stored.pain_during_run == 4 and stored.night_pain == 3 and stored.side == "left"
+    assert stored.flags_raised == ("limp",)
+    assert len(list_checkins(db, athlete)) == 1
+    assert delete_checkin(db, athlete, DAY) and get_checkin(db, athlete, DAY) is None
+
+
+@pytest.mark.parametrize(
+    ("answers", "field"),
+    [
+        ({"pain_during_run": 11}, "pain_during_run"),
+        ({"pain_at_rest": -1}, "pain_at_rest"),
+        ({"night_pain": 2.5}, "night_pain"),
+        ({"pain_locations": "lateral_hip,elbow"}, "pain_locations"),
+        ({"side": "middle"}, "side"),
+        ({"tender_on_pressing": "both"}, "tender_on_pressing"),
+        ({"sitting_hours": 25}, "sitting_hours"),
+        ({"session_rpe": 11}, "session_rpe"),
+        ({"red_flags": {"spontaneous_combustion": True}}, "red_flags"),
+        ({"red_flags": {"limp": "perhaps"}}, "red_flags.limp"),
+        ({"mood": "great"}, "unknown field"),
+        ({"wakes_lying_on_side": "sometimes"}, "wakes_lying_on_side"),
+    ],
+)
+def test_bad_values_name_the_field_and_store_nothing(db: Database, answers: dict, field: str) -> None:
+    athlete = ensure_athlete(db)
+    save_checkin(db, athlete, {"date": "2026-11-02", "pain_at_rest": 1})
+    with pytest.raises(CheckInError, match=field.replace(".", r"\.")):
+        save_checkin(db, athlete, {"date": "2026-11-02", "pain_during_run": 3, **answers})
+    stored = get_checkin(db, athlete, DAY)
+    assert stored.pain_at_rest == 1 and stored.pain_during_run is None  # the valid part was not stored either
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["pain_during_run", "night_pain", "sitting_hours", "side", "red_flags"]),
+        st.one_of(st.none(), st.integers(-5, 30), st.text(max_size=5), st.floats(), st.booleans()),
+    )
+)
+def test_parsing_anything_gives_a_checkin_or_one_clear_error(answers: dict) -> None:  # fmt: skip
+    try:
+        checkin = parse_checkin({"date": "2026-11-02", **answers})
+    except CheckInError as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    for value in (checkin.pain_during_run, checkin.night_pain):
+        assert value is None or 0 <= value <= 10
+    assert set(checkin.as_dict()["red_flags"]) == set(RED_FLAGS)
+
+
+def test_cli_flags_json_file_and_errors(tmp_path: Path) -> None:
+    runner = CliRunner()
+    base = ["--db", str(tmp_path / "c.sqlite")]
+    done = runner.invoke(app, [*base, "checkin", "--date", "2026-11-02", "--pain-during-run", "5",
+                               "--pain-locations", "lateral_hip,buttock", "--red-flag", "limp", "--json"])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.output)
+    expected_keys = {"date", "pain_during_run", "pain_after_run", "pain_next_morning", "pain_at_rest", "night_pain",
+                     "wakes_lying_on_side", "morning_stiffness_min", "pain_locations", "side", "tender_on_pressing",
+                     "sitting_hours", "session_rpe", "note", "red_flags"}  # fmt: skip
+    assert expected_keys <= set(data) and data["red_flags"]["limp"] is True
+    answers = tmp_path / "day.json"
+    answers.write_text(json.dumps({"date": "2026-11-03", "pain_next_morning": 2, "sitting_hours": 8}))
+    assert runner.invoke(app, [*base, "checkin", "--from-json", str(answers)]).exit_code == 0
+    bad = runner.invoke(app, [*base, "checkin", "--date", "2026-11-04", "--night-pain", "12"])
+    assert bad.exit_code == 1 and "night_pain" in bad.output and "Traceback" not in bad.output
+    listed = runner.invoke(app, [*base, "checkins", "--json"])
+    assert [row["date"] for row in json.loads(listed.output)] == ["2026-11-02", "2026-11-03"]
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    result = runner.invoke(app, [*base, "checkin", "--from-json", str(broken)])
+    assert result.exit_code == 1 and "cannot read" in result.output
