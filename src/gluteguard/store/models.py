@@ -141,3 +141,33 @@ class CheckInRow(Base):
     answers: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SelfTestRow(Base):
+    """A home self-test on a day: kind ``single_leg_stance`` or ``palpation``, results per side as JSON."""
+
+    __tablename__ = "self_test"
+    __table_args__ = (UniqueConstraint("athlete_id", "day", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(32))
+    results: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FunctionCheckRow(Base):
+    """The weekly lateral-hip function check (own words, 0–100), global change, and a clinician's VISA-G."""
+
+    __tablename__ = "function_check"
+    __table_args__ = (UniqueConstraint("athlete_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    answers: Mapped[dict] = mapped_column(JSON)
+    score: Mapped[int] = mapped_column(Integer)
+    global_change: Mapped[str | None] = mapped_column(String(20))
+    visa_g: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
