@@ -1,0 +1,325 @@
+"""Clinical vignettes (written from shared/research/clinical.md §3–§5) run through triage + status, and the red-flag
+override as a property: a stop-running triage means no running whatever the pain answers say."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from importlib import resources
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gluteguard.symptoms.model import PAIN_FIELDS, PAIN_LOCATIONS, RED_FLAGS, CheckIn, parse_checkin
+from gluteguard.symptoms.selftests import StanceSide
+from gluteguard.symptoms.status import cap_adjustment, status_report
+from gluteguard.symptoms.triage import (
+    NO_RUNNING_ACTIONS,
+    SelfTests,
+    TriageContext,
+    TriageInput,
+    screen_due,
+    triage,
+    triage_rules,
+)
+
+DAY = date(2026, 3, 16)
+
+
+@dataclass(frozen=True)
+class Vignette:
+    story: str
+    answers: dict[str, Any]  # the day's check-in, as ``gluteguard checkin --from-json`` takes it
+    action: str
+    status: str
+    context: dict[str, Any] = field(default_factory=dict)  # TriageContext fields; "tests" → SelfTests
+    earlier: tuple[tuple[int, dict[str, Any]], ...] = ()  # (days before DAY, answers)
+    baseline: int | None = None
+    codes: tuple[str, ...] = ()  # reason codes that must be among the reasons
+
+
+def flags(*names: str) -> dict[str, bool]:
+    return dict.fromkeys(names, True)
+
+
+def self_tests(stance: dict[str, tuple[float | None, int]] | None = None, palpation: dict[str, bool] | None = None):
+    sides = {side: StanceSide(side, seconds, nrs) for side, (seconds, nrs) in (stance or {}).items()}
+    return SelfTests(stance=sides, palpation=palpation or {}, tested_on=DAY - timedelta(days=1))
+
+
+LATERAL = {"pain_locations": ["lateral_hip"], "side": "right"}
+QUIET = {"pain_next_morning": 0, "night_pain": 0, "pain_at_rest": 0}
+
+VIGNETTES = [
+    # ---- emergency (§4.1): whatever the pain says, the status is red
+    Vignette("cauda equina: saddle numbness and a new bladder change with back pain",
+             {"pain_during_run": 2, "pain_locations": ["lower_back"],
+              "red_flags": flags("saddle_numbness_or_bladder_bowel_change")}, "emergency", "red",
+             codes=("cauda_equina_signs", "red_flag_override")),
+    Vignette("cauda equina: pins and needles and weakness in both legs", {"red_flags": flags("both_legs_weak_or_numb")},
+             "emergency", "red", codes=("cauda_equina_signs",)),
+    Vignette("cauda equina signs on a pain-free day", {"pain_during_run": 0, "pain_after_run": 0, **QUIET,
+             "red_flags": flags("saddle_numbness_or_bladder_bowel_change")}, "emergency", "red"),
+    Vignette("septic arthritis pattern: fever and a hot swollen hip",
+             {"pain_at_rest": 6, "red_flags": flags("fever_or_unwell", "hot_swollen_joint")}, "emergency", "red",
+             codes=("possible_joint_infection", "hot_swollen_joint", "fever_with_hip_pain")),
+    Vignette("infection pattern: feeling unwell and unable to take weight",
+             {"red_flags": flags("fever_or_unwell", "cannot_bear_weight")}, "emergency", "red"),
+    Vignette("fracture pattern: slipped on ice, cannot walk four steps",
+             {"pain_at_rest": 8, "red_flags": flags("trauma_or_fall", "cannot_bear_weight")}, "emergency", "red",
+             codes=("possible_fracture_after_fall", "cannot_bear_weight")),
+    Vignette("emergency flag outranks a see-a-clinician context", {"red_flags": flags("both_legs_weak_or_numb")},
+             "emergency", "red", context={"weeks_self_managed": 12, "adherent": True, "improved_meaningfully": False},
+             codes=("cauda_equina_signs", "no_improvement_after_self_management")),
+    # ---- urgent (§4.1): stop running, see a clinician within days
+    Vignette("marathoner: groin pain worse with running after a mileage jump",
+             {"pain_during_run": 4, "pain_locations": ["groin"],
+              "red_flags": flags("groin_pain_worse_with_running", "recent_big_volume_increase")}, "urgent", "red",
+             codes=("femoral_neck_stress_fracture_risk", "groin_pain_with_running", "pain_mainly_elsewhere")),
+    Vignette("groin pain worse with running and missed periods",
+             {"pain_during_run": 3, "red_flags": flags("groin_pain_worse_with_running",
+                                                       "low_energy_availability_or_missed_periods")},
+             "urgent", "red", codes=("femoral_neck_stress_fracture_risk", "low_energy_availability")),
+    Vignette("groin pain worse with running after an earlier stress fracture",
+             {"red_flags": flags("groin_pain_worse_with_running", "previous_stress_fracture")}, "urgent", "red"),
+    Vignette("groin pain worse with running and a limp", {"red_flags": flags("groin_pain_worse_with_running", "limp")},
+             "urgent", "red", codes=("femoral_neck_stress_fracture_risk", "limp_or_pain_on_hopping")),
+    Vignette("groin pain worse with running and constant night pain",
+             {"red_flags": flags("groin_pain_worse_with_running", "constant_night_pain")}, "urgent", "red"),
+    Vignette("limp after a big mileage increase, no groin pain",
+             {"pain_during_run": 3, **LATERAL, "red_flags": flags("limp", "recent_big_volume_increase")}, "urgent",
+             "red", codes=("bone_stress_signs",)),
+    Vignette("pain on hopping in an under-fuelled runner",
+             {"red_flags": flags("pain_on_hopping", "low_energy_availability_or_missed_periods")}, "urgent", "red",
+             codes=("bone_stress_signs",)),
+    Vignette("constant night pain with a history of cancer", {"night_pain": 6, "red_flags": flags(
+             "constant_night_pain", "cancer_history_or_weight_loss")}, "urgent", "red",
+             codes=("night_pain_with_cancer_or_weight_loss",)),
+    Vignette("cannot bear weight, no fall, no fever", {"red_flags": flags("cannot_bear_weight")}, "urgent", "red"),
+    Vignette("hot swollen hip without fever", {"pain_during_run": 2, "red_flags": flags("hot_swollen_joint")},
+             "urgent", "red"),
+    Vignette("feeling feverish with hip pain", {"pain_at_rest": 3, "red_flags": flags("fever_or_unwell")}, "urgent",
+             "red"),
+    Vignette("foot slapping on the road", {"pain_during_run": 2, "red_flags": flags("foot_drop_or_leg_weakness")},
+             "urgent", "red", codes=("leg_weakness_or_foot_drop",)),
+    Vignette("below-knee tingling with weakness getting worse",
+             {"red_flags": flags("numbness_tingling_below_knee")}, "urgent", "red",
+             context={"progressive_weakness": True}, codes=("progressive_weakness", "below_knee_nerve_symptoms")),
+    # ---- see a clinician (§4.1 routine rows, §4.2): the status still follows the pain
+    Vignette("pins and needles below the knee, light running pain",
+             {"pain_during_run": 2, "pain_locations": ["lateral_hip", "below_knee"],
+              "red_flags": flags("numbness_tingling_below_knee")}, "see_clinician", "green"),
+    Vignette("groin pain worse with running, no risk factor", {"pain_during_run": 4, "pain_locations": ["groin"],
+             "red_flags": flags("groin_pain_worse_with_running")}, "see_clinician", "amber",
+             codes=("groin_pain_with_running",)),
+    Vignette("a limp, nothing else", {"pain_during_run": 3, **LATERAL, "red_flags": flags("limp")}, "see_clinician",
+             "green", codes=("limp_or_pain_on_hopping",)),
+    Vignette("missed periods, quiet hip", {"pain_during_run": 1, **LATERAL,
+             "red_flags": flags("low_energy_availability_or_missed_periods")}, "see_clinician", "green"),
+    Vignette("constant night pain that does not ease with position", {"night_pain": 4,
+             "red_flags": flags("constant_night_pain")}, "see_clinician", "green", codes=("constant_night_pain",)),
+    Vignette("history of cancer, lateral hip pain on the run", {"pain_during_run": 3, **LATERAL,
+             "red_flags": flags("cancer_history_or_weight_loss")}, "see_clinician", "green"),
+    Vignette("a fall last week, walking fine", {"pain_during_run": 2, "red_flags": flags("trauma_or_fall")},
+             "see_clinician", "green", codes=("fall_or_knock",)),
+    Vignette("ten adherent weeks without meaningful improvement", {"pain_during_run": 4, **LATERAL},
+             "see_clinician", "amber",
+             context={"weeks_self_managed": 10, "adherent": True, "improved_meaningfully": False},
+             codes=("no_improvement_after_self_management",)),
+    Vignette("negative palpation with pain only in the groin",
+             {"pain_during_run": 3, "pain_locations": ["groin"], "side": "left"}, "see_clinician", "green",
+             context={"tests": self_tests(palpation={"left": False})},
+             codes=("negative_palpation", "pain_mainly_elsewhere")),
+    Vignette("negative palpation on both sides, lateral hip pain 4", {"pain_during_run": 4, **LATERAL | {"side": None}},
+             "see_clinician", "amber", context={"tests": self_tests(palpation={"left": False, "right": False})},
+             codes=("negative_palpation",)),
+    Vignette("pain only in the buttock and lower back", {"pain_during_run": 2,
+             "pain_locations": ["buttock", "lower_back"]}, "see_clinician", "green", codes=("pain_mainly_elsewhere",)),
+    Vignette("pain at rest 8/10", {"pain_at_rest": 8, **LATERAL}, "see_clinician", "red",
+             codes=("severe_rest_pain", "rest_pain_red")),
+    Vignette("woken by the hip on 5 of the last 7 nights", {"pain_during_run": 2, **LATERAL}, "see_clinician",
+             "green", context={"nights_woken_7d": 5}, codes=("night_pain_most_nights",)),
+    Vignette("worse despite cutting the running back", {"pain_during_run": 3, **LATERAL}, "see_clinician", "green",
+             context={"worsening_despite_load_reduction": True}),
+    # ---- self-management (§5.1 pain-monitoring model)
+    Vignette("quiet run", {"pain_during_run": 2, "pain_after_run": 1, "pain_next_morning": 0, **LATERAL},
+             "self_manage", "green", codes=("within_safe_zone",)),
+    Vignette("nothing hurts", {"pain_during_run": 0, "pain_after_run": 0, **QUIET}, "self_manage", "green"),
+    Vignette("run pain 4/10", {"pain_during_run": 4, **LATERAL}, "self_manage", "amber",
+             codes=("pain_during_amber",)),
+    Vignette("run and after-run pain 5/10", {"pain_during_run": 5, "pain_after_run": 5, **LATERAL}, "self_manage",
+             "amber", codes=("pain_during_amber", "pain_after_amber")),
+    Vignette("run pain 7/10", {"pain_during_run": 7, **LATERAL}, "self_manage", "red", codes=("pain_during_red",)),
+    Vignette("after-run pain 6/10", {"pain_during_run": 3, "pain_after_run": 6}, "self_manage", "red",
+             codes=("pain_after_red",)),
+    Vignette("morning 2 above a usual 0", {"pain_next_morning": 2, **LATERAL}, "self_manage", "amber", baseline=0,
+             codes=("morning_above_baseline",)),
+    Vignette("morning 4 above a usual 0: not settled", {"pain_next_morning": 4, **LATERAL}, "self_manage", "red",
+             baseline=0, codes=("morning_not_settled",)),
+    Vignette("morning 3 against a usual 2", {"pain_next_morning": 3, **LATERAL}, "self_manage", "amber", baseline=2),
+    Vignette("morning 2 against a usual 2: settled", {"pain_next_morning": 2, **LATERAL}, "self_manage", "green",
+             baseline=2),
+    Vignette("pattern fits: lateral hip, stance pain at 12 s, tender bony point",
+             {"pain_during_run": 3, **LATERAL}, "self_manage", "green",
+             context={"tests": self_tests({"right": (12.0, 4)}, {"right": True})}),
+    Vignette("mileage jump alone (the load engine's business)", {"pain_during_run": 3, **LATERAL,
+             "red_flags": flags("recent_big_volume_increase")}, "self_manage", "green"),
+    Vignette("earlier stress fracture alone", {"pain_during_run": 2, **LATERAL,
+             "red_flags": flags("previous_stress_fracture")}, "self_manage", "green"),
+    Vignette("recovered: painless press with pain 1/10", {"pain_during_run": 1, **LATERAL}, "self_manage", "green",
+             context={"tests": self_tests(palpation={"right": False})}),
+    Vignette("six adherent weeks without improvement: too early", {"pain_during_run": 3, **LATERAL},
+             "self_manage", "green",
+             context={"weeks_self_managed": 6, "adherent": True, "improved_meaningfully": False}),
+    Vignette("twelve weeks but the exercises were not done", {"pain_during_run": 3, **LATERAL}, "self_manage",
+             "green", context={"weeks_self_managed": 12, "adherent": False, "improved_meaningfully": False}),
+    Vignette("nine adherent weeks, meaningfully better", {"pain_during_run": 2, **LATERAL}, "self_manage", "green",
+             context={"weeks_self_managed": 9, "adherent": True, "improved_meaningfully": True}),
+    Vignette("night pain rising from a quiet week", {"night_pain": 3, **LATERAL}, "self_manage", "red",
+             earlier=((1, QUIET), (3, QUIET), (5, QUIET)), codes=("night_pain_rising",)),
+    Vignette("worst daily pain up week on week",
+             {"pain_during_run": 3, **LATERAL}, "self_manage", "red",
+             earlier=((2, {"pain_during_run": 3}), (4, {"pain_during_run": 3}),
+                      (8, {"pain_during_run": 1}), (10, {"pain_during_run": 1}), (12, {"pain_during_run": 0})),
+             codes=("week_on_week_rise",)),
+    Vignette("red run two days ago, no check-in since", {}, "self_manage", "red",
+             earlier=((2, {"pain_during_run": 6}),), codes=("pain_during_red", "carried_checkin")),
+]  # fmt: skip
+
+
+def _history(v: Vignette) -> list[CheckIn]:
+    earlier = [parse_checkin({"date": DAY - timedelta(days=back), **answers}) for back, answers in v.earlier]
+    today = [parse_checkin({"date": DAY, **v.answers})] if v.answers else []
+    return earlier + today
+
+
+def _report(v: Vignette) -> dict[str, Any]:
+    context = {("self_tests" if key == "tests" else key): value for key, value in v.context.items()}
+    return status_report(_history(v), DAY, TriageContext(**context), baseline_morning_pain=v.baseline)
+
+
+def test_there_are_at_least_forty_vignettes() -> None:
+    assert len(VIGNETTES) >= 40
+    assert len({v.story for v in VIGNETTES}) == len(VIGNETTES)
+
+
+@pytest.mark.parametrize("vignette", VIGNETTES, ids=[re.sub(r"\W+", "-", v.story)[:60] for v in VIGNETTES])
+def test_vignette(vignette: Vignette) -> None:
+    report = _report(vignette)
+    assert (report["action"], report["status"]) == (vignette.action, vignette.status)
+    codes = [reason["code"] for reason in report["reasons"]]
+    assert set(vignette.codes) <= set(codes), codes
+    assert all(reason["message"].strip() and reason["source"].strip() for reason in report["reasons"])
+    assert not any("you have" in reason["message"].lower() for reason in report["reasons"])
+    assert report["running_allowed"] is (vignette.action not in NO_RUNNING_ACTIONS and vignette.status != "red")
+    stop = vignette.action in NO_RUNNING_ACTIONS or vignette.status == "red"
+    assert (cap_adjustment(report)[0] == 0.0) is stop
+
+
+def test_the_pattern_vignette_fits_and_says_it_is_not_a_diagnosis() -> None:
+    report = _report(next(v for v in VIGNETTES if v.story.startswith("pattern fits")))
+    assert report["pattern"]["fits"] and report["pattern"]["side"] == "right"
+    assert "fit the pattern of gluteal tendinopathy" in report["pattern"]["wording"]
+    assert "not a diagnosis" in report["pattern"]["wording"]
+
+
+def test_stress_fracture_signs_stop_the_self_tests() -> None:
+    report = _report(next(v for v in VIGNETTES if v.story.startswith("marathoner")))
+    assert report["pattern"]["self_tests_allowed"] is False
+    message = next(r["message"] for r in report["reasons"] if r["code"] == "femoral_neck_stress_fracture_risk")
+    assert "hopping" in message and "Stop running" in message
+
+
+def _strings(node: Any) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for value in node.values() for s in _strings(value)]
+    if isinstance(node, list):
+        return [s for value in node for s in _strings(value)]
+    return []
+
+
+@pytest.mark.parametrize("name", ["triage_rules.toml", "status_rules.toml"])
+def test_rule_files_never_say_you_have_and_every_rule_has_message_and_source(name: str) -> None:
+    with resources.files("gluteguard.symptoms").joinpath(name).open("rb") as handle:
+        raw = tomllib.load(handle)
+    assert not [s for s in _strings(raw) if re.search(r"\byou(\s+have|'ve)\b", s, re.IGNORECASE)]
+    for rule in raw["rule"]:
+        assert rule["code"] and rule["message"].strip() and rule["source"].strip(), rule
+    assert len({rule["code"] for rule in raw["rule"]}) == len(raw["rule"])
+
+
+def test_every_flag_is_handled_by_some_rule_or_is_a_risk_factor() -> None:
+    used = {flag for rule in triage_rules().rules for flag in rule.all_flags + sum(rule.any_groups, ())}
+    # Risk factors on their own are the load engine's and the plan's business, not a reason to see a clinician.
+    assert set(RED_FLAGS) - used == set()
+    rules = triage_rules().rules
+    alone = {flag for rule in rules if len(rule.any_groups) == 1 and not rule.all_flags for flag in rule.any_groups[0]}
+    assert set(RED_FLAGS) - alone == {"recent_big_volume_increase", "previous_stress_fracture"}
+
+
+def test_screening_is_due_at_onboarding_weekly_and_on_a_trigger() -> None:
+    assert screen_due(None, DAY)
+    assert not screen_due(DAY - timedelta(days=6), DAY)
+    assert screen_due(DAY - timedelta(days=7), DAY)
+    assert screen_due(DAY - timedelta(days=1), DAY, triggered=True)
+
+
+# ---- the override as a property
+
+STOP_RULES = [
+    rule
+    for rule in triage_rules().rules
+    if rule.action in NO_RUNNING_ACTIONS and not rule.context and (rule.all_flags or rule.any_groups)
+]
+PAIN = st.one_of(st.none(), st.integers(0, 10))
+
+
+@st.composite
+def stop_checkins(draw: st.DrawFn) -> tuple[CheckIn, str]:
+    rule = draw(st.sampled_from(STOP_RULES))
+    raised = {**draw(st.dictionaries(st.sampled_from(RED_FLAGS), st.booleans())), **flags(*rule.all_flags)}
+    raised.update(flags(*(draw(st.sampled_from(group)) for group in rule.any_groups)))
+    checkin = CheckIn(
+        date=DAY,
+        **{name: draw(PAIN) for name in PAIN_FIELDS},
+        pain_locations=tuple(draw(st.lists(st.sampled_from(PAIN_LOCATIONS), unique=True, max_size=3))),
+        side=draw(st.sampled_from([None, "left", "right", "both"])),
+        tender_on_pressing=tuple(draw(st.lists(st.sampled_from(["left", "right"]), unique=True))),
+        wakes_lying_on_side=draw(st.sampled_from([None, True, False])),
+        red_flags=raised,
+    )
+    return checkin, rule.action
+
+
+CONTEXTS = st.builds(
+    TriageContext,
+    weeks_self_managed=st.floats(0, 30),
+    adherent=st.sampled_from([None, True, False]),
+    improved_meaningfully=st.sampled_from([None, True, False]),
+    progressive_weakness=st.booleans(),
+    worsening_despite_load_reduction=st.booleans(),
+    nights_woken_7d=st.sampled_from([None, 0, 3, 7]),
+    self_tests=st.sampled_from([None, self_tests({"right": (10.0, 5)}, {"right": True, "left": False})]),
+)
+EARLIER = st.lists(st.tuples(st.integers(1, 20), PAIN, PAIN, PAIN), max_size=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(stop_checkins(), CONTEXTS, EARLIER)
+def test_a_stop_running_flag_means_no_running_whatever_else(drawn, context, earlier) -> None:
+    checkin, rule_action = drawn
+    history = [CheckIn(date=DAY - timedelta(days=back), pain_during_run=a, pain_next_morning=b, night_pain=c)
+               for back, a, b, c in earlier] + [checkin]  # fmt: skip
+    report = status_report(history, DAY, context)
+    assert report["action"] in NO_RUNNING_ACTIONS
+    if rule_action == "emergency":
+        assert report["action"] == "emergency"
+    assert report["status"] == "red" and report["running_allowed"] is False
+    assert cap_adjustment(report)[0] == 0.0
+    assert triage(TriageInput(checkin, context)).running_allowed is False
