@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from gluteguard.cli import activities, athlete, checkin, db, demo, importing, load, selftest
+from gluteguard.cli import activities, athlete, checkin, db, demo, importing, load, selftest, status
 from gluteguard.cli.context import AppState, errors
 from gluteguard.services.activities import ActivityError
 from gluteguard.services.athletes import ProfileError
@@ -43,6 +43,7 @@ app.command("demo")(demo.demo_command)
 app.command("load")(load.load_command)
 app.command("checkin")(checkin.checkin_command)
 app.command("checkins")(checkin.checkins_command)
+app.command("status")(status.status_command)
 app.add_typer(selftest.app, name="selftest")
 app.command("function-check")(selftest.function_check_command)
 

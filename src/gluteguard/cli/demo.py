@@ -49,6 +49,15 @@ def demo_command(
     for spike_state in report.spike_states:
         console.print(Text(f"\nOn {spike_state.date}, gluteguard said:", style="bold"))
         print_warnings(spike_state)
+    for status_report in report.statuses:
+        if status_report is None:
+            continue
+        console.print(
+            Text(f"\nSymptom status on {status_report['date']}: ", style="bold")
+            + Text(f"{status_report['status']} ({status_report['action']})")
+        )
+        for reason in status_report["reasons"][:3]:
+            console.print(Text(f"  • {reason['message']}"))
     if report.today is not None:
         console.print()
         print_state(report.today)

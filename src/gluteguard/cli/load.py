@@ -60,7 +60,10 @@ def _km(metres: float | None) -> str:
 def print_state(load: LoadState) -> None:
     console.print(Text(f"Training load at the end of {load.date}", style="bold"))
     table = Table(show_header=False)
-    table.add_row("next run: at most", Text(_km(load.next_run_cap_m), style="bold green"))
+    if load.next_run_cap_m == 0.0:
+        table.add_row("next run", Text("no running today — see `gluteguard status`", style="bold red"))
+    else:
+        table.add_row("next run: at most", Text(_km(load.next_run_cap_m), style="bold green"))
     table.add_row("  because", Text(load.cap_reason))
     table.add_row("longest run, last 30 days", _km(load.longest_run_30d_m))
     if load.last_run:

@@ -135,10 +135,14 @@ def load_state(
     km = series.run_distance_m / 1000.0
     window = rules.spike_window_days
     longest_30d = float(series.longest_run_m[max(i - window + 1, 0) : i + 1].max(initial=0.0)) if i >= 0 else 0.0
-    factor = rules.cap_factor * min(cap_factor_adjustment, 1.0)
+    factor = rules.cap_factor * min(max(cap_factor_adjustment, 0.0), 1.0)
     cap = longest_30d * factor if longest_30d > 0 else None
+    if factor == 0.0:
+        cap = 0.0  # no running today, whatever the history
     reason = f"{rules.cap_factor:.2f} × your longest run of the last {window} days ({rules.cap_source})"
-    if cap_factor_adjustment < 1.0:
+    if factor == 0.0:
+        reason = f"no running today: {cap_adjustment_reason or 'your symptoms say stop'}"
+    elif cap_factor_adjustment < 1.0:
         reason += f"; lowered to {factor:.2f} × because {cap_adjustment_reason or 'of your symptoms'}"
 
     # Only the runs that matter today: the last 7 days' and the latest run on or before today.

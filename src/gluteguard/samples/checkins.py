@@ -1,7 +1,7 @@
 """The sample runner's check-ins: quiet weeks, an irritated hip after the week-13 spike, settling after.
 
 Written as a story a physio would recognise (clinical.md §5.1): pain during the long run rises to 5/10,
-the next morning is worse than usual, the side-lying night pain appears, and with the load cut back the
+the next morning is worse than usual (amber), lying on that side wakes the runner, and with the load cut back the
 numbers settle over three weeks. Self-tests on two days fit the pattern, then ease.
 """
 
@@ -13,18 +13,18 @@ from gluteguard.samples.runner import DEFAULT_END_DATE, SAMPLE_WEEKS, SPIKE_WEEK
 
 # Days after the spike run (day 0 = the Sunday of week 13) → answers beyond the quiet baseline.
 _AFTER_SPIKE: dict[int, dict] = {
-    0: {"pain_during_run": 5, "pain_after_run": 5, "pain_locations": ["lateral_hip"], "side": "right"},
-    1: {"pain_next_morning": 4, "pain_at_rest": 2, "night_pain": 3, "wakes_lying_on_side": True,
-        "morning_stiffness_min": 20, "pain_locations": ["lateral_hip"], "side": "right",
+    0: {"pain_during_run": 5, "pain_after_run": 4, "pain_locations": ["lateral_hip"], "side": "right"},
+    1: {"pain_next_morning": 2, "pain_at_rest": 1, "night_pain": 1, "wakes_lying_on_side": True,
+        "morning_stiffness_min": 15, "pain_locations": ["lateral_hip"], "side": "right",
         "tender_on_pressing": ["right"]},
-    2: {"pain_next_morning": 3, "pain_at_rest": 2, "night_pain": 3, "wakes_lying_on_side": True,
-        "pain_locations": ["lateral_hip"], "side": "right", "tender_on_pressing": ["right"]},
-    4: {"pain_during_run": 4, "pain_after_run": 3, "night_pain": 2, "pain_locations": ["lateral_hip"],
+    2: {"pain_next_morning": 2, "pain_at_rest": 1, "night_pain": 1, "pain_locations": ["lateral_hip"],
+        "side": "right", "tender_on_pressing": ["right"]},
+    4: {"pain_during_run": 4, "pain_after_run": 3, "night_pain": 1, "pain_locations": ["lateral_hip"],
         "side": "right"},
-    5: {"pain_next_morning": 2, "night_pain": 2, "pain_locations": ["lateral_hip"], "side": "right"},
-    8: {"pain_during_run": 3, "pain_after_run": 2, "pain_next_morning": 1, "night_pain": 1,
+    5: {"pain_next_morning": 1, "night_pain": 1, "pain_locations": ["lateral_hip"], "side": "right"},
+    8: {"pain_during_run": 3, "pain_after_run": 2, "pain_next_morning": 1, "night_pain": 0,
         "pain_locations": ["lateral_hip"], "side": "right"},
-    11: {"pain_during_run": 2, "pain_next_morning": 1, "night_pain": 1},
+    11: {"pain_during_run": 2, "pain_next_morning": 0, "night_pain": 0},
     15: {"pain_during_run": 1, "pain_next_morning": 0, "night_pain": 0},
     19: {"pain_during_run": 1, "pain_next_morning": 0, "night_pain": 0},
 }  # fmt: skip

@@ -12,12 +12,17 @@ from zoneinfo import ZoneInfo
 
 from gluteguard.load.metrics import LoadState, run_spikes
 from gluteguard.load.series import daily_series
+from gluteguard.samples.checkins import SELF_TESTS, sample_checkins, spike_day
 from gluteguard.samples.runner import write_sample_runner
 from gluteguard.services.activities import list_activities
 from gluteguard.services.athletes import ensure_athlete, update_profile
+from gluteguard.services.checkins import save_checkin
 from gluteguard.services.importer import ImportSummary, import_paths
 from gluteguard.services.load import WeekRow, athlete_sessions, state_on, weekly_history
+from gluteguard.services.selftests import record_palpation, record_stance
+from gluteguard.services.symptoms import symptom_report
 from gluteguard.store.db import Database
+from gluteguard.symptoms.selftests import stance_side
 
 DEMO_PROFILE = {
     "birth_year": 1988,
@@ -46,6 +51,21 @@ class DemoReport:
     history: list[WeekRow] = field(default_factory=list)
     spike_states: list[LoadState] = field(default_factory=list)  # the load state on each spike's day
     today: LoadState | None = None
+    statuses: list[dict | None] = field(default_factory=list)  # symptom status the day after the spike, and later
+
+
+def _add_sample_checkins(db: Database, athlete_id: int, end_date: date) -> None:
+    """The runner's check-ins and self-tests, through the same services the CLI uses."""
+    for answers in sample_checkins(end_date):
+        save_checkin(db, athlete_id, answers)
+    spike = spike_day(end_date)
+    for offset, tests in SELF_TESTS.items():
+        day = spike + timedelta(days=offset)
+        if day > end_date:
+            continue
+        sides = [stance_side(side, seconds, pain) for side, (seconds, pain) in tests["stance"].items()]
+        record_stance(db, athlete_id, day, sides)
+        record_palpation(db, athlete_id, day, tests["palpation"])
 
 
 def build_demo(db: Database, *, end_date: date | None = None, workers: int | None = None) -> DemoReport:
@@ -63,13 +83,16 @@ def build_demo(db: Database, *, end_date: date | None = None, workers: int | Non
         local = datetime.fromisoformat(row.start_local).date()
         week_start = date.fromordinal(local.toordinal() - local.weekday())
         weekly[week_start.isoformat()] += (row.distance_m or 0.0) / 1000
+    _add_sample_checkins(db, athlete_id, end_date)
     sessions, _ = athlete_sessions(db, athlete_id)
     spikes = run_spikes(sessions, daily_series(sessions, last_day=end_date))
     spike_days = sorted({s.date for s in spikes if s.spike_category in ("moderate", "large")})
+    status_days = [spike_day(end_date) + timedelta(days=offset) for offset in (1, 19)]
     return DemoReport(
         history=weekly_history(db, athlete_id, 16, end_date),
         spike_states=[state_on(db, athlete_id, date.fromisoformat(day)) for day in spike_days],
         today=state_on(db, athlete_id, end_date),
+        statuses=[symptom_report(db, athlete_id, day) for day in status_days if day <= end_date],
         summary=summary,
         files=len(files),
         runs=len(runs),

@@ -89,11 +89,18 @@ def today_in(zone: ZoneInfo) -> date:
     return datetime.now(zone).date()
 
 
-def state_on(db: Database, athlete_id: int, day: date | None = None) -> LoadState:
+def state_on(db: Database, athlete_id: int, day: date | None = None, *, with_symptoms: bool = True) -> LoadState:
+    """The load state at the end of ``day``; the day's symptom status lowers the cap (amber) or stops
+    running (red, or a red flag that says so)."""
     sessions, zone = athlete_sessions(db, athlete_id)
     day = day or today_in(zone)
     series = daily_series(sessions, last_day=max(day, sessions[-1].local_date) if sessions else day)
-    return load_state(sessions, series, day)
+    factor, reason = 1.0, None
+    if with_symptoms:
+        from gluteguard.services.symptoms import cap_factor_for  # symptoms builds on load; import late
+
+        factor, reason = cap_factor_for(db, athlete_id, day)
+    return load_state(sessions, series, day, cap_factor_adjustment=factor, cap_adjustment_reason=reason)
 
 
 @dataclass(frozen=True)

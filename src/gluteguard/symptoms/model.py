@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 
@@ -80,7 +81,7 @@ def _int_in(name: str, value: object, low: int, high: int) -> int | None:
         number = float(value)
     except ValueError:
         raise CheckInError(f"{name}: expected a whole number {low}–{high}, got {value!r}") from None
-    if number != int(number) or not low <= number <= high:
+    if not math.isfinite(number) or number != int(number) or not low <= number <= high:
         raise CheckInError(f"{name}: expected a whole number {low}–{high}, got {value!r}")
     return int(number)
 
@@ -92,7 +93,7 @@ def _float_in(name: str, value: object, low: float, high: float) -> float | None
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise CheckInError(f"{name}: expected a number {low:g}–{high:g}, got {value!r}") from None
-    if not low <= number <= high:
+    if not math.isfinite(number) or not low <= number <= high:
         raise CheckInError(f"{name}: expected a number {low:g}–{high:g}, got {value!r}")
     return number
 
