@@ -99,3 +99,31 @@ def test_cli_flags_json_file_and_errors(tmp_path: Path) -> None:
     broken.write_text("{not json")
     result = runner.invoke(app, [*base, "checkin", "--from-json", str(broken)])
     assert result.exit_code == 1 and "cannot read" in result.output
+
+
+def test_full_red_flag_screen_at_onboarding_weekly_and_on_trigger(db: Database, monkeypatch) -> None:
+    """The interactive check-in asks every warning-sign question when the screen is due (scripted answers)."""
+    from gluteguard.cli import checkin as checkin_cli
+    from gluteguard.services.checkins import last_screen
+
+    athlete = ensure_athlete(db)
+    asked: list[str] = []
+
+    def confirm(question: str, **_: object) -> bool:
+        asked.append(question)
+        return False
+
+    monkeypatch.setattr(checkin_cli.Confirm, "ask", staticmethod(confirm))
+    monkeypatch.setattr(
+        checkin_cli.Prompt, "ask", staticmethod(lambda question, **_: "2" if "0–10" in question else "")
+    )
+    first = checkin_cli._ask_interactively(DAY, last_screen(db, athlete, DAY))  # onboarding: never screened
+    assert first["screened"] and set(first["red_flags"]) == set(RED_FLAGS)
+    save_checkin(db, athlete, first)
+    assert last_screen(db, athlete, DAY) == DAY
+    asked.clear()
+    three_days_later = date(2026, 11, 5)
+    quiet = checkin_cli._ask_interactively(three_days_later, last_screen(db, athlete, three_days_later))
+    assert "screened" not in quiet and len(asked) == 3  # ran?, lying on side, "any warning signs?"
+    week_later = date(2026, 11, 9)
+    assert checkin_cli._ask_interactively(week_later, last_screen(db, athlete, week_later))["screened"]

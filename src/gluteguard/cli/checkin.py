@@ -16,13 +16,24 @@ from rich.text import Text
 
 from gluteguard.cli.context import console, fail, print_json, state
 from gluteguard.services.athletes import get_profile
-from gluteguard.services.checkins import list_checkins, save_checkin
+from gluteguard.services.checkins import last_screen, list_checkins, save_checkin
 from gluteguard.services.load import today_in
 from gluteguard.symptoms.model import PAIN_FIELDS, RED_FLAGS, CheckInError
 from gluteguard.symptoms.questions import questions
+from gluteguard.symptoms.triage import screen_due
 
 
-def _ask_interactively(day: date) -> dict:
+def _answered_pain(answers: dict, threshold: int) -> bool:
+    values = []
+    for name in PAIN_FIELDS:
+        try:
+            values.append(int(answers.get(name) or 0))
+        except (TypeError, ValueError):
+            continue
+    return max(values, default=0) >= threshold
+
+
+def _ask_interactively(day: date, last_screened: date | None) -> dict:
     """Rich prompts, one question at a time; empty answers mean "not asked"."""
     asked = questions()
     answers: dict = {"date": day.isoformat()}
@@ -37,10 +48,17 @@ def _ask_interactively(day: date) -> dict:
             answers[name] = Confirm.ask(text, default=False, console=console)
         else:
             answers[name] = Prompt.ask(text, default="", console=console, show_default=False) or None
-    if Confirm.ask("Any warning signs today (numbness, fever, a fall, groin pain, weakness…)?", default=False):
+    # The full warning-sign questions: at onboarding, weekly, and at once when an answer calls for them.
+    locations = str(answers.get("pain_locations") or "")
+    triggered = _answered_pain(answers, 6) or any(place in locations for place in ("groin", "below_knee"))
+    if screen_due(last_screened, day, triggered=triggered) or Confirm.ask(
+        "Any warning signs today (numbness, fever, a fall, groin pain, weakness…)?", default=False, console=console
+    ):
+        console.print(Text("A few safety questions (yes/no):", style="bold"))
         answers["red_flags"] = {
             flag: Confirm.ask(asked["red_flags"][flag], default=False, console=console) for flag in RED_FLAGS
         }
+        answers["screened"] = True
     return answers
 
 
@@ -101,7 +119,7 @@ def checkin_command(
             raise fail(f"{from_json}: expected a JSON object of answers")
         answers = {**loaded, **answers}
     elif not answers and sys.stdin.isatty():
-        answers = _ask_interactively(day)
+        answers = _ask_interactively(day, last_screen(app_state.db, app_state.athlete_id, day))
     answers["date"] = answers.get("date") or day.isoformat()
     try:
         checkin, created = save_checkin(app_state.db, app_state.athlete_id, answers)

@@ -41,6 +41,12 @@ def save_checkin(db: Database, athlete_id: int, answers: dict, *, merge: bool = 
         return checkin, False
 
 
+def last_screen(db: Database, athlete_id: int, before: date) -> date | None:
+    """The last day on or before ``before`` when every red-flag question was answered."""
+    screened = [c.date for c in list_checkins(db, athlete_id, until=before) if c.screened]
+    return screened[-1] if screened else None
+
+
 def get_checkin(db: Database, athlete_id: int, day: date) -> CheckIn | None:
     with db.session() as session:
         row = session.scalar(select(CheckInRow).where(CheckInRow.athlete_id == athlete_id, CheckInRow.day == day))

@@ -58,6 +58,7 @@ class CheckIn:
     session_rpe: float | None = None  # 0–10 (Borg CR-10) for today's session
     note: str | None = None
     red_flags: dict[str, bool] = field(default_factory=dict)
+    screened: bool = False  # every red-flag question was asked and answered this day
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -158,4 +159,5 @@ def parse_checkin(data: dict) -> CheckIn:
         session_rpe=_float_in("session_rpe", data.get("session_rpe"), 0, 10),
         note=str(note) if note not in (None, "") else None,
         red_flags={flag: bool(_bool(f"red_flags.{flag}", value)) for flag, value in flags.items()},
+        screened=bool(_bool("screened", data.get("screened"))) or set(flags) >= set(RED_FLAGS),
     )
