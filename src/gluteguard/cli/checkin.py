@@ -18,6 +18,7 @@ from gluteguard.cli.context import console, fail, print_json, state
 from gluteguard.services.athletes import get_profile
 from gluteguard.services.checkins import last_screen, list_checkins, save_checkin
 from gluteguard.services.load import today_in
+from gluteguard.services.selftests import function_check_due
 from gluteguard.symptoms.model import PAIN_FIELDS, RED_FLAGS, CheckInError
 from gluteguard.symptoms.questions import questions
 from gluteguard.symptoms.triage import screen_due
@@ -132,6 +133,8 @@ def checkin_command(
     if checkin.flags_raised:
         console.print(Text("warning signs recorded: " + ", ".join(checkin.flags_raised), style="bold red"))
         console.print(Text("Run `gluteguard status` now: warning signs can mean seeing a clinician first."))
+    if function_check_due(app_state.db, app_state.athlete_id, checkin.date):
+        console.print(Text("Your weekly hip function check is due: `gluteguard function-check` (six questions)."))
 
 
 def checkins_command(
