@@ -15,9 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from gluteguard.cli.context import console, fail, print_json, state
-from gluteguard.services.athletes import get_profile
+from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.checkins import last_screen, list_checkins, save_checkin
-from gluteguard.services.load import today_in
 from gluteguard.services.selftests import function_check_due
 from gluteguard.symptoms.model import PAIN_FIELDS, RED_FLAGS, CheckInError
 from gluteguard.symptoms.questions import questions

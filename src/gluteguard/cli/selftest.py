@@ -14,9 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from gluteguard.cli.context import console, fail, print_json, state
-from gluteguard.services.athletes import get_profile
+from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.checkins import get_checkin
-from gluteguard.services.load import today_in
 from gluteguard.services.selftests import (
     function_checks,
     record_function_check,

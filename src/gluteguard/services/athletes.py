@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -130,6 +130,11 @@ def _to_profile(row: Athlete) -> Profile:
         work_end=row.work_end,
         equipment=tuple(row.equipment or ()),
     )
+
+
+def today_in(zone: ZoneInfo) -> date:
+    """Today's calendar day where the athlete lives."""
+    return datetime.now(zone).date()
 
 
 def system_timezone() -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -14,8 +14,9 @@ from gluteguard.load.rules import load_rules
 from gluteguard.load.series import DailySeries, Session, daily_series, pmc
 from gluteguard.load.trimp import trimp_from_average, trimp_from_histogram, trimp_weights
 from gluteguard.services.activities import local_start
-from gluteguard.services.athletes import get_profile
+from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.importer import histogram_blob
+from gluteguard.services.symptoms import cap_factor_for
 from gluteguard.store.codec import decode_histogram, decode_streams
 from gluteguard.store.db import Database
 from gluteguard.store.models import Activity, ActivityStream
@@ -85,10 +86,6 @@ def athlete_sessions(db: Database, athlete_id: int) -> tuple[list[Session], Zone
     return sessions, zone
 
 
-def today_in(zone: ZoneInfo) -> date:
-    return datetime.now(zone).date()
-
-
 def state_on(db: Database, athlete_id: int, day: date | None = None, *, with_symptoms: bool = True) -> LoadState:
     """The load state at the end of ``day``; the day's symptom status lowers the cap (amber) or stops
     running (red, or a red flag that says so)."""
@@ -97,8 +94,6 @@ def state_on(db: Database, athlete_id: int, day: date | None = None, *, with_sym
     series = daily_series(sessions, last_day=max(day, sessions[-1].local_date) if sessions else day)
     factor, reason = 1.0, None
     if with_symptoms:
-        from gluteguard.services.symptoms import cap_factor_for  # symptoms builds on load; import late
-
         factor, reason = cap_factor_for(db, athlete_id, day)
     return load_state(sessions, series, day, cap_factor_adjustment=factor, cap_adjustment_reason=reason)
 

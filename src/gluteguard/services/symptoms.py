@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from gluteguard.services.athletes import get_profile
+from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.checkins import list_checkins
-from gluteguard.services.load import today_in
 from gluteguard.services.selftests import self_test_history
 from gluteguard.store.db import Database
 from gluteguard.symptoms.status import cap_adjustment, status_report
