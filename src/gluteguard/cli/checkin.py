@@ -18,7 +18,7 @@ from gluteguard.cli.context import console, fail, print_json, state
 from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.checkins import last_screen, list_checkins, save_checkin
 from gluteguard.services.selftests import function_check_due
-from gluteguard.symptoms.model import PAIN_FIELDS, RED_FLAGS, CheckInError
+from gluteguard.symptoms.model import PAIN_FIELDS, RED_FLAGS, CheckInError, parse_checkin
 from gluteguard.symptoms.questions import questions
 from gluteguard.symptoms.triage import screen_due
 
@@ -33,6 +33,18 @@ def _answered_pain(answers: dict, threshold: int) -> bool:
     return max(values, default=0) >= threshold
 
 
+def _ask_valid(day: date, name: str, text: str) -> str | None:
+    """Ask until the answer is valid on its own, so one typo never costs the whole check-in."""
+    while True:
+        answer = Prompt.ask(text, default="", console=console, show_default=False) or None
+        try:
+            parse_checkin({"date": day.isoformat(), name: answer})
+        except CheckInError as exc:
+            console.print(Text(f"  {exc} — please try again", style="yellow"))
+            continue
+        return answer
+
+
 def _ask_interactively(day: date, last_screened: date | None) -> dict:
     """Rich prompts, one question at a time; empty answers mean "not asked"."""
     asked = questions()
@@ -42,12 +54,12 @@ def _ask_interactively(day: date, last_screened: date | None) -> dict:
     for name in PAIN_FIELDS:
         if name in ("pain_during_run", "pain_after_run") and not ran:
             continue
-        answers[name] = Prompt.ask(asked["pain"][name], default="", console=console, show_default=False) or None
+        answers[name] = _ask_valid(day, name, asked["pain"][name])
     for name, text in asked["other"].items():
         if name == "wakes_lying_on_side":
             answers[name] = Confirm.ask(text, default=False, console=console)
         else:
-            answers[name] = Prompt.ask(text, default="", console=console, show_default=False) or None
+            answers[name] = _ask_valid(day, name, text)
     # The full warning-sign questions: at onboarding, weekly, and at once when an answer calls for them.
     locations = str(answers.get("pain_locations") or "")
     triggered = _answered_pain(answers, 6) or any(place in locations for place in ("groin", "below_knee"))
