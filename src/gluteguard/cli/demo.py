@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -61,4 +63,7 @@ def demo_command(
     if report.today is not None:
         console.print()
         print_state(report.today)
-    console.print(f"explore it: gluteguard --db {url.removeprefix('sqlite:///')} activities")
+    program = shutil.which("gluteguard") or sys.argv[0]  # the venv's script when it is not on PATH
+    database = url.removeprefix("sqlite:///")
+    for command in ("activities", "load --history", "status", "checkins"):
+        console.print(Text(f"explore it: {program} --db {database} {command}"))
