@@ -1,0 +1,1 @@
+"""Plans: the exercise library (data in ``exercises.toml``, read and checked by ``library``)."""
