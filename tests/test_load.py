@@ -243,3 +243,18 @@ def test_heart_rate_pmc_beside_the_distance_pmc() -> None:
         ctl += (value - ctl) * (1 - math.exp(-1 / 42))
     assert result.pmc_trimp["ctl"] == pytest.approx(ctl)
     assert state([run(0, 5.0)], 0).pmc_trimp is None  # no heart-rate load, no heart-rate PMC
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(0, 60), min_size=0, max_size=900),
+    st.sampled_from([1 - math.exp(-1 / 42), 1 - math.exp(-1 / 7), 2 / 8, 2 / 29]),
+)
+def test_block_exponential_equals_the_plain_recursion(loads, gain) -> None:
+    from gluteguard.load.series import _exponential
+
+    expected, value = [], 0.0
+    for x in loads:
+        value += (x - value) * gain
+        expected.append(value)
+    assert _exponential(np.array(loads), gain) == pytest.approx(expected, rel=1e-9, abs=1e-9)

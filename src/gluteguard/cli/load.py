@@ -38,6 +38,7 @@ def load_command(
         else:
             print_history(rows)
         if chart is not None:
+            # Plotly takes seconds to import: only the chart option pays for it.
             from gluteguard.reports.load_chart import write_load_chart
 
             try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
@@ -55,8 +55,6 @@ def local_start(start_utc: datetime, offset_s: int | None, zone: ZoneInfo) -> da
     """Local start: the file's own offset when it had one, else the athlete's time zone (DST-aware)."""
     start = as_utc(start_utc)
     if offset_s is not None:
-        from datetime import timezone
-
         return start.astimezone(timezone(timedelta(seconds=offset_s)))
     return start.astimezone(zone)
 

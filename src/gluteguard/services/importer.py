@@ -12,7 +12,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -73,8 +73,6 @@ def _prepare_activity(activity: ParsedActivity) -> PreparedActivity:
     columns, blob = encode_streams(activity.streams)
     n_samples = len(activity.streams)
     histogram = histogram_blob(activity.streams)
-    from dataclasses import replace
-
     light = replace(activity, streams=type(activity.streams)({}))
     return PreparedActivity(light, columns, blob, n_samples, histogram)
 
