@@ -1,0 +1,77 @@
+"""Which plan phase a runner is in today (pure; the rules and their sources are in ``phases.toml``)."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import cache
+from importlib import resources
+
+NO_EXERCISE_ACTIONS = frozenset({"emergency", "urgent"})
+
+
+@dataclass(frozen=True)
+class DayState:
+    """One day's symptom report, reduced to what the phase needs."""
+
+    day: date
+    status: str  # green | amber | red
+    action: str  # emergency | urgent | see_clinician | self_manage
+
+
+@dataclass(frozen=True)
+class ReturnCriteria:
+    """Entry to the walk/run ladder (clinical.md §5.2): a pain-free brisk walk and no positive stance test.
+    None means not known yet, which does not open the ladder."""
+
+    brisk_walk_pain_free: bool | None = None
+    stance_test_positive: bool | None = None
+
+    @property
+    def met(self) -> bool:
+        return self.brisk_walk_pain_free is True and self.stance_test_positive is False
+
+
+@dataclass(frozen=True)
+class PhaseDecision:
+    phase: str  # blocked | settle | return | manage | prevent
+    why: str
+    source: str
+
+
+@cache
+def phase_rules() -> dict[str, dict]:
+    with resources.files("gluteguard.plan").joinpath("phases.toml").open("rb") as handle:
+        return {phase["id"]: phase for phase in tomllib.load(handle)["phase"]}
+
+
+def _decision(phase: str, extra: str = "") -> PhaseDecision:
+    rule = phase_rules()[phase]
+    return PhaseDecision(phase, rule["why"] + extra, rule["source"])
+
+
+def choose_phase(
+    today: DayState | None, recent: Sequence[DayState], criteria: ReturnCriteria | None = None
+) -> PhaseDecision:
+    """Today's phase from today's report, the days before it, and the return-to-run criteria."""
+    if today is None:
+        return _decision("prevent")
+    if today.action in NO_EXERCISE_ACTIONS:
+        return _decision("blocked")
+    if today.status == "red":
+        return _decision("settle")
+    window = timedelta(days=phase_rules()["return"]["return_window_days"])
+    settled_recently = any(d.status == "red" and today.day - window <= d.day < today.day for d in recent)
+    if settled_recently:
+        if (criteria or ReturnCriteria()).met:
+            return _decision("return")
+        return _decision(
+            "manage",
+            " Back to the walk/run ladder once a brisk walk is pain-free and the 30-second single-leg stance no"
+            " longer brings on the pain.",
+        )
+    if today.status == "amber":
+        return _decision("manage")
+    return _decision("prevent")

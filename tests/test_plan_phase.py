@@ -1,0 +1,60 @@
+"""The plan phase of a day: red flags block, red settles, amber manages, the ladder after settling."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gluteguard.plan.phase import DayState, ReturnCriteria, choose_phase, phase_rules
+
+TODAY = date(2026, 11, 20)
+READY = ReturnCriteria(brisk_walk_pain_free=True, stance_test_positive=False)
+
+
+def day(offset: int, status: str, action: str = "self_manage") -> DayState:
+    return DayState(TODAY + timedelta(days=offset), status, action)
+
+
+@pytest.mark.parametrize(
+    ("today", "recent", "criteria", "phase"),
+    [
+        (None, [], None, "prevent"),
+        (day(0, "green"), [], None, "prevent"),
+        (day(0, "amber"), [], None, "manage"),
+        (day(0, "red"), [], None, "settle"),
+        (day(0, "red", "urgent"), [], READY, "blocked"),
+        (day(0, "green", "emergency"), [], READY, "blocked"),
+        (day(0, "amber", "see_clinician"), [], None, "manage"),  # seeing a clinician soon does not stop the plan
+        (day(0, "green"), [day(-5, "red")], READY, "return"),
+        (day(0, "amber"), [day(-5, "red")], READY, "return"),
+        (day(0, "green"), [day(-5, "red")], ReturnCriteria(True, True), "manage"),  # stance still positive
+        (day(0, "green"), [day(-5, "red")], ReturnCriteria(None, False), "manage"),  # walk not known pain-free
+        (day(0, "green"), [day(-5, "red")], None, "manage"),
+        (day(0, "green"), [day(-29, "red")], None, "prevent"),  # the red spell is older than the window
+        (day(0, "green"), [day(3, "red")], None, "prevent"),  # a later day never counts (no hindsight)
+    ],
+)
+def test_phase_table(today, recent, criteria, phase) -> None:
+    decision = choose_phase(today, recent, criteria)
+    assert decision.phase == phase
+    assert decision.why and decision.source
+
+
+def test_every_phase_has_words_and_a_source() -> None:
+    rules = phase_rules()
+    assert set(rules) == {"blocked", "settle", "return", "manage", "prevent"}
+    for rule in rules.values():
+        assert rule["why"] and rule["source"] and "you have" not in rule["why"].lower()
+
+
+@given(
+    st.sampled_from(["green", "amber", "red"]),
+    st.sampled_from(["emergency", "urgent"]),
+    st.lists(st.tuples(st.integers(-40, -1), st.sampled_from(["green", "amber", "red"])), max_size=10),
+)
+def test_a_stop_running_red_flag_always_blocks(status, action, history) -> None:
+    recent = [day(offset, s) for offset, s in history]
+    assert choose_phase(day(0, status, action), recent, READY).phase == "blocked"
