@@ -64,7 +64,7 @@ MEMBER_READ_ERRORS: tuple[type[Exception], ...] = (
     zlib.error,
     lzma.LZMAError,
     EOFError,
-    NotImplementedError,
+    NotImplementedError,  # zipfile: a compression method Python cannot read
     RuntimeError,
 )
 
