@@ -1,0 +1,316 @@
+"""The week's plan from the phase, the cap, the profile and the stage (pure and deterministic).
+
+Same inputs, same plan: no clock, no randomness. Rules and wording with sources: ``week_rules.toml``,
+``phases.toml``, and the exercise library ``exercises.toml``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, timedelta
+from functools import cache
+from importlib import resources
+
+from gluteguard.plan.library import Exercise, allowed, by_kind, glute_stage, load_library, return_to_run_ladder
+from gluteguard.plan.phase import PhaseDecision
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+SYMPTOMATIC_PHASES = frozenset({"manage", "settle", "return", "blocked"})
+NO_RUN_PHASES = frozenset({"settle", "blocked"})
+# Profile equipment (services.athletes.EQUIPMENT) → what the library's exercises need. Wall and chair are everywhere.
+EQUIPMENT_PROVIDES = {
+    "band": {"band"},
+    "dumbbells": {"dumbbell"},
+    "gym": {"gym_machine", "barbell", "dumbbell", "step", "band"},
+    "foam_roller": {"foam_roller"},
+    "step": {"step"},
+}
+
+
+@cache
+def week_rules() -> dict:
+    with resources.files("gluteguard.plan").joinpath("week_rules.toml").open("rb") as handle:
+        return tomllib.load(handle)
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    week_of: date  # the Monday the week starts on
+    phase: PhaseDecision
+    cap_m: float | None  # the load engine's next-run cap (already lowered for symptoms)
+    last_7_days_m: float  # running distance of the 7 days before the week
+    running_days: tuple[str, ...] = ("tue", "thu", "sat")
+    long_run_day: str | None = "sat"
+    work_days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    equipment: tuple[str, ...] = ()
+    stage: int = 1  # glute-medius stage 1–4
+    ladder_step: int = 1  # walk/run ladder step 1–10 (return phase)
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    id: str
+    kind: str  # run | warmup | strength | stretch | sitting_breaks | tip | rest | clinician
+    title: str
+    details: str
+    why: str
+    source: str
+    distance_cap_m: float | None = None
+    exercises: tuple[dict, ...] = ()
+
+
+@dataclass(frozen=True)
+class PlanDay:
+    date: date
+    items: tuple[PlanItem, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    week_of: date
+    phase: str
+    phase_why: str
+    phase_source: str
+    days: tuple[PlanDay, ...] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["week_of"] = self.week_of.isoformat()
+        for day in data["days"]:
+            day["date"] = day["date"].isoformat()
+            day["items"] = [{k: v for k, v in item.items() if v not in (None, ())} for item in day["items"]]
+        return data
+
+
+def _dosage(exercise: Exercise) -> str:
+    d = exercise.dosage
+    amount = f"{d.reps} reps" if d.reps else f"{d.hold_s} s hold" if d.hold_s else f"{d.duration_min:g} min"
+    side = " each side" if d.each_side else ""
+    return f"{d.sets} × {amount}{side}, {d.effort}"
+
+
+def _routine(exercises: list[Exercise]) -> tuple[dict, ...]:
+    return tuple({"id": e.id, "name": e.name, "dosage": _dosage(e)} for e in exercises)
+
+
+def _available(inputs: PlanInputs) -> set[str]:
+    kit = {"none", "wall", "chair"}
+    for item in inputs.equipment:
+        kit |= EQUIPMENT_PROVIDES.get(item, set())
+    return kit
+
+
+def _conditions(inputs: PlanInputs) -> set[str]:
+    conditions = {"symptomatic"} if inputs.phase.phase in SYMPTOMATIC_PHASES else set()
+    if inputs.phase.phase == "settle":
+        conditions.add("red_status")
+    if "gym" not in inputs.equipment:
+        conditions.add("no_gym")
+    return conditions
+
+
+def _pick(kind: str, inputs: PlanInputs, limit: int) -> list[Exercise]:
+    fits = [e for e in by_kind(kind) if allowed(e, _conditions(inputs), _available(inputs))]
+    return sorted(fits, key=lambda e: e.id)[:limit]
+
+
+def _strength(inputs: PlanInputs, isometric_only: bool) -> list[Exercise]:
+    stage = 1 if isometric_only else max(1, min(inputs.stage, 4))
+    conditions, kit = _conditions(inputs), _available(inputs)
+    glute = [e for e in glute_stage(stage) if allowed(e, conditions, kit)]
+    if isometric_only:
+        return glute
+    general = [e for e in by_kind("strength") if e.stage == 0 and allowed(e, conditions, kit)]
+    return glute + sorted(general, key=lambda e: e.id)[:4]
+
+
+def _run_days(inputs: PlanInputs) -> list[int]:
+    days = [WEEKDAYS.index(d) for d in inputs.running_days] or [1, 3, 5]
+    if inputs.phase.phase == "return":  # at least one rest day between runs (clinical.md §5.2)
+        spaced: list[int] = []
+        for day in sorted(days):
+            if not spaced or day - spaced[-1] >= 2:
+                spaced.append(day)
+        return spaced
+    return sorted(days)
+
+
+def _run_item(inputs: PlanInputs, index: int, weekday: int, runs: list[int]) -> PlanItem:
+    rules, phase = week_rules()["runs"], inputs.phase.phase
+    cap = inputs.cap_m
+    if phase == "return":
+        ladder = return_to_run_ladder()
+        step = ladder[min(inputs.ladder_step - 1 + index // 2, len(ladder) - 1)]  # each step twice
+        return PlanItem(
+            f"run-{index}",
+            "run",
+            f"Walk/run: {step.name}",
+            step.session,
+            rules["return_why"],
+            "; ".join(step.sources),
+            distance_cap_m=cap,
+        )
+    long_run = inputs.long_run_day is not None and WEEKDAYS[weekday] == inputs.long_run_day
+    if cap is None:  # no 30-day history: short and easy until there is one
+        distance = None
+        title, details = "Easy run", "Short and easy, 20–30 minutes; the cap appears once there is 30 days of history."
+    else:
+        budget = inputs.last_7_days_m * (rules["manage_keep"] if phase == "manage" else 1.0)
+        share = budget / max(len(runs), 1)
+        easy = min(cap * rules["easy_share_of_cap"], share or cap, cap)
+        # The long run's limit is the cap itself: the evidence-based ceiling, not a target.
+        distance = cap if long_run and phase == "prevent" else easy
+        title = "Long run" if long_run and phase == "prevent" else "Easy run"
+        details = f"Up to {distance / 1000:.1f} km" + (", flat, no speed work" if phase == "manage" else "")
+    why = rules["manage_why"] if phase == "manage" else rules["prevent_why"]
+    return PlanItem(f"run-{index}", "run", title, details, why, rules["source"], distance_cap_m=distance)
+
+
+def _day_items(inputs: PlanInputs, weekday: int, runs: list[int], strength_days: set[int], tip_index: int) -> list:
+    rules, phase = week_rules(), inputs.phase.phase
+    if phase == "blocked":
+        return [
+            PlanItem(
+                "clinician",
+                "clinician",
+                "Get seen before any exercise",
+                inputs.phase.why,
+                rules["clinician"]["blocked_why"],
+                inputs.phase.source,
+            )
+        ]
+    items: list[PlanItem] = []
+    if weekday in runs and phase not in NO_RUN_PHASES:
+        items.append(
+            PlanItem(
+                "warmup",
+                "warmup",
+                "Warm-up before the run",
+                "Walk first, then loosen the hip flexors.",
+                rules["warmup"]["why"],
+                rules["warmup"]["source"],
+                exercises=_routine(_pick("warmup", inputs, 4) + _pick("foam_roll", inputs, 1)),
+            )
+        )
+        items.append(_run_item(inputs, runs.index(weekday), weekday, runs))
+        items.append(
+            PlanItem(
+                "stretch",
+                "stretch",
+                "Stretch after the run",
+                "Hold each stretch gently, no bouncing.",
+                rules["stretch"]["why"],
+                rules["stretch"]["source"],
+                exercises=_routine(_pick("stretch", inputs, 3)),
+            )
+        )
+    elif weekday in runs:
+        items.append(
+            PlanItem(
+                "rest",
+                "rest",
+                "No run: walk or cycle as tolerated",
+                "Keep pain ≤ 3/10; ice for 10–15 minutes can ease it.",
+                inputs.phase.why,
+                inputs.phase.source,
+            )
+        )
+    if weekday in strength_days:
+        items.append(
+            PlanItem(
+                "strength",
+                "strength",
+                f"Strength, stage {max(1, min(inputs.stage, 4))}",
+                "Stage-appropriate hip work plus general leg strength.",
+                rules["strength"]["why"],
+                rules["strength"]["source"],
+                exercises=_routine(_strength(inputs, False)),
+            )
+        )
+    if phase in SYMPTOMATIC_PHASES:
+        items.append(
+            PlanItem(
+                "isometrics",
+                "strength",
+                "Isometric hip holds (daily)",
+                "Gentle holds, pain ≤ 3/10.",
+                rules["strength"]["isometric_why"],
+                rules["strength"]["source"],
+                exercises=_routine(_strength(inputs, True)),
+            )
+        )
+    if WEEKDAYS[weekday] in inputs.work_days:
+        sitting = rules["sitting"]
+        items.append(
+            PlanItem(
+                "sitting-breaks",
+                "sitting_breaks",
+                f"Break from sitting every {sitting['every_min']} min",
+                "Pick one move each break.",
+                sitting["why"],
+                sitting["source"],
+                exercises=_routine(_pick("sitting_break", inputs, 4)),
+            )
+        )
+    if phase == "settle" and weekday == 0:
+        items.append(
+            PlanItem(
+                "clinician",
+                "clinician",
+                "See a physiotherapist if this does not settle",
+                "Book if pain has not eased within 1–2 weeks.",
+                rules["clinician"]["settle_why"],
+                rules["clinician"]["source"],
+            )
+        )
+    tip = rules["tips"][tip_index % len(rules["tips"])]
+    items.append(
+        PlanItem(
+            "tip",
+            "tip",
+            "Today's tip",
+            tip["text"],
+            "Small daily habits cut the compressive load on the tendon.",
+            tip["source"],
+        )
+    )
+    return items
+
+
+def _strength_days(runs: list[int], long_day: int | None, count: int) -> set[int]:
+    """Non-consecutive days, away from the long run where possible, deterministic."""
+    chosen: list[int] = []
+    for candidate in sorted(range(7), key=lambda d: (d == long_day, d in runs, d)):
+        if all(abs(candidate - other) >= 2 for other in chosen):
+            chosen.append(candidate)
+        if len(chosen) == count:
+            break
+    return set(chosen)
+
+
+def weekly_plan(inputs: PlanInputs) -> Plan:
+    """Seven days from ``week_of``; every item says why and cites its source."""
+    runs = (
+        _run_days(inputs)
+        if inputs.phase.phase not in NO_RUN_PHASES
+        else [WEEKDAYS.index(d) for d in inputs.running_days]
+    )
+    long_day = WEEKDAYS.index(inputs.long_run_day) if inputs.long_run_day else None
+    strength_days = _strength_days(runs, long_day, week_rules()["strength"]["sessions_per_week"])
+    if inputs.phase.phase == "blocked":
+        strength_days = set()
+    days = []
+    for weekday in range(7):
+        day = inputs.week_of + timedelta(days=weekday)
+        items = _day_items(inputs, weekday, runs, strength_days, tip_index=day.toordinal())
+        days.append(PlanDay(day, tuple(_numbered(items, day))))
+    return Plan(inputs.week_of, inputs.phase.phase, inputs.phase.why, inputs.phase.source, tuple(days))
+
+
+def _numbered(items: list[PlanItem], day: date) -> list[PlanItem]:
+    """Stable ids per day (``2026-11-23-run-0``) so ``done``/``skip`` can name an item."""
+    return [replace(item, id=f"{day.isoformat()}-{item.id}") for item in items]
+
+
+__all__ = ["Plan", "PlanDay", "PlanInputs", "PlanItem", "load_library", "weekly_plan"]
