@@ -124,6 +124,6 @@ def test_full_red_flag_screen_at_onboarding_weekly_and_on_trigger(db: Database, 
     asked.clear()
     three_days_later = date(2026, 11, 5)
     quiet = checkin_cli._ask_interactively(three_days_later, last_screen(db, athlete, three_days_later))
-    assert "screened" not in quiet and len(asked) == 3  # ran?, lying on side, "any warning signs?"
+    assert "screened" not in quiet and len(asked) == 4  # ran?, lying on side, brisk walk, "any warning signs?"
     week_later = date(2026, 11, 9)
     assert checkin_cli._ask_interactively(week_later, last_screen(db, athlete, week_later))["screened"]

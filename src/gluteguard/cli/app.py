@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from gluteguard.cli import activities, athlete, checkin, db, demo, importing, load, selftest, status
+from gluteguard.cli import activities, athlete, checkin, db, demo, importing, load, plan, selftest, status
 from gluteguard.cli.context import AppState, errors
 from gluteguard.services.activities import ActivityError
 from gluteguard.services.athletes import ProfileError
@@ -44,6 +44,8 @@ app.command("load")(load.load_command)
 app.command("checkin")(checkin.checkin_command)
 app.command("checkins")(checkin.checkins_command)
 app.command("status")(status.status_command)
+app.command("plan")(plan.plan_command)
+app.command("today")(plan.today_command)
 app.add_typer(selftest.app, name="selftest")
 app.command("function-check")(selftest.function_check_command)
 

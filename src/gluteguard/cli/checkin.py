@@ -56,7 +56,7 @@ def _ask_interactively(day: date, last_screened: date | None) -> dict:
             continue
         answers[name] = _ask_valid(day, name, asked["pain"][name])
     for name, text in asked["other"].items():
-        if name == "wakes_lying_on_side":
+        if name in ("wakes_lying_on_side", "brisk_walk_pain_free"):
             answers[name] = Confirm.ask(text, default=False, console=console)
         else:
             answers[name] = _ask_valid(day, name, text)
@@ -84,6 +84,9 @@ def checkin_command(
     pain_at_rest: Annotated[int | None, typer.Option(help="0–10")] = None,
     night_pain: Annotated[int | None, typer.Option(help="0–10")] = None,
     wakes_lying_on_side: Annotated[bool | None, typer.Option(help="Lying on that side wakes you.")] = None,
+    brisk_walk_pain_free: Annotated[
+        bool | None, typer.Option(help="A 20–30 min brisk walk today was free of side-of-hip pain.")
+    ] = None,
     morning_stiffness_min: Annotated[int | None, typer.Option(help="Minutes.")] = None,
     pain_locations: Annotated[str | None, typer.Option(help="lateral_hip,buttock,groin,outer_thigh,…")] = None,
     side: Annotated[str | None, typer.Option(help="left, right or both.")] = None,
@@ -110,6 +113,7 @@ def checkin_command(
         "pain_at_rest": pain_at_rest,
         "night_pain": night_pain,
         "wakes_lying_on_side": wakes_lying_on_side,
+        "brisk_walk_pain_free": brisk_walk_pain_free,
         "morning_stiffness_min": morning_stiffness_min,
         "pain_locations": pain_locations,
         "side": side,

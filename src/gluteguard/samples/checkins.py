@@ -24,9 +24,9 @@ _AFTER_SPIKE: dict[int, dict] = {
     5: {"pain_next_morning": 1, "night_pain": 1, "pain_locations": ["lateral_hip"], "side": "right"},
     8: {"pain_during_run": 3, "pain_after_run": 2, "pain_next_morning": 1, "night_pain": 0,
         "pain_locations": ["lateral_hip"], "side": "right"},
-    11: {"pain_during_run": 2, "pain_next_morning": 0, "night_pain": 0},
-    15: {"pain_during_run": 1, "pain_next_morning": 0, "night_pain": 0},
-    19: {"pain_during_run": 1, "pain_next_morning": 0, "night_pain": 0},
+    11: {"pain_during_run": 2, "pain_next_morning": 0, "night_pain": 0, "brisk_walk_pain_free": False},
+    15: {"pain_during_run": 1, "pain_next_morning": 0, "night_pain": 0, "brisk_walk_pain_free": True},
+    19: {"pain_during_run": 1, "pain_next_morning": 0, "night_pain": 0, "brisk_walk_pain_free": True},
 }  # fmt: skip
 # Self-tests (days after the spike): the stance test and palpation fit the pattern, then ease.
 SELF_TESTS: dict[int, dict] = {

@@ -54,6 +54,7 @@ class CheckIn:
     pain_locations: tuple[str, ...] = ()
     side: str | None = None
     tender_on_pressing: tuple[str, ...] = ()  # "left" / "right": pressing the bony point of that hip hurts
+    brisk_walk_pain_free: bool | None = None  # a 20–30 min brisk walk without side-of-hip pain (§5.2)
     sitting_hours: float | None = None
     session_rpe: float | None = None  # 0–10 (Borg CR-10) for today's session
     note: str | None = None
@@ -155,6 +156,7 @@ def parse_checkin(data: dict) -> CheckIn:
         pain_locations=_choices("pain_locations", data.get("pain_locations"), PAIN_LOCATIONS),
         side=str(side).lower() if side not in (None, "") else None,
         tender_on_pressing=_choices("tender_on_pressing", data.get("tender_on_pressing"), ("left", "right")),
+        brisk_walk_pain_free=_bool("brisk_walk_pain_free", data.get("brisk_walk_pain_free")),
         sitting_hours=_float_in("sitting_hours", data.get("sitting_hours"), 0, 24),
         session_rpe=_float_in("session_rpe", data.get("session_rpe"), 0, 10),
         note=str(note) if note not in (None, "") else None,

@@ -1,0 +1,89 @@
+"""``gluteguard plan`` (the week) and ``gluteguard today`` (status, warnings, the cap and today's items)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from gluteguard.cli.context import console, fail, print_json, state
+from gluteguard.services.athletes import get_profile, today_in
+from gluteguard.services.load import state_on
+from gluteguard.services.plan import plan_for_week
+from gluteguard.services.symptoms import symptom_report
+
+
+def _print_items(items: list[dict]) -> None:
+    for item in items:
+        head = Text(f"  {item['title']}", style="bold") + Text(f"  [{item['id']}]", style="dim")
+        console.print(head)
+        console.print(Text(f"    {item['details']}"))
+        for exercise in item.get("exercises", []):
+            console.print(Text(f"    • {exercise['name']}: {exercise['dosage']}"))
+        console.print(Text(f"    why: {item['why']}  (source: {item['source']})", style="dim"))
+
+
+def plan_command(
+    ctx: typer.Context,
+    week_of: Annotated[str | None, typer.Option(help="Any day of the week (YYYY-MM-DD); default this week.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Your plan for the week: runs within the cap, warm-up, strength, stretching, breaks from sitting."""
+    try:
+        day = date.fromisoformat(week_of) if week_of else None
+    except ValueError:
+        raise fail(f"--week-of: '{week_of}' is not a date like 2026-03-01") from None
+    app_state = state(ctx)
+    plan = plan_for_week(app_state.db, app_state.athlete_id, day).as_dict()
+    if json_output:
+        print_json(plan)
+        return
+    console.print(Text(f"Week of {plan['week_of']} — phase: {plan['phase']}", style="bold"))
+    console.print(Text(plan["phase_why"]))
+    table = Table(show_header=True)
+    table.add_column("day", no_wrap=True)
+    table.add_column("plan")
+    for plan_day in plan["days"]:
+        titles = [
+            item["title"] + (f" ≤ {item['distance_cap_m'] / 1000:.1f} km" if item.get("distance_cap_m") else "")
+            for item in plan_day["items"]
+            if item["kind"] != "tip"
+        ]
+        table.add_row(date.fromisoformat(plan_day["date"]).strftime("%a %d %b"), "; ".join(titles))
+    console.print(table)
+
+
+def today_command(
+    ctx: typer.Context,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Today at a glance: symptom status and any red-flag action first, the cap, warnings, today's plan."""
+    app_state = state(ctx)
+    day = today_in(ZoneInfo(get_profile(app_state.db, app_state.athlete_id).timezone))
+    report = symptom_report(app_state.db, app_state.athlete_id, day)
+    load = state_on(app_state.db, app_state.athlete_id, day)
+    plan = plan_for_week(app_state.db, app_state.athlete_id, day).as_dict()
+    items = next((d["items"] for d in plan["days"] if d["date"] == day.isoformat()), [])
+    result = {
+        "date": day.isoformat(),
+        "status": report["status"] if report else None,
+        "action": report["action"] if report else None,
+        "phase": plan["phase"],
+        "next_run_cap_m": load.next_run_cap_m,
+        "warnings": [w.__dict__ for w in load.warnings],
+        "items": items,
+    }
+    if json_output:
+        print_json(result)
+        return
+    console.print(Text(f"Today, {day}: ", style="bold") + Text(f"status {result['status'] or 'no check-in yet'}, "
+                       f"phase {plan['phase']}"))  # fmt: skip
+    if load.next_run_cap_m:
+        console.print(Text(f"Next run at most {load.next_run_cap_m / 1000:.1f} km"))
+    for warning in load.warnings:
+        console.print(Text(f"[{warning.severity}] {warning.message}", style="yellow"))
+    _print_items(items)

@@ -1,0 +1,58 @@
+"""The runner's plan for a week: profile + load cap + symptom history → the pure generator."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from gluteguard.plan.generator import Plan, PlanInputs, weekly_plan
+from gluteguard.plan.phase import DayState, PhaseDecision, ReturnCriteria, choose_phase, phase_rules
+from gluteguard.services.athletes import get_profile, today_in
+from gluteguard.services.checkins import list_checkins
+from gluteguard.services.load import state_on
+from gluteguard.services.symptoms import latest_self_tests, symptom_report
+from gluteguard.store.db import Database
+
+# Until adherence is tracked (done/skip), the glute stage cannot progress on evidence of completed sessions:
+# symptomatic phases use stage 1 (isometrics, LEAP week 1), symptom-free weeks stage 2 (clinical.md §1.4).
+DEFAULT_STAGE = {"prevent": 2}
+
+
+def phase_on(db: Database, athlete_id: int, day: date) -> PhaseDecision:
+    """The plan phase for ``day`` from the symptom reports of the days with check-ins before it."""
+    window = phase_rules()["return"]["return_window_days"]
+    checkin_days = [c.date for c in list_checkins(db, athlete_id, since=day - timedelta(days=window), until=day)]
+    reports = {d: symptom_report(db, athlete_id, d) for d in checkin_days}
+    states = [DayState(d, r["status"], r["action"]) for d, r in reports.items() if r is not None]
+    today_report = symptom_report(db, athlete_id, day)
+    today = DayState(day, today_report["status"], today_report["action"]) if today_report else None
+    tests = latest_self_tests(db, athlete_id, day)
+    stance_positive = None
+    if tests is not None and tests.stance:
+        stance_positive = any(side.positive for side in tests.stance.values())
+    # The latest answer of the last 7 days about a pain-free brisk walk (clinical.md §5.2's first criterion).
+    walks = [c.brisk_walk_pain_free for c in list_checkins(db, athlete_id, since=day - timedelta(days=6), until=day)]
+    walk_ok = next((answer for answer in reversed(walks) if answer is not None), None)
+    return choose_phase(today, [s for s in states if s.day < day], ReturnCriteria(walk_ok, stance_positive))
+
+
+def plan_for_week(db: Database, athlete_id: int, week_of: date | None = None) -> Plan:
+    """The plan of the week starting on the Monday of ``week_of`` (default: this week)."""
+    profile = get_profile(db, athlete_id)
+    day = week_of or today_in(ZoneInfo(profile.timezone))
+    monday = day - timedelta(days=day.weekday())
+    decided_on = monday - timedelta(days=1)  # the plan is made from what was known at the end of Sunday
+    phase = phase_on(db, athlete_id, decided_on)
+    load = state_on(db, athlete_id, decided_on)
+    inputs = PlanInputs(
+        week_of=monday,
+        phase=phase,
+        cap_m=load.next_run_cap_m,
+        last_7_days_m=load.week["distance_m"],
+        running_days=tuple(profile.running_days) or ("tue", "thu", "sat"),
+        long_run_day=profile.long_run_day,
+        work_days=tuple(profile.work_days),
+        equipment=tuple(profile.equipment),
+        stage=DEFAULT_STAGE.get(phase.phase, 1),
+    )
+    return weekly_plan(inputs)
