@@ -27,3 +27,10 @@ def test_demo_history(sqlite_db: Database) -> None:
         streams.columns
     )
     assert rows[0].start_local.endswith("+02:00") and rows[-1].start_local.endswith("+01:00")  # DST in Berlin
+
+
+def test_demo_plan_phases_change_across_the_spike(sqlite_db: Database) -> None:
+    report = build_demo(sqlite_db, end_date=date(2026, 11, 22), workers=2)
+    phases = [phase for _, phase in report.phases]
+    assert phases[0] == "prevent" and phases[-1] == "return"
+    assert phases.index("manage") < phases.index("settle") < phases.index("return")

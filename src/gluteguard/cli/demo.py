@@ -60,6 +60,9 @@ def demo_command(
         )
         for reason in status_report["reasons"][:3]:
             console.print(Text(f"  • {reason['message']}"))
+    if report.phases:
+        console.print(Text("\nThe plan's phase around the spike:", style="bold"))
+        console.print(Text("  " + " → ".join(f"{day[5:]} {phase}" for day, phase in report.phases)))
     if report.today is not None:
         console.print()
         print_state(report.today)

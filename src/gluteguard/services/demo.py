@@ -19,6 +19,7 @@ from gluteguard.services.athletes import ensure_athlete, update_profile
 from gluteguard.services.checkins import save_checkin
 from gluteguard.services.importer import ImportSummary, import_paths
 from gluteguard.services.load import WeekRow, athlete_sessions, state_on, weekly_history
+from gluteguard.services.plan import phase_on
 from gluteguard.services.selftests import record_palpation, record_stance
 from gluteguard.services.symptoms import symptom_report
 from gluteguard.store.db import Database
@@ -51,7 +52,10 @@ class DemoReport:
     history: list[WeekRow] = field(default_factory=list)
     spike_states: list[LoadState] = field(default_factory=list)  # the load state on each spike's day
     today: LoadState | None = None
-    statuses: list[dict | None] = field(default_factory=list)  # symptom status the day after the spike, and later
+    statuses: list[dict | None] = field(default_factory=list)
+    phases: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # (day, plan phase) every other day around the spike  # symptom status the day after the spike, and later
 
 
 def _add_sample_checkins(db: Database, athlete_id: int, end_date: date) -> None:
@@ -93,6 +97,11 @@ def build_demo(db: Database, *, end_date: date | None = None, workers: int | Non
         spike_states=[state_on(db, athlete_id, date.fromisoformat(day)) for day in spike_days],
         today=state_on(db, athlete_id, end_date),
         statuses=[symptom_report(db, athlete_id, day) for day in status_days if day <= end_date],
+        phases=[
+            (day.isoformat(), phase_on(db, athlete_id, day).phase)
+            for day in (spike_day(end_date) + timedelta(days=offset) for offset in range(-3, 23, 2))
+            if day <= end_date
+        ],
         summary=summary,
         files=len(files),
         runs=len(runs),
