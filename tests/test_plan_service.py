@@ -76,3 +76,28 @@ def test_plan_and_today_cli(demo_path: Path) -> None:
     assert today.exit_code == 0 and "items" in json.loads(today.output)
     bad = runner.invoke(app, ["--db", str(demo_path), "plan", "--week-of", "soon"])
     assert bad.exit_code == 1 and "Traceback" not in bad.output
+
+
+def test_done_and_skip_log_adherence(demo_path: Path, tmp_path: Path) -> None:
+    from gluteguard.services.plan import PlanItemError, adherence, log_item
+
+    copy = tmp_path / "adherence.sqlite"
+    copy.write_bytes(demo_path.read_bytes())
+    db = Database(f"sqlite:///{copy}")
+    week = plan_for_week(db, 1, date(2026, 11, 16))
+    strength = [i.id for d in week.days for i in d.items if i.id.endswith("-strength")]
+    runs = [i.id for d in week.days for i in d.items if i.kind == "run"]
+    log_item(db, 1, strength[0], "done")
+    log_item(db, 1, strength[1], "skipped")
+    log_item(db, 1, strength[1], "done")  # changed mind: the latest answer wins
+    log_item(db, 1, runs[0], "skipped")
+    counts = adherence(db, 1, date(2026, 11, 16), date(2026, 11, 22))
+    assert counts["strength"] == {"done": 2, "skipped": 0} and counts["run"] == {"done": 0, "skipped": 1}
+    with pytest.raises(PlanItemError):
+        log_item(db, 1, "2026-11-16-run-7", "done")
+    with pytest.raises(PlanItemError):
+        log_item(db, 1, "yesterday-run", "done")
+    cli = CliRunner().invoke(app, ["--db", str(copy), "skip", runs[1], "--json"])
+    assert cli.exit_code == 0 and json.loads(cli.output)["outcome"] == "skipped"
+    assert CliRunner().invoke(app, ["--db", str(copy), "done", "nonsense"]).exit_code == 1
+    db.dispose()

@@ -46,6 +46,8 @@ app.command("checkins")(checkin.checkins_command)
 app.command("status")(status.status_command)
 app.command("plan")(plan.plan_command)
 app.command("today")(plan.today_command)
+app.command("done")(plan.done_command)
+app.command("skip")(plan.skip_command)
 app.add_typer(selftest.app, name="selftest")
 app.command("function-check")(selftest.function_check_command)
 

@@ -13,7 +13,7 @@ from rich.text import Text
 from gluteguard.cli.context import console, fail, print_json, state
 from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.load import state_on
-from gluteguard.services.plan import plan_for_week
+from gluteguard.services.plan import PlanItemError, log_item, plan_for_week
 from gluteguard.services.symptoms import symptom_report
 
 
@@ -87,3 +87,33 @@ def today_command(
     for warning in load.warnings:
         console.print(Text(f"[{warning.severity}] {warning.message}", style="yellow"))
     _print_items(items)
+
+
+def _log(ctx: typer.Context, item_id: str, outcome: str, json_output: bool) -> None:
+    app_state = state(ctx)
+    try:
+        entry = log_item(app_state.db, app_state.athlete_id, item_id, outcome)
+    except PlanItemError as exc:
+        raise fail(str(exc)) from None
+    if json_output:
+        print_json(entry)
+    else:
+        console.print(Text(f"{entry['item_id']}: {outcome}"))
+
+
+def done_command(
+    ctx: typer.Context,
+    item_id: Annotated[str, typer.Argument(help="The item's id, as `gluteguard plan` or `today` shows it.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Mark a plan item done."""
+    _log(ctx, item_id, "done", json_output)
+
+
+def skip_command(
+    ctx: typer.Context,
+    item_id: Annotated[str, typer.Argument(help="The item's id, as `gluteguard plan` or `today` shows it.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Mark a plan item skipped."""
+    _log(ctx, item_id, "skipped", json_output)

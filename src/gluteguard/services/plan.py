@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
 
 from gluteguard.plan.generator import Plan, PlanInputs, weekly_plan
 from gluteguard.plan.phase import DayState, PhaseDecision, ReturnCriteria, choose_phase, phase_rules
@@ -12,6 +14,7 @@ from gluteguard.services.checkins import list_checkins
 from gluteguard.services.load import state_on
 from gluteguard.services.symptoms import latest_self_tests, symptom_report
 from gluteguard.store.db import Database
+from gluteguard.store.models import PlanLogRow
 
 # Until adherence is tracked (done/skip), the glute stage cannot progress on evidence of completed sessions:
 # symptomatic phases use stage 1 (isometrics, LEAP week 1), symptom-free weeks stage 2 (clinical.md §1.4).
@@ -56,3 +59,42 @@ def plan_for_week(db: Database, athlete_id: int, week_of: date | None = None) ->
         stage=DEFAULT_STAGE.get(phase.phase, 1),
     )
     return weekly_plan(inputs)
+
+
+class PlanItemError(ValueError):
+    """An item id that is not in the plan of its day; one line for the user."""
+
+
+def log_item(db: Database, athlete_id: int, item_id: str, outcome: str) -> dict:
+    """Mark a plan item done or skipped (again: the latest answer wins). The id must be in its day's plan."""
+    if outcome not in ("done", "skipped"):
+        raise PlanItemError("outcome must be done or skipped")
+    try:
+        day = date.fromisoformat(item_id[:10])
+    except ValueError:
+        raise PlanItemError(f"'{item_id}' is not a plan item id like 2026-11-23-run-0 (see gluteguard plan)") from None
+    plan = plan_for_week(db, athlete_id, day)
+    items = {item.id: item for plan_day in plan.days for item in plan_day.items}
+    if item_id not in items:
+        raise PlanItemError(f"no item '{item_id}' in the plan of {day} (see gluteguard plan --week-of {day})")
+    with db.session() as session:
+        row = session.scalar(
+            select(PlanLogRow).where(PlanLogRow.athlete_id == athlete_id, PlanLogRow.item_id == item_id)
+        )
+        if row is None:
+            row = PlanLogRow(athlete_id=athlete_id, item_id=item_id, day=day, kind=items[item_id].kind)
+            session.add(row)
+        row.outcome, row.logged_at = outcome, datetime.now(UTC)
+    return {"item_id": item_id, "date": day.isoformat(), "kind": items[item_id].kind, "outcome": outcome}
+
+
+def adherence(db: Database, athlete_id: int, since: date, until: date) -> dict:
+    """Done and skipped items by kind between two days (what later weeks progress or hold on)."""
+    query = select(PlanLogRow.kind, PlanLogRow.outcome).where(
+        PlanLogRow.athlete_id == athlete_id, PlanLogRow.day >= since, PlanLogRow.day <= until
+    )
+    counts: dict[str, dict[str, int]] = {}
+    with db.session() as session:
+        for kind, outcome in session.execute(query):
+            counts.setdefault(kind, {"done": 0, "skipped": 0})[outcome] += 1
+    return counts

@@ -171,3 +171,18 @@ class FunctionCheckRow(Base):
     global_change: Mapped[str | None] = mapped_column(String(20))
     visa_g: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PlanLogRow(Base):
+    """Adherence: a plan item marked done or skipped (item ids are stable: ``2026-11-23-run-0``)."""
+
+    __tablename__ = "plan_log"
+    __table_args__ = (UniqueConstraint("athlete_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[str] = mapped_column(String(80))
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(10))  # done | skipped
+    logged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
