@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from gluteguard.plan.generator import Plan, PlanInputs, weekly_plan
+from gluteguard.plan.generator import Plan, PlanInputs, week_rules, weekly_plan
 from gluteguard.plan.phase import DayState, PhaseDecision, ReturnCriteria, choose_phase, phase_rules
 from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.checkins import list_checkins
@@ -15,10 +15,6 @@ from gluteguard.services.load import state_on
 from gluteguard.services.symptoms import latest_self_tests, symptom_report
 from gluteguard.store.db import Database
 from gluteguard.store.models import PlanLogRow
-
-# Until adherence is tracked (done/skip), the glute stage cannot progress on evidence of completed sessions:
-# symptomatic phases use stage 1 (isometrics, LEAP week 1), symptom-free weeks stage 2 (clinical.md §1.4).
-DEFAULT_STAGE = {"prevent": 2}
 
 
 def phase_on(db: Database, athlete_id: int, day: date) -> PhaseDecision:
@@ -56,7 +52,7 @@ def plan_for_week(db: Database, athlete_id: int, week_of: date | None = None) ->
         long_run_day=profile.long_run_day,
         work_days=tuple(profile.work_days),
         equipment=tuple(profile.equipment),
-        stage=DEFAULT_STAGE.get(phase.phase, 1),
+        stage=week_rules()["strength"]["stage_by_phase"][phase.phase],
     )
     return weekly_plan(inputs)
 

@@ -9,9 +9,7 @@ from sqlalchemy import select
 
 from gluteguard.store.db import Database
 from gluteguard.store.models import FunctionCheckRow, SelfTestRow
-from gluteguard.symptoms.selftests import FunctionCheck, StanceSide, score_function_check
-
-FUNCTION_CHECK_EVERY_DAYS = 7  # weekly, as COS-GT tracking suggests (clinical.md §2.3)
+from gluteguard.symptoms.selftests import FunctionCheck, StanceSide, function_check_items, score_function_check
 
 
 @dataclass(frozen=True)
@@ -88,4 +86,5 @@ def function_checks(db: Database, athlete_id: int) -> list[tuple[date, FunctionC
 
 def function_check_due(db: Database, athlete_id: int, today: date) -> bool:
     checks = function_checks(db, athlete_id)
-    return not checks or checks[-1][0] <= today - timedelta(days=FUNCTION_CHECK_EVERY_DAYS)
+    every = timedelta(days=function_check_items()["every_days"])
+    return not checks or checks[-1][0] <= today - every

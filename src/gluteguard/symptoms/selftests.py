@@ -9,15 +9,6 @@ from importlib import resources
 
 from gluteguard.symptoms.model import CheckIn
 
-# Warning signs that make standing on one leg unsafe until a clinician has seen the hip (clinical.md §3.2, §4).
-STANCE_UNSAFE_FLAGS = (
-    "cannot_bear_weight",
-    "limp",
-    "groin_pain_worse_with_running",
-    "trauma_or_fall",
-    "hot_swollen_joint",
-)
-
 
 class SelfTestError(ValueError):
     """An invalid self-test or function-check answer; one line naming it."""
@@ -67,9 +58,9 @@ def stance_test_safe(today: CheckIn | None) -> tuple[bool, str | None]:
     """Whether today's answers allow the single-leg stance test, and why not."""
     if today is None:
         return True, None
-    raised = [flag for flag in STANCE_UNSAFE_FLAGS if today.red_flags.get(flag)]
-    if "groin" in today.pain_locations:
-        raised.append("groin pain")
+    rules = self_test_instructions()["single_leg_stance"]
+    raised = [flag for flag in rules["unsafe_flags"] if today.red_flags.get(flag)]
+    raised += [f"{place} pain" for place in rules["unsafe_locations"] if place in today.pain_locations]
     if raised:
         return False, self_test_instructions()["single_leg_stance"]["skip_if"] + f" (today: {', '.join(raised)})"
     return True, None
