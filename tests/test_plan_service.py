@@ -101,3 +101,98 @@ def test_done_and_skip_log_adherence(demo_path: Path, tmp_path: Path) -> None:
     assert cli.exit_code == 0 and json.loads(cli.output)["outcome"] == "skipped"
     assert CliRunner().invoke(app, ["--db", str(copy), "done", "nonsense"]).exit_code == 1
     db.dispose()
+
+
+def test_a_skipped_strength_session_moves_in_the_store(demo_path: Path, tmp_path: Path) -> None:
+    from gluteguard.services.plan import log_item
+
+    copy = tmp_path / "reschedule.sqlite"
+    copy.write_bytes(demo_path.read_bytes())
+    db = Database(f"sqlite:///{copy}")
+    before = plan_for_week(db, 1, date(2026, 11, 16))
+    first = next(i.id for d in before.days for i in d.items if i.id.endswith("-strength"))
+    log_item(db, 1, first, "skipped")
+    after = plan_for_week(db, 1, date(2026, 11, 16))
+    sessions = [i for d in after.days for i in d.items if i.id.endswith("-strength")]
+    assert len(sessions) == 3 and any("moved from" in i.title for i in sessions)
+    moved = next(i.id for i in sessions if "moved from" in i.title)
+    assert log_item(db, 1, moved, "done")["outcome"] == "done"  # the moved session can be logged
+    db.dispose()
+
+
+def _green_runner(db: Database, weeks: int, pain: int, start: date) -> int:
+    from gluteguard.services.athletes import ensure_athlete
+
+    athlete = ensure_athlete(db)
+    for offset in range(weeks * 7):
+        day = start + timedelta(days=offset)
+        save_checkin(
+            db,
+            athlete,
+            {"date": day.isoformat(), "pain_during_run": pain, "pain_next_morning": pain, "pain_at_rest": pain},
+        )
+    return athlete
+
+
+def test_stage_progresses_with_logged_sessions_and_holds_when_missed(db: Database) -> None:
+    from gluteguard.services.plan import log_item
+
+    start = date(2026, 9, 7)  # a Monday
+    athlete = _green_runner(db, 5, 0, start)
+    stages = []
+    for week in range(5):
+        monday = start + timedelta(weeks=week)
+        plan = plan_for_week(db, athlete, monday)
+        stages.append(plan.stage)
+        sessions = [i.id for d in plan.days for i in d.items if i.id.endswith("-strength")]
+        outcome = "skipped" if week == 2 else "done"  # week 3 is missed: the stage must wait for it
+        for item_id in sessions[:2]:
+            log_item(db, athlete, item_id, outcome)
+    assert plan.phase == "prevent"
+    assert stages == [2, 2, 3, 3, 3], stages  # up after 2 green weeks; the missed week holds it
+    assert "Fewer than 2" in plan_for_week(db, athlete, start + timedelta(weeks=3)).progress_why
+
+
+def test_no_improvement_after_eight_adherent_weeks_sends_to_a_clinician(db: Database) -> None:
+    from gluteguard.services.plan import log_item
+    from gluteguard.services.symptoms import symptom_report
+
+    start = date(2026, 7, 6)  # a Monday
+    athlete = _green_runner(db, 10, 4, start)  # amber pain that never improves
+    for week in range(10):
+        plan = plan_for_week(db, athlete, start + timedelta(weeks=week))
+        for item_id in [i.id for d in plan.days for i in d.items if i.id.endswith("-strength")][:2]:
+            log_item(db, athlete, item_id, "done")
+    early = symptom_report(db, athlete, start + timedelta(weeks=4))
+    late = symptom_report(db, athlete, start + timedelta(weeks=10) - timedelta(days=1))
+    codes = lambda report: {r["code"] for r in report["reasons"]}  # noqa: E731
+    assert "no_improvement_after_self_management" not in codes(early)
+    assert "no_improvement_after_self_management" in codes(late)
+    assert late["action"] == "see_clinician"
+    monday = plan_for_week(db, athlete, start + timedelta(weeks=10)).days[0].items
+    assert any(i.kind == "clinician" and "Book a visit" in i.title for i in monday)
+
+
+def test_plan_exports_ics_and_markdown(demo_path: Path, tmp_path: Path) -> None:
+    from icalendar import Calendar
+
+    ics, markdown = tmp_path / "week.ics", tmp_path / "week.md"
+    result = CliRunner().invoke(
+        app, ["--db", str(demo_path), "plan", "--week-of", "2026-10-12", "--ics", str(ics), "--markdown", str(markdown)]
+    )
+    assert result.exit_code == 0, result.output
+    plan = plan_for_week(Database(f"sqlite:///{demo_path}"), 1, date(2026, 10, 12))
+    sessions = [i for d in plan.days for i in d.items if i.kind == "run" or i.id.endswith("-strength")]
+    events = Calendar.from_ical(ics.read_bytes()).walk("VEVENT")
+    assert sorted(str(e["uid"]) for e in events) == sorted(f"{i.id}@gluteguard" for i in sessions)
+    run_event = next(e for e in events if "-run-" in str(e["uid"]))
+    description = str(run_event["description"])
+    assert (
+        "Warm-up before the run" in description and "Stretch after the run" in description and "Source:" in description
+    )
+    assert run_event.decoded("dtstart") == date.fromisoformat(str(run_event["uid"])[:10])
+    text = markdown.read_text()
+    assert text.startswith("# Plan for the week of 2026-10-12") and "next four weeks" in text
+    assert all(i.id in text for d in plan.days for i in d.items)
+    bad = CliRunner().invoke(app, ["--db", str(demo_path), "plan", "--ics", str(tmp_path / "no" / "such" / "x.ics")])
+    assert bad.exit_code == 1 and "cannot write the calendar" in bad.output

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,8 @@ from rich.table import Table
 from rich.text import Text
 
 from gluteguard.cli.context import console, fail, print_json, state
+from gluteguard.reports.files import write_atomic
+from gluteguard.reports.plan_export import plan_to_ics, plan_to_markdown
 from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.load import state_on
 from gluteguard.services.plan import PlanItemError, log_item, plan_for_week
@@ -27,10 +30,28 @@ def _print_items(items: list[dict]) -> None:
         console.print(Text(f"    why: {item['why']}  (source: {item['source']})", style="dim"))
 
 
+def _export(plan: dict, ics: Path | None, markdown: Path | None) -> list[str]:
+    written = []
+    try:
+        if ics is not None:
+            write_atomic(ics, plan_to_ics(plan, datetime.now(UTC)), "calendar")
+            written.append(f"calendar written to {ics}")
+        if markdown is not None:
+            write_atomic(markdown, plan_to_markdown(plan).encode("utf-8"), "plan")
+            written.append(f"plan written to {markdown}")
+    except OSError as exc:
+        raise fail(str(exc)) from None
+    return written
+
+
 def plan_command(
     ctx: typer.Context,
     week_of: Annotated[str | None, typer.Option(help="Any day of the week (YYYY-MM-DD); default this week.")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ics: Annotated[
+        Path | None, typer.Option(help="Also write the runs and strength sessions as an .ics calendar.")
+    ] = None,
+    markdown: Annotated[Path | None, typer.Option(help="Also write the week as Markdown (to read or print).")] = None,
 ) -> None:
     """Your plan for the week: runs within the cap, warm-up, strength, stretching, breaks from sitting."""
     try:
@@ -39,11 +60,14 @@ def plan_command(
         raise fail(f"--week-of: '{week_of}' is not a date like 2026-03-01") from None
     app_state = state(ctx)
     plan = plan_for_week(app_state.db, app_state.athlete_id, day).as_dict()
+    written = _export(plan, ics, markdown)
     if json_output:
         print_json(plan)
         return
     console.print(Text(f"Week of {plan['week_of']} — phase: {plan['phase']}", style="bold"))
     console.print(Text(plan["phase_why"]))
+    step = f", walk/run ladder step {plan['ladder_step']}" if plan.get("ladder_step") else ""
+    console.print(Text(f"Strength stage {plan['stage']}{step}. {plan['progress_why']}".rstrip(), style="dim"))
     table = Table(show_header=True)
     table.add_column("day", no_wrap=True)
     table.add_column("plan")
@@ -55,6 +79,16 @@ def plan_command(
         ]
         table.add_row(date.fromisoformat(plan_day["date"]).strftime("%a %d %b"), "; ".join(titles))
     console.print(table)
+    outline = Table(title="The next four weeks, if every week stays green (a ceiling, not a target)")
+    for column in ("week of", "phase", "stage", "long-run cap", "ladder step", "focus"):
+        outline.add_column(column)
+    for week in plan["outline"]:
+        cap = f"{week['long_run_cap_m'] / 1000:.1f} km" if week.get("long_run_cap_m") else "—"
+        outline.add_row(week["week_of"], week["phase"], str(week.get("stage") or "—"), cap,
+                        str(week.get("ladder_step") or "—"), week["focus"])  # fmt: skip
+    console.print(outline)
+    for line in written:
+        console.print(Text(line))
 
 
 def today_command(

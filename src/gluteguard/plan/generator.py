@@ -12,8 +12,16 @@ from datetime import date, timedelta
 from functools import cache
 from importlib import resources
 
-from gluteguard.plan.library import Exercise, allowed, by_kind, glute_stage, load_library, return_to_run_ladder
+from gluteguard.plan.library import (
+    Exercise,
+    allowed,
+    by_kind,
+    glute_stage,
+    load_library,
+    return_to_run_ladder,
+)
 from gluteguard.plan.phase import PhaseDecision
+from gluteguard.plan.progression import Progress, WeekOutcome, next_progress, progression_rules
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SYMPTOMATIC_PHASES = frozenset({"manage", "settle", "return", "blocked"})
@@ -35,6 +43,25 @@ def week_rules() -> dict:
 
 
 @dataclass(frozen=True)
+class StrideCue:
+    """A stored stride finding the plan acts on (the stride analysis issue)."""
+
+    code: str
+    cue: str
+    exercises: tuple[str, ...]
+    source: str
+
+
+@dataclass(frozen=True)
+class ShoeUse:
+    """Distance per pair of shoes from the imported gear (Strava's activity gear)."""
+
+    name: str
+    total_m: float
+    recent_m: float  # in the shoe window before the week (week_rules.toml [shoes])
+
+
+@dataclass(frozen=True)
 class PlanInputs:
     week_of: date  # the Monday the week starts on
     phase: PhaseDecision
@@ -46,6 +73,12 @@ class PlanInputs:
     equipment: tuple[str, ...] = ()
     stage: int = 1  # glute-medius stage 1–4
     ladder_step: int = 1  # walk/run ladder step 1–10 (return phase)
+    progress_why: str = ""  # why the stage/step is where it is (progression.py)
+    weeks_at_stage: int = 0
+    skipped_item_ids: frozenset[str] = frozenset()  # items the runner marked skipped this week
+    symptom_action: str | None = None  # the triage action of the day the plan was made on
+    stride_cues: tuple[StrideCue, ...] = ()
+    shoes: tuple[ShoeUse, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +106,10 @@ class Plan:
     phase_why: str
     phase_source: str
     days: tuple[PlanDay, ...] = field(default_factory=tuple)
+    stage: int = 1
+    ladder_step: int | None = None
+    progress_why: str = ""
+    outline: tuple[dict, ...] = ()
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -80,6 +117,7 @@ class Plan:
         for day in data["days"]:
             day["date"] = day["date"].isoformat()
             day["items"] = [{k: v for k, v in item.items() if v not in (None, ())} for item in day["items"]]
+        data["outline"] = list(self.outline)
         return data
 
 
@@ -121,8 +159,19 @@ def _strength(inputs: PlanInputs, isometric_only: bool) -> list[Exercise]:
     glute = [e for e in glute_stage(stage) if allowed(e, conditions, kit)]
     if isometric_only:
         return glute
+    # Exercises a stride finding asks for, when they fit the stage and the kit (the stride analysis issue).
+    library = load_library()
+    emphasis = [
+        library[exercise_id]
+        for cue in inputs.stride_cues
+        for exercise_id in cue.exercises
+        if exercise_id in library
+        and 1 <= library[exercise_id].stage <= stage
+        and allowed(library[exercise_id], conditions, kit)
+    ]
+    chosen = list(dict.fromkeys(glute + emphasis))
     general = [e for e in by_kind("strength") if e.stage == 0 and allowed(e, conditions, kit)]
-    return glute + sorted(general, key=lambda e: e.id)[:4]
+    return chosen + sorted(general, key=lambda e: e.id)[:4]
 
 
 def _run_days(inputs: PlanInputs) -> list[int]:
@@ -136,9 +185,17 @@ def _run_days(inputs: PlanInputs) -> list[int]:
     return sorted(days)
 
 
+def _cadence_cue(inputs: PlanInputs) -> tuple[str, str]:
+    """The stride findings' running cues, joined, with their sources ('' when there are none)."""
+    cues = [cue for cue in inputs.stride_cues if cue.cue]
+    return " ".join(dict.fromkeys(c.cue for c in cues)), "; ".join(dict.fromkeys(c.source for c in cues))
+
+
 def _run_item(inputs: PlanInputs, index: int, weekday: int, runs: list[int]) -> PlanItem:
     rules, phase = week_rules()["runs"], inputs.phase.phase
     cap = inputs.cap_m
+    cue, cue_source = _cadence_cue(inputs)
+    cue_text = f" Stride cue: {cue}" if cue else ""
     if phase == "return":
         ladder = return_to_run_ladder()
         step = ladder[min(inputs.ladder_step - 1 + index // 2, len(ladder) - 1)]  # each step twice
@@ -146,10 +203,11 @@ def _run_item(inputs: PlanInputs, index: int, weekday: int, runs: list[int]) -> 
             f"run-{index}",
             "run",
             f"Walk/run: {step.name}",
-            step.session,
+            step.session + cue_text,
             rules["return_why"],
-            "; ".join(step.sources),
-            distance_cap_m=cap,
+            "; ".join([*step.sources, *([cue_source] if cue else [])]),
+            # Ladder steps are set by time, not distance: the load cap would only mislead here.
+            distance_cap_m=None,
         )
     long_run = inputs.long_run_day is not None and WEEKDAYS[weekday] == inputs.long_run_day
     if cap is None:  # no 30-day history: short and easy until there is one
@@ -164,10 +222,30 @@ def _run_item(inputs: PlanInputs, index: int, weekday: int, runs: list[int]) -> 
         title = "Long run" if long_run and phase == "prevent" else "Easy run"
         details = f"Up to {distance / 1000:.1f} km" + (", flat, no speed work" if phase == "manage" else "")
     why = rules["manage_why"] if phase == "manage" else rules["prevent_why"]
-    return PlanItem(f"run-{index}", "run", title, details, why, rules["source"], distance_cap_m=distance)
+    source = rules["source"] + (f"; {cue_source}" if cue else "")
+    return PlanItem(f"run-{index}", "run", title, details + "." + cue_text, why, source, distance_cap_m=distance)
 
 
-def _day_items(inputs: PlanInputs, weekday: int, runs: list[int], strength_days: set[int], tip_index: int) -> list:
+def _item(item_id: str, kind: str, title: str, details: str, rule: dict, why_key: str = "why") -> PlanItem:
+    """An item whose why and source come from one table of week_rules.toml."""
+    return PlanItem(item_id, kind, title, details, rule[why_key], rule["source"])
+
+
+def _shoe_item(inputs: PlanInputs) -> PlanItem:
+    rules = week_rules()["shoes"]
+    used = [s for s in inputs.shoes if s.recent_m >= rules["counts_as_used_m"]]
+    if not inputs.shoes:
+        details = rules["no_gear"]
+    else:
+        mileage = ", ".join(f"{s.name}: {s.total_m / 1000:.0f} km" for s in sorted(inputs.shoes, key=lambda s: s.name))
+        lead = rules["one_pair"] if len(used) < 2 else rules["rotating"]
+        details = f"{lead} Distance per pair so far: {mileage}."
+    return _item("shoes", "tip", "Shoes", details, rules)
+
+
+def _day_items(
+    inputs: PlanInputs, weekday: int, runs: list[int], strength_days: dict[int, int | None], tip_index: int
+) -> list[PlanItem]:
     rules, phase = week_rules(), inputs.phase.phase
     if phase == "blocked":
         return [
@@ -205,26 +283,34 @@ def _day_items(inputs: PlanInputs, weekday: int, runs: list[int], strength_days:
                 exercises=_routine(_pick("stretch", inputs, 3)),
             )
         )
+        if phase in SYMPTOMATIC_PHASES:
+            rest = rules["rest"]
+            items.append(_item("rest", "rest", "If the hip aches after the run", rest["after_run"], rest))
+        if weekday == runs[0]:
+            items.append(_shoe_item(inputs))
     elif weekday in runs:
         items.append(
             PlanItem(
                 "rest",
                 "rest",
                 "No run: walk or cycle as tolerated",
-                "Keep pain ≤ 3/10; ice for 10–15 minutes can ease it.",
+                rules["rest"]["settle"],
                 inputs.phase.why,
                 inputs.phase.source,
             )
         )
     if weekday in strength_days:
+        moved_from = strength_days[weekday]
+        moved = f" (moved from {WEEKDAYS[moved_from].capitalize()})" if moved_from is not None else ""
         items.append(
             PlanItem(
                 "strength",
                 "strength",
-                f"Strength, stage {max(1, min(inputs.stage, 4))}",
-                "Stage-appropriate hip work plus general leg strength.",
-                rules["strength"]["why"],
-                rules["strength"]["source"],
+                f"Strength, stage {max(1, min(inputs.stage, 4))}{moved}",
+                "Stage-appropriate hip work plus general leg strength."
+                + (" Missed sessions move to a later day, never two on one day." if moved else ""),
+                rules["strength"]["why"] + (f" {inputs.progress_why}" if inputs.progress_why else ""),
+                rules["strength"]["source"] + "".join(f"; {cue.source}" for cue in inputs.stride_cues if cue.exercises),
                 exercises=_routine(_strength(inputs, False)),
             )
         )
@@ -253,17 +339,7 @@ def _day_items(inputs: PlanInputs, weekday: int, runs: list[int], strength_days:
                 exercises=_routine(_pick("sitting_break", inputs, 4)),
             )
         )
-    if phase == "settle" and weekday == 0:
-        items.append(
-            PlanItem(
-                "clinician",
-                "clinician",
-                "See a physiotherapist if this does not settle",
-                "Book if pain has not eased within 1–2 weeks.",
-                rules["clinician"]["settle_why"],
-                rules["clinician"]["source"],
-            )
-        )
+    items.extend(_clinician_items(inputs, weekday))
     tip = rules["tips"][tip_index % len(rules["tips"])]
     items.append(
         PlanItem(
@@ -278,7 +354,24 @@ def _day_items(inputs: PlanInputs, weekday: int, runs: list[int], strength_days:
     return items
 
 
-def _strength_days(runs: list[int], long_day: int | None, count: int) -> set[int]:
+def _clinician_items(inputs: PlanInputs, weekday: int) -> list[PlanItem]:
+    """Once a week (Monday): see a clinician when the triage says so or pain is not settling; physio/massage."""
+    if weekday != 0:
+        return []
+    rules, phase = week_rules()["clinician"], inputs.phase.phase
+    if inputs.symptom_action == "see_clinician":
+        return [_item("clinician", "clinician", "Book a visit with a GP or physiotherapist", rules["triage_details"],
+                      rules, "triage_why")]  # fmt: skip
+    if phase == "settle":
+        return [_item("clinician", "clinician", "See a physiotherapist if this does not settle",
+                      "Book if pain has not eased within 1–2 weeks.", rules, "settle_why")]  # fmt: skip
+    if phase in ("manage", "return"):
+        return [_item("clinician", "clinician", "Physiotherapy and massage can help", rules["manage_details"],
+                      rules, "manage_why")]  # fmt: skip
+    return []
+
+
+def _strength_days(runs: list[int], long_day: int | None, count: int) -> list[int]:
     """Non-consecutive days, away from the long run where possible, deterministic."""
     chosen: list[int] = []
     for candidate in sorted(range(7), key=lambda d: (d == long_day, d in runs, d)):
@@ -286,26 +379,92 @@ def _strength_days(runs: list[int], long_day: int | None, count: int) -> set[int
             chosen.append(candidate)
         if len(chosen) == count:
             break
-    return set(chosen)
+    return sorted(chosen)
+
+
+def _reschedule(inputs: PlanInputs, planned: list[int], long_day: int | None) -> dict[int, int | None]:
+    """Strength days → the day a session was moved from (None when it was planned there).
+
+    A skipped session moves to the next free later day of the week, a day with no strength session next to it if
+    possible; never two on one day. The skipped one stays on its day so the log keeps its item.
+    """
+    sessions: dict[int, int | None] = dict.fromkeys(planned)
+    queue = sorted(planned)
+    while queue:
+        day = queue.pop(0)
+        if f"{(inputs.week_of + timedelta(days=day)).isoformat()}-strength" not in inputs.skipped_item_ids:
+            continue
+        free = [d for d in range(day + 1, 7) if d not in sessions]
+        spaced = [d for d in free if d - 1 not in sessions and d + 1 not in sessions and d != long_day]
+        target = (spaced or free or [None])[0]
+        if target is not None:
+            sessions[target] = sessions[day] if sessions[day] is not None else day
+            queue = sorted([*queue, target])
+    return dict(sorted(sessions.items()))
 
 
 def weekly_plan(inputs: PlanInputs) -> Plan:
-    """Seven days from ``week_of``; every item says why and cites its source."""
+    """Seven days from ``week_of`` and a 4-week outline; every item says why and cites its source."""
     runs = (
         _run_days(inputs)
         if inputs.phase.phase not in NO_RUN_PHASES
         else [WEEKDAYS.index(d) for d in inputs.running_days]
     )
     long_day = WEEKDAYS.index(inputs.long_run_day) if inputs.long_run_day else None
-    strength_days = _strength_days(runs, long_day, week_rules()["strength"]["sessions_per_week"])
-    if inputs.phase.phase == "blocked":
-        strength_days = set()
+    planned = _strength_days(runs, long_day, week_rules()["strength"]["sessions_per_week"])
+    strength_days = {} if inputs.phase.phase == "blocked" else _reschedule(inputs, planned, long_day)
     days = []
     for weekday in range(7):
         day = inputs.week_of + timedelta(days=weekday)
         items = _day_items(inputs, weekday, runs, strength_days, tip_index=day.toordinal())
         days.append(PlanDay(day, tuple(_numbered(items, day))))
-    return Plan(inputs.week_of, inputs.phase.phase, inputs.phase.why, inputs.phase.source, tuple(days))
+    return Plan(
+        inputs.week_of,
+        inputs.phase.phase,
+        inputs.phase.why,
+        inputs.phase.source,
+        tuple(days),
+        stage=max(1, min(inputs.stage, 4)),
+        ladder_step=inputs.ladder_step if inputs.phase.phase == "return" else None,
+        progress_why=inputs.progress_why,
+        outline=tuple(_outline(inputs, len(runs))),
+    )
+
+
+_PROJECTED_NEXT_PHASE = {"prevent": "prevent", "manage": "prevent", "settle": "return", "blocked": "blocked"}
+
+
+def _outline(inputs: PlanInputs, runs_per_week: int) -> list[dict]:
+    """This week and the next three if every week stays green: a ceiling to grow into, never a target."""
+    rules = progression_rules()["outline"]
+    last_step = len(return_to_run_ladder())
+    phase, progress = inputs.phase.phase, Progress(inputs.stage, inputs.ladder_step, inputs.weeks_at_stage)
+    cap, weeks = inputs.cap_m, []
+    for k in range(rules["weeks"]):
+        week_of = inputs.week_of + timedelta(weeks=k)
+        entry: dict = {
+            "week_of": week_of.isoformat(),
+            "phase": phase,
+            "projection": k > 0,
+            "strength_sessions": 0 if phase == "blocked" else week_rules()["strength"]["sessions_per_week"],
+            "stage": None if phase == "blocked" else progress.stage,
+            "runs": 0 if phase in NO_RUN_PHASES else runs_per_week,
+            "long_run_cap_m": round(cap) if cap is not None and phase in ("prevent", "manage") else None,
+            "ladder_step": progress.ladder_step if phase == "return" else None,
+            "focus": week_rules()["outline_focus"][phase],
+            "source": rules["source"],
+        }
+        weeks.append(entry)
+        if phase == "return":
+            following = "prevent" if progress.ladder_step >= last_step else "return"
+        else:
+            following = _PROJECTED_NEXT_PHASE[phase]
+        outcome = WeekOutcome(week_of, phase, "green", runs_completed=runs_per_week if phase == "return" else 0)
+        progress = next_progress(progress, outcome, following)
+        if cap is not None and phase == "prevent":
+            cap *= rules["cap_growth"]
+        phase = following
+    return weeks
 
 
 def _numbered(items: list[PlanItem], day: date) -> list[PlanItem]:
@@ -313,4 +472,4 @@ def _numbered(items: list[PlanItem], day: date) -> list[PlanItem]:
     return [replace(item, id=f"{day.isoformat()}-{item.id}") for item in items]
 
 
-__all__ = ["Plan", "PlanDay", "PlanInputs", "PlanItem", "load_library", "weekly_plan"]
+__all__ = ["Plan", "PlanDay", "PlanInputs", "PlanItem", "ShoeUse", "StrideCue", "load_library", "weekly_plan"]

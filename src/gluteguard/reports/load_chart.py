@@ -7,14 +7,13 @@ embedded (no CDN), so the file opens without a network, years later, on any mach
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from pathlib import Path
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from gluteguard.load.rules import LoadRules, load_rules
+from gluteguard.reports.files import write_atomic
 from gluteguard.services.load import SPIKE_ORDER, WeekRow
 
 NO_RUNS = ""  # WeekRow.worst_spike of a week without runs
@@ -131,15 +130,4 @@ def render_html(rows: list[WeekRow], rules: LoadRules | None = None) -> str:
 
 def write_load_chart(rows: list[WeekRow], path: Path) -> None:
     """Write the chart atomically: readers never see half a file, and a failed write leaves none behind."""
-    page, path, tmp = render_html(rows).encode("utf-8"), Path(path), None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.fchmod(fd, 0o644)  # mkstemp makes 0600; a report is meant to be opened and shared
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(page)
-        os.replace(tmp, path)
-    except OSError as exc:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        # errno keeps the subclass (FileNotFoundError, PermissionError, …); the message names the chart's path.
-        raise OSError(exc.errno, f"cannot write the chart to {path}: {exc.strerror}") from None
+    write_atomic(path, render_html(rows).encode("utf-8"), "chart")

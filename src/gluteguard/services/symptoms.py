@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from gluteguard.services.adherence import self_management_from, week_logs
 from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.checkins import list_checkins
-from gluteguard.services.selftests import self_test_history
+from gluteguard.services.selftests import SelfTestDay, self_test_history
 from gluteguard.store.db import Database
+from gluteguard.symptoms.model import CheckIn
 from gluteguard.symptoms.status import cap_adjustment, status_report
 from gluteguard.symptoms.triage import SelfTests, TriageContext
 
 
-def latest_self_tests(db: Database, athlete_id: int, day: date) -> SelfTests | None:
-    """The most recent result per test and side on or before ``day`` (the engine ignores stale ones)."""
-    history = self_test_history(db, athlete_id, until=day)
+def _merge_self_tests(history: list[SelfTestDay]) -> SelfTests | None:
     if not history:
         return None
     stance, palpation = {}, {}
@@ -25,16 +26,50 @@ def latest_self_tests(db: Database, athlete_id: int, day: date) -> SelfTests | N
     return SelfTests(stance=stance, palpation=palpation, tested_on=history[-1].day)
 
 
+class SymptomTimeline:
+    """Check-ins, self-tests and plan adherence loaded once, so reports of many days (the plan replays weeks of
+    them) cost one set of queries. Reports are the same as ``symptom_report`` day by day."""
+
+    def __init__(self, db: Database, athlete_id: int, until: date) -> None:
+        self.until = until
+        self.checkins: list[CheckIn] = list_checkins(db, athlete_id, until=until)
+        self._days = [c.date for c in self.checkins]
+        self._tests = self_test_history(db, athlete_id, until=until)
+        self._test_days = [t.day for t in self._tests]
+        self._logs = week_logs(db, athlete_id, until)
+        self._reports: dict[date, dict | None] = {}
+
+    def checkins_between(self, since: date, until: date) -> list[CheckIn]:
+        return self.checkins[bisect_left(self._days, since) : bisect_right(self._days, until)]
+
+    def self_tests(self, day: date) -> SelfTests | None:
+        return _merge_self_tests(self._tests[: bisect_right(self._test_days, day)])
+
+    def report(self, day: date) -> dict | None:
+        if day > self.until:
+            raise ValueError(f"{day} is after the timeline's last day {self.until}")
+        if day not in self._reports:
+            history = self.checkins[: bisect_right(self._days, day)]
+            if not history:
+                self._reports[day] = None
+            else:
+                weeks, adherent = self_management_from(self._logs, day)
+                context = TriageContext(weeks_self_managed=weeks, adherent=adherent, self_tests=self.self_tests(day))
+                self._reports[day] = status_report(history, day, context)
+        return self._reports[day]
+
+
+def latest_self_tests(db: Database, athlete_id: int, day: date) -> SelfTests | None:
+    """The most recent result per test and side on or before ``day`` (the engine ignores stale ones)."""
+    return _merge_self_tests(self_test_history(db, athlete_id, until=day))
+
+
 def symptom_report(db: Database, athlete_id: int, day: date | None = None) -> dict | None:
     """The status report of ``day`` (default today), or None when the runner has never checked in."""
     day = day or today_in(ZoneInfo(get_profile(db, athlete_id).timezone))
-    history = list_checkins(db, athlete_id, until=day)
-    if not history:
-        return None
-    # Adherence to the plan is not tracked yet (the plan issue feeds it): unknown, so the "no improvement after
-    # 8–12 weeks of adherent self-management" rule cannot fire on a guess.
-    context = TriageContext(self_tests=latest_self_tests(db, athlete_id, day))
-    return status_report(history, day, context)
+    # Adherence comes from the plan log (gluteguard done/skip): unknown until something is logged, so the
+    # "no improvement after 8–12 weeks of adherent self-management" rule never fires on a guess.
+    return SymptomTimeline(db, athlete_id, day).report(day)
 
 
 def cap_factor_for(db: Database, athlete_id: int, day: date) -> tuple[float, str | None]:

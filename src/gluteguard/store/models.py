@@ -186,3 +186,21 @@ class PlanLogRow(Base):
     kind: Mapped[str] = mapped_column(String(20))
     outcome: Mapped[str] = mapped_column(String(10))  # done | skipped
     logged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class GaitSessionRow(Base):
+    """One saved stride analysis: the summary JSON (metrics, quality, findings) and where it came from.
+
+    Frames, keypoints and per-step detail are not kept: the summary is what history and the plan use."""
+
+    __tablename__ = "gait_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"), index=True)
+    recorded_on: Mapped[date] = mapped_column(Date, index=True)
+    source_name: Mapped[str] = mapped_column(String(255))
+    input_kind: Mapped[str] = mapped_column(String(20))  # video | keypoints_csv | openpose | trc | c3d | synthetic
+    view: Mapped[str] = mapped_column(String(10))  # rear | side
+    summary: Mapped[dict] = mapped_column(JSON)
+    findings: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,117 @@
+"""From one week to the next: the strength stage and the walk/run ladder step (pure; rules in progression.toml).
+
+The week's pain response (its worst daily status) says progress, hold or regress; adherence gates progress:
+strength sessions missed are not made up by doubling up, the stage simply waits for them.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+
+
+@cache
+def progression_rules() -> dict:
+    with resources.files("gluteguard.plan").joinpath("progression.toml").open("rb") as handle:
+        return tomllib.load(handle)
+
+
+@dataclass(frozen=True)
+class WeekOutcome:
+    """What happened in one planned week."""
+
+    week_of: date
+    phase: str
+    worst_status: str | None  # green | amber | red; None without check-ins
+    strength_planned: int = 0
+    strength_done: int = 0
+    strength_skipped: int = 0
+    runs_completed: int = 0  # runs logged done, or runs imported on run days when nothing was logged
+
+    @property
+    def strength_logged(self) -> bool:
+        return self.strength_done + self.strength_skipped > 0
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where the runner stands at the start of a week."""
+
+    stage: int = 2
+    ladder_step: int = 1
+    weeks_at_stage: int = 0
+    why: str = ""
+
+
+def _clamp(value: int, low: int, high: int) -> int:
+    return max(low, min(value, high))
+
+
+def stage_bounds(phase: str) -> tuple[int, int]:
+    rules = progression_rules()["stage"]
+    return rules["floor_by_phase"][phase], rules["ceiling_by_phase"][phase]
+
+
+def next_progress(current: Progress, week: WeekOutcome, next_phase: str) -> Progress:
+    """The progress at the start of the week after ``week``, when that week's phase is ``next_phase``."""
+    rules = progression_rules()
+    stage_rules, response = rules["stage"], rules["pain_response"].get(week.worst_status or "green", "progress")
+    stage, weeks_at_stage, why = current.stage, current.weeks_at_stage + 1, []
+    if response == "regress":
+        stage, weeks_at_stage = stage - 1, 0
+        why.append("A red week: the strength stage goes one step back.")
+    elif response == "hold" or week.phase in stage_rules["hold_in"]:
+        why.append("An amber week: the strength stage is held.")
+    elif week.strength_logged and week.strength_done < stage_rules["sessions_done_to_progress"]:
+        weeks_at_stage = current.weeks_at_stage  # a missed week does not count toward the time at a stage
+        why.append(rules["adherence"]["why_low"])
+    elif weeks_at_stage >= stage_rules["min_weeks_per_stage"]:
+        stage, weeks_at_stage = stage + 1, 0
+        why.append("A green week with the sessions done: one stage up.")
+    else:
+        why.append(f"A green week: stage {stage} is kept for at least {stage_rules['min_weeks_per_stage']} weeks.")
+    if not week.strength_logged and response == "progress":
+        why.append(rules["adherence"]["why_unknown"])
+    low, high = stage_bounds(next_phase)
+    bounded = _clamp(stage, low, high)
+    if bounded != stage:
+        weeks_at_stage = 0
+    ladder = _next_ladder_step(current.ladder_step, week, response, next_phase)
+    return Progress(bounded, ladder, weeks_at_stage, " ".join(why))
+
+
+def _next_ladder_step(step: int, week: WeekOutcome, response: str, next_phase: str) -> int:
+    from gluteguard.plan.library import return_to_run_ladder  # the ladder's length lives in the exercise library
+
+    rules, last = progression_rules()["ladder"], len(return_to_run_ladder())
+    if response == "regress" or week.phase == "settle":
+        return _clamp(step - rules["regress_steps"], 1, last)
+    if week.phase != "return" or response == "hold":
+        return step
+    return _clamp(step + week.runs_completed // rules["runs_per_step"], 1, last)
+
+
+def replay(weeks: list[WeekOutcome], next_phase: str, start: Progress | None = None) -> Progress:
+    """The progress at the start of the week after the last of ``weeks`` (oldest first)."""
+    if not weeks:
+        low, high = stage_bounds(next_phase)
+        progress = start or Progress(stage=low)
+        return Progress(_clamp(progress.stage, low, high), progress.ladder_step, 0, progress.why)
+    progress = start or Progress(stage=stage_bounds(weeks[0].phase)[0])
+    following = [w.phase for w in weeks[1:]] + [next_phase]
+    for week, next_week_phase in zip(weeks, following, strict=True):
+        progress = next_progress(progress, week, next_week_phase)
+    return progress
+
+
+def adherent(weeks: list[WeekOutcome]) -> bool | None:
+    """Most logged weeks had their strength sessions done; None when nothing was logged."""
+    logged = [w for w in weeks if w.strength_logged and w.phase != "blocked"]
+    if not logged:
+        return None
+    needed = progression_rules()["stage"]["sessions_done_to_progress"]
+    share = sum(w.strength_done >= min(needed, w.strength_planned or needed) for w in logged) / len(logged)
+    return share >= progression_rules()["adherence"]["adherent_week_share"]
