@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from gluteguard.cli import activities, athlete, checkin, db, demo, importing, load, plan, selftest, status
+from gluteguard.cli import activities, athlete, checkin, db, demo, gait, importing, load, plan, selftest, status
 from gluteguard.cli.context import AppState, errors
 from gluteguard.services.activities import ActivityError
 from gluteguard.services.athletes import ProfileError
@@ -50,6 +50,7 @@ app.command("done")(plan.done_command)
 app.command("skip")(plan.skip_command)
 app.add_typer(selftest.app, name="selftest")
 app.command("function-check")(selftest.function_check_command)
+app.add_typer(gait.app, name="gait")
 
 KNOWN_ERRORS = (DatabaseError, ProfileError, ActivityError)
 

@@ -6,6 +6,10 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
+from gluteguard.gait.dynamics import DynamicsNote, RunDynamics, run_notes, summarise_run, trend_notes
+from gluteguard.ingest.model import Sport
+from gluteguard.services.activities import load_streams
+from gluteguard.services.load import athlete_sessions
 from gluteguard.store.db import Database
 from gluteguard.store.models import GaitSessionRow
 
@@ -66,3 +70,24 @@ def latest_findings(db: Database, athlete_id: int, before: date) -> list[dict]:
         for view, findings in session.execute(query):
             latest.setdefault(view, findings)
     return [finding for view in sorted(latest) for finding in latest[view]]
+
+
+def running_dynamics(
+    db: Database, athlete_id: int, since: date | None = None, until: date | None = None
+) -> tuple[list[RunDynamics], list[DynamicsNote]]:
+    """Running dynamics per run (from the imported streams) with per-run and trend notes, oldest first."""
+    sessions, _ = athlete_sessions(db, athlete_id)
+    runs: list[RunDynamics] = []
+    for session in sessions:
+        if session.sport != Sport.RUN:
+            continue
+        if (since and session.local_date < since) or (until and session.local_date > until):
+            continue
+        summary = summarise_run(
+            session.activity_id, session.local_date, load_streams(db, athlete_id, session.activity_id)
+        )
+        if summary is not None:
+            runs.append(summary)
+    today = until or (runs[-1].day if runs else date.today())
+    notes = [note for run in runs for note in run_notes(run)] + trend_notes(runs, today)
+    return runs, notes

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 
+from gluteguard.ingest.model import Sport
 from gluteguard.plan.generator import Plan, PlanInputs, ShoeUse, StrideCue, week_rules, weekly_plan
 from gluteguard.plan.phase import DayState, PhaseDecision, ReturnCriteria, choose_phase, phase_rules
 from gluteguard.plan.progression import Progress, WeekOutcome, replay
@@ -17,7 +18,6 @@ from gluteguard.services.symptoms import SymptomTimeline
 from gluteguard.store.db import Database
 from gluteguard.store.models import Activity, PlanLogRow
 
-RUNNING_SPORTS = frozenset({"run", "trail", "treadmill", "track"})
 # How far back the stage and ladder are replayed: long enough for LEAP's ~8 weeks and a return after it.
 PROGRESS_WEEKS = 16
 _STATUS_ORDER = {"green": 0, "amber": 1, "red": 2}
@@ -73,7 +73,7 @@ def progress_for_week(
         return phase, replay([], phase.phase)
     first = max(monday_of(min(starts)), monday - timedelta(weeks=PROGRESS_WEEKS))
     sessions, _ = athlete_sessions(db, athlete_id)
-    run_days = {s.local_date for s in sessions if s.sport in RUNNING_SPORTS and s.local_date >= first}
+    run_days = {s.local_date for s in sessions if s.sport == Sport.RUN and s.local_date >= first}
     weeks = []
     week = first
     while week < monday:
@@ -89,7 +89,7 @@ def shoe_use(db: Database, athlete_id: int, before: date) -> tuple[ShoeUse, ...]
     query = select(Activity.shoes, Activity.distance_m, Activity.start_utc).where(
         Activity.athlete_id == athlete_id,
         Activity.shoes.is_not(None),
-        Activity.sport.in_(RUNNING_SPORTS),
+        Activity.sport == Sport.RUN.value,  # trail, treadmill and track are sub-sports of run
         or_(Activity.duplicate_status.is_(None), Activity.duplicate_status != "possible"),
     )
     totals: dict[str, list[float]] = {}
