@@ -10,7 +10,7 @@ import pytest
 
 from gluteguard.gait.analysis import analyze
 from gluteguard.gait.model import REQUIRED_LANDMARKS, KeypointError, KeypointSeries
-from gluteguard.gait.readers.csv_keypoints import read_keypoints_csv
+from gluteguard.gait.readers.csv_keypoints import keypoints_csv_text, read_keypoints_csv
 from gluteguard.gait.readers.openpose import BODY_25_TO_BLAZEPOSE, read_openpose_folder
 from gluteguard.samples.gait_synth import synthetic_run
 
@@ -18,14 +18,7 @@ HEADER = "frame,time_s,landmark,x,y,z,confidence\n"
 
 
 def _write_csv(path: Path, series: KeypointSeries) -> Path:
-    lines = [HEADER]
-    for f in range(series.frames):
-        for i, name in enumerate(series.names):
-            x, y, _ = series.xyz[f, i]
-            x_text = "" if np.isnan(x) else f"{x:.3f}"
-            y_text = "" if np.isnan(y) else f"{y:.3f}"
-            lines.append(f"{f},{series.time_s[f]:.6f},{name},{x_text},{y_text},,{series.confidence[f, i]:.3f}\n")
-    path.write_text("".join(lines), encoding="utf-8")
+    path.write_text(keypoints_csv_text(series), encoding="utf-8")
     return path
 
 

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from gluteguard.cli.context import console, fail, print_json, state
-from gluteguard.services.gait import gait_history, running_dynamics
+from gluteguard.gait.model import KeypointError
+from gluteguard.services.athletes import get_profile, today_in
+from gluteguard.services.gait import StrideResult, analyze_file, gait_history, running_dynamics, save_analysis
+
+INPUT_HELP = (
+    "A video (mp4/mov/avi, filmed from behind or from the side), a keypoint file (.csv as documented, a Sports2D/"
+    "Pose2Sim .trc, an OpenPose JSON folder) or motion capture (.trc/.c3d markers, RBDS .txt)."
+)
 
 app = typer.Typer(help="Stride analysis (video, keypoints, motion capture) and running dynamics from the watch.")
 
@@ -63,12 +73,19 @@ def dynamics_command(
         console.print(Text(f"  source: {note.source}", style="dim"))
 
 
+def _side_means(metric: dict | None) -> str:
+    if not metric:
+        return "—"
+    sides = [(metric.get(side) or {}).get("mean") for side in ("left", "right")]
+    return " / ".join("—" if v is None else f"{v:.1f}" for v in sides)
+
+
 @app.command("history")
 def history_command(
     ctx: typer.Context,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Saved stride analyses over time: how each metric moved between sessions."""
+    """Saved stride analyses over time: each metric (left / right stance) per session, per camera view."""
     app_state = state(ctx)
     sessions = gait_history(app_state.db, app_state.athlete_id)
     if json_output:
@@ -77,18 +94,148 @@ def history_command(
     if not sessions:
         console.print("No saved stride analyses yet: gluteguard gait analyze FILE --save")
         return
-    names = sorted({name for s in sessions for name in s["summary"].get("metrics", {})})
-    table = Table(title="Stride analyses (mean left / right)")
-    for column in ("date", "view", "source", "cadence", *names, "findings"):
-        table.add_column(column)
-    for s in sessions:
-        metrics = s["summary"].get("metrics", {})
-        cells = []
+    for view in sorted({s["view"] for s in sessions}):
+        shown = [s for s in sessions if s["view"] == view][-8:]  # the last eight fit a terminal
+        table = Table(title=f"{view} view: mean left / right stance per session")
+        table.add_column("metric")
+        for s in shown:
+            table.add_column(f"{s['recorded_on']}\n#{s['id']}", justify="right")
+        table.add_row("cadence (steps/min)", *[_fmt(s["summary"].get("cadence_spm")) for s in shown])
+        names = sorted({name for s in shown for name in s["summary"].get("metrics", {})})
         for name in names:
-            metric = metrics.get(name) or {}
-            sides = [metric.get(side, {}).get("mean") for side in ("left", "right")]
-            cells.append(" / ".join("—" if v is None else f"{v:.1f}" for v in sides) if metric else "—")
-        cadence = s["summary"].get("cadence_spm")
-        table.add_row(s["recorded_on"], s["view"], s["source_name"], _fmt(cadence), *cells,
-                      ", ".join(f["code"] for f in s["findings"]) or "none")  # fmt: skip
+            table.add_row(name, *[_side_means(s["summary"].get("metrics", {}).get(name)) for s in shown])
+        console.print(table)
+        for s in shown:
+            codes = ", ".join(f["code"] for f in s["findings"]) or "no finding"
+            console.print(Text(f"#{s['id']} {s['recorded_on']} {s['source_name']}: {codes}"))
+
+
+def _parse_crop(crop: str | None) -> tuple[float, float, float, float] | None:
+    if not crop:
+        return None
+    try:
+        values = tuple(float(v) for v in crop.split(","))
+    except ValueError:
+        raise fail(f"--crop: '{crop}' is not four fractions like 0,0.4,1,1") from None
+    if len(values) != 4 or not (0 <= values[0] < values[2] <= 1 and 0 <= values[1] < values[3] <= 1):
+        raise fail("--crop: give left,top,right,bottom as fractions of the frame (0–1), left < right, top < bottom")
+    return values  # type: ignore[return-value]
+
+
+def _run(path: Path, view: str | None, fps: float | None, model: str, crop, max_seconds, quiet: bool) -> StrideResult:
+    from gluteguard.gait.pose import PoseBackendMissing
+
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=quiet or not console.is_terminal,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("finding the runner in each frame", total=None)
+        try:
+            return analyze_file(
+                path,
+                view=view,
+                fps=fps,
+                model=model,
+                crop=crop,
+                max_seconds=max_seconds,
+                on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+        except (KeypointError, PoseBackendMissing) as exc:
+            raise fail(str(exc)) from None
+
+
+def _print_analysis(result: dict) -> None:
+    cadence = result.get("cadence_spm")
+    console.print(Text(
+        f"{result['source']}: {result['view']} view (sure to {result['view_confidence']:.0%}), "
+        f"{result['fps']:.0f} frames/s, clean steps left {result['steps']['left']} / right {result['steps']['right']}, "
+        f"cadence {'—' if cadence is None else f'{cadence:.0f} steps/min'}", style="bold"))  # fmt: skip
+    for warning in result.get("warnings", []):
+        console.print(Text(f"warning: {warning}", style="yellow"))
+    table = Table()
+    for column in ("metric", "left stance", "right stance", "unit", "notice a change of"):
+        table.add_column(column)
+    for name, metric in result.get("metrics", {}).items():
+        cells = []
+        for side in ("left", "right"):
+            s = metric.get(side)
+            cells.append("—" if not s else f"{s['mean']:.2f} ± {s['sd'] or 0:.2f} (n={s['n']})")
+        change = metric.get("smallest_change")
+        table.add_row(name, *cells, metric.get("unit", ""), "" if change is None else f"{change:g}")
     console.print(table)
+    for finding in result.get("findings", []):
+        console.print(Text(f"• {finding['message']}", style="bold"))
+        if finding.get("cue"):
+            console.print(Text(f"  cue: {finding['cue']}"))
+        if finding.get("exercises"):
+            console.print(Text(f"  exercises: {', '.join(finding['exercises'])}"))
+        console.print(Text(f"  source: {finding['source']}", style="dim"))
+    if not result.get("findings"):
+        console.print("No finding in this clip.")
+
+
+@app.command("analyze")
+def analyze_command(
+    ctx: typer.Context,
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help=INPUT_HELP)],
+    view: Annotated[str | None, typer.Option(help="rear or side; detected from the keypoints when left out.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    report: Annotated[Path | None, typer.Option(help="Write an offline HTML report here.")] = None,
+    save: Annotated[bool, typer.Option("--save", help="Keep the result: history, and the plan acts on it.")] = False,
+    fps: Annotated[
+        float | None, typer.Option(help="Frame rate, for keypoint files that do not say (OpenPose).")
+    ] = None,
+    model: Annotated[str, typer.Option(help="Pose model for videos: lite (fast), full or heavy.")] = "lite",
+    crop: Annotated[str | None, typer.Option(help="Video: look only here, left,top,right,bottom in 0–1.")] = None,
+    max_seconds: Annotated[float | None, typer.Option(help="Video: analyse only the first seconds.")] = None,
+    recorded_on: Annotated[str | None, typer.Option("--date", help="Day it was filmed (default today).")] = None,
+    keypoints: Annotated[
+        Path | None, typer.Option(help="Also write the keypoints as CSV (re-analyse later without the pose model).")
+    ] = None,
+) -> None:
+    """Stride analysis: pelvic drop, hip adduction, step width and crossover from behind; overstride, knee and
+    trunk angles from the side; cadence from both — with findings, cues and exercises, each with its source."""
+    if view not in (None, "rear", "side"):
+        raise fail("--view: use rear or side")
+    if model not in ("lite", "full", "heavy"):
+        raise fail("--model: use lite, full or heavy")
+    if fps is not None and not 1 <= fps <= 1000:
+        raise fail("--fps: give the frame rate in frames per second (1–1000)")
+    day = _date_option("--date", recorded_on)
+    result = _run(input_path, view, fps, model, _parse_crop(crop), max_seconds, json_output)
+    analysis = result.analysis
+    if result.truth is not None:
+        analysis["truth_3d"] = result.truth
+    from gluteguard.reports.files import write_atomic
+
+    try:
+        if report is not None:
+            from gluteguard.reports.gait_report import render_gait_report
+
+            page = render_gait_report(analysis, result.series, result.pictures)
+            write_atomic(report, page.encode("utf-8"), "report")
+        if keypoints is not None:
+            from gluteguard.gait.readers.csv_keypoints import keypoints_csv_text
+
+            write_atomic(keypoints, keypoints_csv_text(result.series).encode("utf-8"), "keypoints")
+    except OSError as exc:
+        raise fail(str(exc)) from None
+    if save:
+        app_state = state(ctx)
+        day = day or today_in(ZoneInfo(get_profile(app_state.db, app_state.athlete_id).timezone))
+        analysis["saved_id"] = save_analysis(app_state.db, app_state.athlete_id, analysis, recorded_on=day,
+                                             source_name=input_path.name, input_kind=result.kind)  # fmt: skip
+    if json_output:
+        print_json(analysis)
+        return
+    _print_analysis(analysis)
+    for path, what in ((report, "report"), (keypoints, "keypoints")):
+        if path is not None:
+            console.print(Text(f"{what} written to {path}"))
+    if save:
+        console.print(Text(f"saved as analysis {analysis['saved_id']}: the plan takes its cues from now on"))

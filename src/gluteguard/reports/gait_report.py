@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from statistics import median
 
 import numpy as np
-import plotly.graph_objects as go
 
+from gluteguard.gait.findings import load_rules
 from gluteguard.gait.model import KeypointSeries
 from gluteguard.plan.library import load_library
 
@@ -107,6 +107,8 @@ def skeleton_svg(series: KeypointSeries, frame: int, side: str, label: str) -> s
 
 def _per_step_figure(analysis: Mapping) -> str:
     """One small plot per metric: each clean stance's value, by side, in time order."""
+    import plotly.graph_objects as go  # seconds to import: only a report pays for it
+
     blocks = []
     include_js: bool | str = True  # plotly.js once, inline, in the first figure
     for name, metric in analysis.get("metrics", {}).items():
@@ -134,6 +136,13 @@ def _per_step_figure(analysis: Mapping) -> str:
     return "\n".join(blocks)
 
 
+def _num(value: object) -> str:
+    """Numbers to three significant digits: a report reads 0.0882, not 0.08817859816613291."""
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
 def _fmt(side: Mapping | None) -> str:
     if not side or side.get("mean") is None:
         return "—"
@@ -149,7 +158,7 @@ def _summary_table(analysis: Mapping) -> str:
             f"<th scope='row'>{html.escape(name.replace('_', ' '))}</th>"
             f"<td>{_fmt(metric.get('left'))}</td><td>{_fmt(metric.get('right'))}</td>"
             f"<td>{html.escape(str(metric.get('unit', '')))}</td>"
-            f"<td>{'' if metric.get('smallest_change') is None else metric['smallest_change']}</td>"
+            f"<td>{'' if metric.get('smallest_change') is None else _num(metric['smallest_change'])}</td>"
             f"<td>{html.escape(metric.get('meaning', ''))}"
             + (f"<br><small>{html.escape(metric['validity'])}</small>" if metric.get("validity") else "")
             + f"<br><small>source: {html.escape(metric.get('source', ''))}</small></td></tr>"
@@ -164,6 +173,9 @@ def _summary_table(analysis: Mapping) -> str:
 
 def _findings(analysis: Mapping) -> str:
     findings = analysis.get("findings", [])
+    needed = load_rules().min_clean_steps_per_side  # the rule the pipeline applied (findings.toml)
+    if not findings and min(analysis.get("steps", {}).values(), default=0) < needed:
+        return "<p>No verdict: the clip has too few clean steps on a side (see the warnings). Film 20–30 s.</p>"
     if not findings:
         return "<p>No finding: nothing in this clip calls for a change. Keep the strength work going.</p>"
     library = load_library()
@@ -201,13 +213,13 @@ def render_gait_report(
     warnings = "".join(f"<li>{html.escape(w)}</li>" for w in analysis.get("warnings", []))
     cadence = analysis.get("cadence_spm")
     head = (
-        f"<p>Source: {html.escape(str(analysis.get('source', '')))} · view: {analysis['view']} "
+        f"<p>Source: {html.escape(str(analysis.get('source', '')).rsplit('/', 1)[-1])} · view: {analysis['view']} "
         f"(sure to {analysis.get('view_confidence', 0):.0%}) · {analysis.get('fps', 0):.0f} frames/s · "
         f"clean steps: left {analysis['steps'].get('left', 0)}, right {analysis['steps'].get('right', 0)} · "
         f"cadence: {'—' if cadence is None else f'{cadence:.0f} steps/min'}</p>"
     )
     quality_rows = "".join(
-        f"<tr><th scope='row'>{html.escape(str(k).replace('_', ' '))}</th><td>{html.escape(str(v))}</td></tr>"
+        f"<tr><th scope='row'>{html.escape(str(k).replace('_', ' '))}</th><td>{html.escape(_num(v))}</td></tr>"
         for k, v in quality.items()
         if not isinstance(v, dict | list)
     )

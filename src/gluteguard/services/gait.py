@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from sqlalchemy import select
 
 from gluteguard.gait.dynamics import DynamicsNote, RunDynamics, run_notes, summarise_run, trend_notes
+from gluteguard.gait.inputs import read_input
+from gluteguard.gait.model import KeypointSeries
 from gluteguard.ingest.model import Sport
 from gluteguard.services.activities import load_streams
 from gluteguard.services.load import athlete_sessions
@@ -91,3 +96,56 @@ def running_dynamics(
     today = until or (runs[-1].day if runs else date.today())
     notes = [note for run in runs for note in run_notes(run)] + trend_notes(runs, today)
     return runs, notes
+
+
+@dataclass(frozen=True)
+class StrideResult:
+    analysis: dict  # GaitAnalysis.as_dict()
+    kind: str
+    series: KeypointSeries
+    truth: dict | None
+    pictures: dict[str, bytes]  # JPEG key frames per side, for videos
+
+
+def _video_pictures(path: Path, analysis: dict, series: KeypointSeries) -> dict[str, bytes]:
+    """The report's key frames from the video itself, skeleton and pelvic-drop angle drawn on them."""
+    from gluteguard.gait.pose.video import draw_skeleton, encode_jpeg, read_frames
+    from gluteguard.reports.gait_report import key_frames
+
+    chosen = key_frames(analysis)
+    rows = series.meta.get("frame_index")
+    to_clip = {side: int(rows[row]) if rows is not None else row for side, (row, _) in chosen.items()}
+    images = read_frames(path, sorted(set(to_clip.values())))
+    pictures = {}
+    for side, (row, value) in chosen.items():
+        image = images.get(to_clip[side])
+        if image is None:
+            continue
+        drop = value if analysis["view"] == "rear" else None
+        drawn = draw_skeleton(image, series.xyz[row], series.confidence[row], pelvic_drop_deg=drop,
+                              label=f"{side} stance", highlight=("left_hip", "right_hip"))  # fmt: skip
+        pictures[side] = encode_jpeg(drawn)
+    return pictures
+
+
+def analyze_file(
+    path: Path,
+    *,
+    view: str | None = None,
+    fps: float | None = None,
+    model: str = "lite",
+    crop: tuple[float, float, float, float] | None = None,
+    max_seconds: float | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> StrideResult:
+    """Read any stride input and analyse it; errors are one-line ``KeypointError``/``PoseBackendMissing``."""
+    from gluteguard.gait.analysis import analyze
+
+    found = read_input(path, view=view, fps=fps, model=model, crop=crop, max_seconds=max_seconds,
+                       on_progress=on_progress)  # fmt: skip
+    result = analyze(found.series, view or found.view_hint).as_dict()
+    result["source"] = result.get("source") or path.name
+    if found.kind == "mocap":
+        result["synthetic_camera"] = "motion capture filmed by a virtual camera (projected joint centres)"
+    pictures = _video_pictures(path, result, found.series) if found.kind == "video" else {}
+    return StrideResult(result, found.kind, found.series, found.truth, pictures)

@@ -20,6 +20,7 @@ found and keeps tracking them; with several people in view it can switch to anot
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import os
 import shutil
@@ -32,6 +33,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+# MediaPipe's C++ side (glog, TensorFlow Lite) chats on stderr; a runner only needs our own messages.
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import cv2
 import mediapipe
@@ -192,6 +197,27 @@ def _check_mediapipe() -> None:
 # --- the backend -------------------------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """TensorFlow Lite prints "Created TensorFlow Lite XNNPACK delegate" and friends straight to file descriptor
+    2, past Python; hide that while the graph runs (GLUTEGUARD_POSE_LOGS=1 shows it for debugging)."""
+    if os.environ.get("GLUTEGUARD_POSE_LOGS"):
+        yield
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:  # no usable stderr (some embedded hosts): nothing to hide
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class BlazePoseEstimator:
     """The ``blazepose`` pose backend (see the module docstring).
 
@@ -323,6 +349,20 @@ class BlazePoseEstimator:
         called after every frame.
         """
         self.close()  # a fresh graph per clip
+        with _native_stderr_silenced():
+            return self._estimate(frames, fps=fps, frame_size=frame_size, total_frames=total_frames,
+                                  on_progress=on_progress, source=source)  # fmt: skip
+
+    def _estimate(
+        self,
+        frames: Iterable[Frame],
+        *,
+        fps: float,
+        frame_size: tuple[int, int],
+        total_frames: int | None,
+        on_progress: ProgressCallback | None,
+        source: str,
+    ) -> KeypointSeries:
         rows_xyz: list[np.ndarray] = []
         rows_confidence: list[np.ndarray] = []
         times: list[float] = []

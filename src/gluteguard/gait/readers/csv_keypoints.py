@@ -147,3 +147,20 @@ def _assemble(
         source=f"keypoint CSV {where}",
         meta={"frame_numbers": unique_frames.tolist()[:1] + unique_frames.tolist()[-1:]},
     )
+
+
+def _cell(value: float, digits: int) -> str:
+    return "" if not math.isfinite(value) else f"{value:.{digits}f}"
+
+
+def keypoints_csv_text(series: KeypointSeries) -> str:
+    """A series as the documented CSV (what ``read_keypoints_csv`` reads back): keeps a video's pose stage so the
+    clip can be re-analysed, or shared, without running the pose model again."""
+    lines = ["frame,time_s,landmark,x,y,z,confidence\n"]
+    for f in range(series.frames):
+        time_s = f"{series.time_s[f]:.6f}"
+        for i, name in enumerate(series.names):
+            x, y, z = series.xyz[f, i]
+            confidence = series.confidence[f, i]
+            lines.append(f"{f},{time_s},{name},{_cell(x, 3)},{_cell(y, 3)},{_cell(z, 3)},{_cell(confidence, 3)}\n")
+    return "".join(lines)
