@@ -63,10 +63,22 @@ def demo_command(
     if report.phases:
         console.print(Text("\nThe plan's phase around the spike:", style="bold"))
         console.print(Text("  " + " → ".join(f"{day[5:]} {phase}" for day, phase in report.phases)))
+    if report.stride is not None:
+        stride = report.stride
+        drop = stride["metrics"].get("pelvic_drop_deg", {})
+        console.print(Text(f"\nStride analysis on {stride['recorded_on']} ({stride['source']}):", style="bold"))
+        console.print(Text(
+            f"  pelvic drop {drop.get('left', {}).get('mean', float('nan')):.1f}° standing on the left foot, "
+            f"{drop.get('right', {}).get('mean', float('nan')):.1f}° standing on the right; "
+            f"cadence {stride['cadence_spm']:.0f} steps/min"))  # fmt: skip
+        for finding in stride["findings"]:
+            console.print(Text(f"  • {finding['message']}"))
+            if finding.get("cue"):
+                console.print(Text(f"    cue for the plan's runs: {finding['cue']}"))
     if report.today is not None:
         console.print()
         print_state(report.today)
     program = shutil.which("gluteguard") or sys.argv[0]  # the venv's script when it is not on PATH
     database = url.removeprefix("sqlite:///")
-    for command in ("activities", "load --history", "status", "checkins"):
+    for command in ("activities", "load --history", "status", "checkins", "plan", "gait history", "gait dynamics"):
         console.print(Text(f"explore it: {program} --db {database} {command}"))
