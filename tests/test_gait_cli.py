@@ -106,3 +106,28 @@ def test_option_errors(tmp_path: Path, asymmetric_csv: Path) -> None:
     assert "use rear or side" in runner.invoke(app, [*base, "--view", "front"]).output
     assert "--crop" in runner.invoke(app, [*base, "--crop", "1,0,0,1"]).output
     assert "--date" in runner.invoke(app, [*base, "--date", "soon"]).output
+
+
+def test_a_later_analysis_is_judged_against_the_previous_one(tmp_path: Path) -> None:
+    database = str(tmp_path / "baseline.sqlite")
+    clips = {}
+    for name, drop in (("before", (4.0, 4.0)), ("after", (8.0, 8.0))):  # symmetric: only the rise can fire
+        series = synthetic_run("rear", seconds=20, fps=60, cadence_spm=165, pelvic_drop_deg=drop, seed=3)
+        clips[name] = tmp_path / f"{name}.csv"
+        clips[name].write_text(keypoints_csv_text(series), encoding="utf-8")
+    first = runner.invoke(app, ["--db", database, "gait", "analyze", str(clips["before"]), "--save", "--date",
+                                "2026-10-01", "--json"])  # fmt: skip
+    assert first.exit_code == 0 and json.loads(first.output)["findings"] == []
+    second = json.loads(
+        runner.invoke(
+            app, ["--db", database, "gait", "analyze", str(clips["after"]), "--date", "2026-11-01", "--json"]
+        ).output
+    )
+    assert second["compared_with"]["recorded_on"] == "2026-10-01"
+    assert "pelvic_drop_increased" in {f["code"] for f in second["findings"]}
+    earlier = json.loads(
+        runner.invoke(
+            app, ["--db", database, "gait", "analyze", str(clips["after"]), "--date", "2026-09-01", "--json"]
+        ).output
+    )
+    assert "compared_with" not in earlier  # nothing saved before that day to compare with

@@ -15,7 +15,14 @@ from rich.text import Text
 from gluteguard.cli.context import console, fail, print_json, state
 from gluteguard.gait.model import KeypointError
 from gluteguard.services.athletes import get_profile, today_in
-from gluteguard.services.gait import StrideResult, analyze_file, gait_history, running_dynamics, save_analysis
+from gluteguard.services.gait import (
+    StrideResult,
+    analyze_file,
+    compare_with_previous,
+    gait_history,
+    running_dynamics,
+    save_analysis,
+)
 
 INPUT_HELP = (
     "A video (mp4/mov/avi, filmed from behind or from the side), a keypoint file (.csv as documented, a Sports2D/"
@@ -211,6 +218,9 @@ def analyze_command(
     analysis = result.analysis
     if result.truth is not None:
         analysis["truth_3d"] = result.truth
+    app_state = state(ctx)
+    day = day or today_in(ZoneInfo(get_profile(app_state.db, app_state.athlete_id).timezone))
+    analysis = compare_with_previous(app_state.db, app_state.athlete_id, analysis, day)
     from gluteguard.reports.files import write_atomic
 
     try:
@@ -226,8 +236,6 @@ def analyze_command(
     except OSError as exc:
         raise fail(str(exc)) from None
     if save:
-        app_state = state(ctx)
-        day = day or today_in(ZoneInfo(get_profile(app_state.db, app_state.athlete_id).timezone))
         analysis["saved_id"] = save_analysis(app_state.db, app_state.athlete_id, analysis, recorded_on=day,
                                              source_name=input_path.name, input_kind=result.kind)  # fmt: skip
     if json_output:

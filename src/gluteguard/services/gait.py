@@ -149,3 +149,37 @@ def analyze_file(
         result["synthetic_camera"] = "motion capture filmed by a virtual camera (projected joint centres)"
     pictures = _video_pictures(path, result, found.series) if found.kind == "video" else {}
     return StrideResult(result, found.kind, found.series, found.truth, pictures)
+
+
+def _side_means(metrics: dict) -> dict[str, dict[str, float]]:
+    return {
+        name: {side: metric[side]["mean"] for side in ("left", "right") if metric.get(side)}
+        for name, metric in metrics.items()
+    }
+
+
+def compare_with_previous(db: Database, athlete_id: int, analysis: dict, recorded_on: date) -> dict:
+    """Judge the analysis against the runner's previous saved one of the same view, if any: rules of the
+    "increase" kind (findings.toml) need a baseline; the pure ``derive_findings`` does the judging."""
+    from gluteguard.gait.findings import derive_findings, load_rules
+
+    if min(analysis["steps"].values(), default=0) < load_rules().min_clean_steps_per_side:
+        return analysis  # no verdict on too few steps, with or without a baseline
+    query = (
+        select(GaitSessionRow)
+        .where(
+            GaitSessionRow.athlete_id == athlete_id,
+            GaitSessionRow.view == analysis["view"],
+            GaitSessionRow.recorded_on <= recorded_on,
+        )
+        .order_by(GaitSessionRow.recorded_on.desc(), GaitSessionRow.id.desc())
+        .limit(1)
+    )
+    with db.session() as session:
+        previous = session.scalar(query)
+        if previous is None:
+            return analysis
+        baseline = _side_means(previous.summary.get("metrics", {}))
+        reference = {"id": previous.id, "recorded_on": previous.recorded_on.isoformat()}
+    findings = derive_findings(_side_means(analysis["metrics"]), analysis.get("cadence_spm"), baseline)
+    return {**analysis, "findings": [f.as_dict() for f in findings], "compared_with": reference}
