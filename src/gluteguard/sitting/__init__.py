@@ -1,0 +1,1 @@
+"""Getting off the butt: sitting time from wearables, breaks, and reminders during work hours."""
