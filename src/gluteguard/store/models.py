@@ -204,3 +204,59 @@ class GaitSessionRow(Base):
     summary: Mapped[dict] = mapped_column(JSON)
     findings: Mapped[list] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StepRow(Base):
+    """Steps counted over an interval by a wearable (Apple Health, Garmin monitoring, Fitbit)."""
+
+    __tablename__ = "wearable_step"
+    __table_args__ = (
+        UniqueConstraint("athlete_id", "source", "start_utc", "end_utc"),
+        Index("ix_wearable_step_athlete_start", "athlete_id", "start_utc"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(120))
+    start_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    end_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    steps: Mapped[float] = mapped_column(Float)
+    level: Mapped[str | None] = mapped_column(String(32))
+
+
+class StandHourRow(Base):
+    """Apple's stand hours: stood (and moved) for at least a minute in that clock hour, or not."""
+
+    __tablename__ = "stand_hour"
+    __table_args__ = (UniqueConstraint("athlete_id", "source", "hour_start_utc"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(120))
+    hour_start_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    stood: Mapped[bool] = mapped_column(Boolean)
+
+
+class SedentaryDayRow(Base):
+    """A device's daily sedentary minutes, when that is all it exports (Fitbit)."""
+
+    __tablename__ = "sedentary_day"
+    __table_args__ = (UniqueConstraint("athlete_id", "source", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(120))
+    day: Mapped[date] = mapped_column(Date)
+    sedentary_min: Mapped[float] = mapped_column(Float)
+
+
+class SittingBreakRow(Base):
+    """A break from sitting logged from a reminder (done, snoozed or skipped), with the move offered."""
+
+    __tablename__ = "sitting_break"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"), index=True)
+    at_utc: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    outcome: Mapped[str] = mapped_column(String(10))  # done | snoozed | skipped
+    move_id: Mapped[str | None] = mapped_column(String(80))
