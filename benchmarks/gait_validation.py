@@ -18,8 +18,10 @@ Harrington regression that line is parallel to the ASIS line (gap 0 by construct
 rear camera sees in the flesh, differs — its gap is printed as its own figure (gait.md §3.5 caveat).
 
 Cadence is compared for both views, pelvic drop and hip adduction for the rear view only. Targets: cadence within
-1 step/min, pelvic drop within 1°, as mean absolute errors over trials. The last line printed is one JSON object;
-``--strict`` exits 2 when a target is missed.
+1 step/min, pelvic drop within 1°, as mean absolute errors over the clips the product would give a verdict on:
+those where the pipeline found ≥ 7 clean steps per side (gait.md §3.5, Dingenen 2018). The other clips (the short
+Hamner/Dorn trials) are listed separately under ``few_steps``, with their errors and whether the pipeline warned
+as it must. The last line printed is one JSON object; ``--strict`` exits 2 when a target is missed.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from gluteguard.gait.readers.rbds import read_rbds_markers, read_rbds_trial  # n
 from gluteguard.gait.readers.trc import read_marker_trc  # noqa: E402
 
 TARGETS = {"cadence_spm": 1.0, "pelvic_drop_deg": 1.0}
+MIN_CLEAN_STEPS = 7  # per side, for a verdict (findings.toml min_clean_steps_per_side; gait.md §3.5)
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "gait"
 
 Loader = Callable[[Path], tuple[mocap.MarkerTrial, mocap.MarkerTrial | None]]
@@ -187,7 +190,16 @@ def main(argv: list[str] | None = None) -> int:
                 series = mocap.project(world, view, fps=fps)
                 result, problem = _run_pipeline(analyze, series, view)
                 errors = _clip_errors(result, truth, view)
-                entry["clips"][clip] = {"errors": errors, "problem": problem}
+                steps = (result or {}).get("steps") or {}
+                clean = min(steps.get(side, 0) for side in mocap.SIDES)
+                warned = any("clean" in w and "steps" in w for w in (result or {}).get("warnings", []))
+                entry["clips"][clip] = {
+                    "errors": errors,
+                    "problem": problem,
+                    "clean_steps": steps,
+                    "judged": clean >= MIN_CLEAN_STEPS,
+                    "warned_few_steps": warned,
+                }
 
                 def pair(values: tuple[float | None, float | None]) -> str:
                     return "/".join("—" if v is None else f"{v:+.1f}" for v in values)
@@ -200,39 +212,65 @@ def main(argv: list[str] | None = None) -> int:
                     f"{pair((errors.get('pelvic_drop_deg.left'), errors.get('pelvic_drop_deg.right'))):>13} "
                     f"{pair((adduction['left']['mean'], adduction['right']['mean'])):>13} "
                     f"{pair((errors.get('hip_adduction_deg.left'), errors.get('hip_adduction_deg.right'))):>13} "
-                    f"{'—' if crest_gap is None else f'{crest_gap:.1f}':>9}  {problem or ''}"
+                    f"{'—' if crest_gap is None else f'{crest_gap:.1f}':>9}  "
+                    f"{problem or ('' if clean >= MIN_CLEAN_STEPS else f'{clean} clean steps: not judged')}"
                 )
         report[name] = entry
 
-    def collect(key: str, clip_filter: Callable[[str], bool]) -> list[float | None]:
+    def collect(key: str, clip_filter: Callable[[str], bool], judged: bool | None = True) -> list[float | None]:
         return [
             clip["errors"].get(key)
             for entry in report.values()
             for clip_name, clip in entry["clips"].items()
-            if clip_filter(clip_name)
+            if clip_filter(clip_name) and (judged is None or clip["judged"] == judged)
         ]
-
-    def drop_errors(clip_filter: Callable[[str], bool]) -> list[float | None]:
-        return collect("pelvic_drop_deg.left", clip_filter) + collect("pelvic_drop_deg.right", clip_filter)
 
     native = lambda clip: not clip.endswith(f"@{round(args.fps)}")  # noqa: E731
     phone = lambda clip: clip.endswith(f"@{round(args.fps)}")  # noqa: E731
-    mae = {
-        "cadence_spm": {
-            "native": _mean_abs(collect("cadence_spm", native)),
-            "phone": _mean_abs(collect("cadence_spm", phone)),
-        },
-        "pelvic_drop_deg": {"native": _mean_abs(drop_errors(native)), "phone": _mean_abs(drop_errors(phone))},
-        "hip_adduction_deg": {
-            "native": _mean_abs(collect("hip_adduction_deg.left", native) + collect("hip_adduction_deg.right", native)),
-            "phone": _mean_abs(collect("hip_adduction_deg.left", phone) + collect("hip_adduction_deg.right", phone)),
-        },
-        "step_width_norm": {
-            "native": _mean_abs(collect("step_width_norm", native)),
-            "phone": _mean_abs(collect("step_width_norm", phone)),
-        },
-        "crest_vs_hjc_gap_deg": _mean_abs([e["truth"]["crest_vs_hjc_gap_deg"] for e in report.values()]),
-        "asis_vs_hjc_gap_deg": _mean_abs([e["truth"]["asis_vs_hjc_gap_deg"] for e in report.values()]),
+
+    def both_sides(metric: str, clip_filter: Callable[[str], bool], judged: bool | None = True) -> list:
+        return collect(f"{metric}.left", clip_filter, judged) + collect(f"{metric}.right", clip_filter, judged)
+
+    def figures(judged: bool | None) -> dict:
+        return {
+            "cadence_spm": {
+                "native": _mean_abs(collect("cadence_spm", native, judged)),
+                "phone": _mean_abs(collect("cadence_spm", phone, judged)),
+            },
+            "pelvic_drop_deg": {
+                "native": _mean_abs(both_sides("pelvic_drop_deg", native, judged)),
+                "phone": _mean_abs(both_sides("pelvic_drop_deg", phone, judged)),
+            },
+            "hip_adduction_deg": {
+                "native": _mean_abs(both_sides("hip_adduction_deg", native, judged)),
+                "phone": _mean_abs(both_sides("hip_adduction_deg", phone, judged)),
+            },
+            "step_width_norm": {
+                "native": _mean_abs(collect("step_width_norm", native, judged)),
+                "phone": _mean_abs(collect("step_width_norm", phone, judged)),
+            },
+        }
+
+    mae = figures(True)  # clips with ≥ 7 clean steps per side: what the targets are judged on
+    mae["crest_vs_hjc_gap_deg"] = _mean_abs([e["truth"]["crest_vs_hjc_gap_deg"] for e in report.values()])
+    mae["asis_vs_hjc_gap_deg"] = _mean_abs([e["truth"]["asis_vs_hjc_gap_deg"] for e in report.values()])
+    judged_clips = [
+        f"{name} {clip}" for name, entry in report.items() for clip, c in entry["clips"].items() if c["judged"]
+    ]
+    few = {
+        f"{name} {clip}": {
+            "clean_steps": c["clean_steps"],
+            "warned": c["warned_few_steps"],
+            "cadence_err_spm": c["errors"].get("cadence_spm"),
+        }
+        for name, entry in report.items()
+        for clip, c in entry["clips"].items()
+        if not c["judged"]
+    }
+    few_steps = {
+        "clips": few,
+        "all_warned": all(v["warned"] for v in few.values()),
+        "mae": figures(False),
     }
     verdict = {}
     for metric, target in TARGETS.items():
@@ -243,13 +281,15 @@ def main(argv: list[str] | None = None) -> int:
         "analyze": analyze is not None,
         "compare_with": "hjc (projected hips are joint centres; the ASIS line is parallel to it by construction)",
         "trials": report,
+        "judged_on": f"clips with >= {MIN_CLEAN_STEPS} clean steps per side ({len(judged_clips)} clips)",
         "mae": mae,
+        "few_steps": few_steps,
         "targets": TARGETS,
         "pass": verdict,
         "seconds": round(time.perf_counter() - started, 1),
     }
     print(json.dumps(summary, separators=(",", ":")))
-    if args.strict and not all(v is True for v in verdict.values()):
+    if args.strict and not (all(v is True for v in verdict.values()) and few_steps["all_warned"]):
         return 2
     return 0
 

@@ -256,6 +256,8 @@ def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
         {s: event_tracks[f"{s}_foot_index"] for s in SIDES},
         frame.leg_px,
         fps,
+        # Rear view: contacts are re-timed from the pelvis' lowest point and the toe's lift-off (perspective).
+        pelvis_row=(event_tracks["left_hip"][:, 1] + event_tracks["right_hip"][:, 1]) / 2 if view == "rear" else None,
     )
     t_events = perf_counter()
 

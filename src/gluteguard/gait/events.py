@@ -7,6 +7,18 @@ the ground (a share of its swing clearance, in leg lengths so it does not depend
 then refined to the moment the foot reaches, and leaves, the bottom of its contact band, with sub-frame timing by
 linear interpolation, so a threshold crossing during the descent does not move the strike early.
 Works in rear and side views alike, because both see the foot rise and fall.
+
+Rear view (perspective): a rear camera sees the planted foot approach the lens (on a treadmill it rides the belt
+back; overground the camera follows the runner), so the foot's image row keeps growing through the whole stance.
+A level ground line then finds only the late part of the stance: on mocap filmed by a virtual phone (RBDS, 3.5 m,
+pinhole) strikes came ~140 ms late and toe-offs ~75 ms late, and no threshold on the foot's image height can fix
+it, because just before contact the descending foot also moves away from the lens and its image row follows the
+same perspective line as a planted foot. So in the rear view each contact found above is re-timed from two
+landmarks perspective does not blur: toe-off = the toe's lowest image point (it rides towards the lens until it
+lifts; ±10 ms of the force plate on RBDS), and mid-stance = the pelvis' lowest point (the hips stay at one depth;
+in the spring-mass model of running the body is lowest at mid-stance, Blickhan 1989 J Biomech 22:1217,
+McMahon & Cheng 1990 J Biomech 23:65). The strike is then mid-stance mirrored about toe-off. Measured on RBDS the
+pelvis is lowest at 43-47 % of stance, so rear-view strikes come 20-50 ms early and contact times ~10 % long.
 """
 
 from __future__ import annotations
@@ -29,6 +41,12 @@ MAX_CONTACT_S = 0.8  # walking contacts reach ~0.7 s; longer means the foot was 
 MERGE_GAP_S = 0.04  # contact runs split by a blip this short are one contact
 STANCE_EXTENSION_S = 0.12  # how far before/after a contact run the planted foot's line is followed
 STRIDE_TOLERANCE = 0.25  # a clean stride is within ±25 % of the clip's median stride
+# Rear-view re-timing (see the module docstring). The pelvis oscillates once per step, so a search window of
+# 3/4 of a step ending at toe-off holds exactly one lowest point (mid-stance is < 1/2 step before toe-off).
+MIDSTANCE_SEARCH_STEPS = 0.75
+# Running has a flight phase; with a duty factor above this (walking, double support) the pelvis is *highest*
+# at mid-stance and the re-timing does not apply.
+MAX_RUNNING_DUTY = 0.5
 
 
 @dataclass(frozen=True)
@@ -165,6 +183,92 @@ def detect_contacts(height_leg: np.ndarray, fps: float, side: str) -> tuple[list
     return contacts, band
 
 
+def _subframe_extreme(values: np.ndarray, index: int) -> float:
+    """Sub-frame position of a local extreme at ``index`` (parabola through its neighbours)."""
+    if 0 < index < values.size - 1:
+        before, here, after = values[index - 1], values[index], values[index + 1]
+        curvature = before - 2 * here + after
+        if np.isfinite(before) and np.isfinite(after) and curvature != 0:
+            return index + float(np.clip(0.5 * (before - after) / curvature, -0.5, 0.5))
+    return float(index)
+
+
+def _rear_toe_off(toe_row: np.ndarray, contact: Contact, last: int) -> float | None:
+    """Sub-frame toe-off candidate: the toe's lowest image point between the contact's strike and ``last``."""
+    first = contact.strike_frame
+    window = toe_row[first : last + 1]
+    if window.size < 3 or not np.isfinite(window).all():
+        return None
+    peak = int(np.argmax(window))
+    if peak == window.size - 1:
+        return None  # still on the ground at the window's end: the true lift-off is unknown
+    return first + _subframe_extreme(window, peak)
+
+
+def retime_rear_contacts(
+    contacts: list[Contact],
+    toe_row: np.ndarray,
+    pelvis_row: np.ndarray,
+    leg_px: np.ndarray,
+    band: float,
+    fps: float,
+    step_s: float,
+) -> tuple[list[Contact], list[bool]]:
+    """Rear view: toe-off from the toe's lowest image point, mid-stance from the pelvis' lowest point, strike
+    mirrored (module docstring). Returns the contacts and, per contact, whether it was re-timed: one whose
+    landmarks give no clear answer keeps its level-ground times.
+    """
+    frames = toe_row.size
+    reach = round(STANCE_EXTENSION_S * fps)
+    search = max(3, round(MIDSTANCE_SEARCH_STEPS * step_s * fps))
+    retimed: list[Contact] = []
+    changed: list[bool] = []
+    for contact in contacts:
+        last = min(frames - 1, contact.toe_off_frame + reach)
+        leg = leg_px[min(frames - 1, max(0, contact.strike_frame))]
+        toe_off = _rear_toe_off(toe_row, contact, last)
+        if toe_off is None or not (np.isfinite(leg) and np.isfinite(band)):
+            retimed.append(contact)
+            changed.append(False)
+            continue
+        low = max(0, int(np.ceil(toe_off)) - search)
+        high = int(np.floor(toe_off))
+        window = pelvis_row[low : high + 1]
+        if window.size < 3 or not np.isfinite(window).all():
+            retimed.append(contact)
+            changed.append(False)
+            continue
+        lowest = int(np.argmax(window))  # image y grows downwards: the lowest pelvis is the largest row
+        if lowest in (0, window.size - 1):  # no turning point: the pelvis is not bobbing as in running
+            retimed.append(contact)
+            changed.append(False)
+            continue
+        midstance = low + _subframe_extreme(window, lowest)
+        strike = 2.0 * midstance - toe_off
+        # Only when the planted toe visibly approaches the lens in the second half of stance (its row grows by more
+        # than the contact band): that is the perspective corrected here. Without it (a far or orthographic
+        # camera, a front view) the toe's lowest point is not its lift-off, and level ground is right anyway.
+        approach = np.interp(toe_off, np.arange(frames), toe_row) - np.interp(midstance, np.arange(frames), toe_row)
+        if strike < 0 or toe_off - strike < MIN_CONTACT_S * fps or not approach > band * leg:
+            retimed.append(contact)
+            changed.append(False)
+            continue
+        retimed.append(
+            Contact(
+                side=contact.side,
+                strike_frame=round(strike),
+                toe_off_frame=min(frames - 1, round(toe_off)),
+                strike_time_s=strike / fps,
+                toe_off_time_s=toe_off / fps,
+                next_strike_time_s=None,
+                clean=contact.clean,
+                reason=contact.reason,
+            )
+        )
+        changed.append(True)
+    return retimed, changed
+
+
 def _with_strides(contacts: list[Contact], median_stride: float | None) -> list[Contact]:
     """Attach each contact's stride end and drop the clean mark of strides that are implausible."""
     linked: list[Contact] = []
@@ -203,7 +307,10 @@ def _median_stride(by_side: dict[str, list[Contact]]) -> float | None:
 
 
 def cadence_from_contacts(by_side: dict[str, tuple[Contact, ...]]) -> float | None:
-    """Steps per minute from the clean strides of both feet (two steps per stride)."""
+    """Steps per minute from the median clean stride of both feet (two steps per stride).
+
+    The median, not the mean: with the few contacts of a short clip one missed or extra event must not move it.
+    """
     strides = np.array(
         [
             c.next_strike_time_s - c.strike_time_s
@@ -214,15 +321,22 @@ def cadence_from_contacts(by_side: dict[str, tuple[Contact, ...]]) -> float | No
     )
     if strides.size == 0:
         return None
-    return float(120.0 / strides.mean())
+    return float(120.0 / np.median(strides))
 
 
 def detect_events(
-    heel: dict[str, np.ndarray], toe: dict[str, np.ndarray], leg_px: np.ndarray, fps: float
+    heel: dict[str, np.ndarray],
+    toe: dict[str, np.ndarray],
+    leg_px: np.ndarray,
+    fps: float,
+    *,
+    pelvis_row: np.ndarray | None = None,
 ) -> tuple[FootEvents, dict[str, np.ndarray]]:
     """Contacts of both feet plus cadence. ``heel``/``toe`` map side → (frames, 2) event-filtered tracks.
 
-    Returns the events and the per-side foot height tracks (leg lengths), which the report can plot.
+    ``pelvis_row`` (the hips' mean image y, event-filtered) is given for a rear view only: contacts are then
+    re-timed for perspective (module docstring). Returns the events and the per-side foot height tracks (leg
+    lengths), which the report can plot.
     """
     heights: dict[str, np.ndarray] = {}
     raw: dict[str, list[Contact]] = {}
@@ -231,6 +345,18 @@ def detect_events(
         heights[side] = foot_height(heel[side], toe[side], leg_px, fps)
         raw[side], bands[side] = detect_contacts(heights[side], fps, side)
     median_stride = _median_stride(raw)
+    if pelvis_row is not None and median_stride is not None and _duty_factor(raw, median_stride) <= MAX_RUNNING_DUTY:
+        step_s = median_stride / 2
+        retimed = {
+            side: retime_rear_contacts(raw[side], toe[side][:, 1], pelvis_row, leg_px, bands[side], fps, step_s)
+            for side in ("left", "right")
+        }
+        done = [changed for side in ("left", "right") for changed in retimed[side][1]]
+        # One timing scheme per clip: a stride between a re-timed and a level-ground strike would mix biases of
+        # ~0.1 s, so a contact that could not be re-timed is dropped (its neighbours' strides then read as gaps).
+        if done and sum(done) > len(done) / 2:
+            raw = {side: [c for c, ok in zip(*retimed[side], strict=True) if ok] for side in ("left", "right")}
+            median_stride = _median_stride(raw)
     contacts = {side: tuple(_with_strides(raw[side], median_stride)) for side in ("left", "right")}
     return (
         FootEvents(
@@ -241,6 +367,12 @@ def detect_events(
         ),
         heights,
     )
+
+
+def _duty_factor(by_side: dict[str, list[Contact]], median_stride: float) -> float:
+    """Median contact time over the median stride (running < 0.5 < walking)."""
+    durations = [c.toe_off_time_s - c.strike_time_s for cs in by_side.values() for c in cs]
+    return float(np.median(durations)) / median_stride if durations else 1.0
 
 
 def bridge_for_events(track: np.ndarray, fps: float) -> np.ndarray:

@@ -149,6 +149,11 @@ def _at(signal: np.ndarray, time_s: float, fps: float) -> float:
     return float(signal[low] * (1 - fraction) + signal[high] * fraction) if high != low else float(signal[low])
 
 
+def signal_frames(signals: Mapping[str, np.ndarray]) -> int:
+    """Number of frames of the per-frame signals."""
+    return next(iter(signals.values())).size
+
+
 def _peak(signal: np.ndarray, first: int, last: int) -> tuple[float, int] | None:
     """Largest value in frames first..last, refined with a parabola through its neighbours."""
     window = signal[first : last + 1]
@@ -181,10 +186,18 @@ def stance_values(
     first, last = contact.strike_frame, max(contact.strike_frame, contact.toe_off_frame)
     values["contact_time_ms"] = 1000.0 * (contact.toe_off_time_s - contact.strike_time_s)
     if view == "rear":
-        first_half_end = first + (last - first) // 2
-        windows = {"pelvic_drop_deg": first_half_end, "hip_adduction_deg": last, "knee_fppa_deg": last}
+        # Windows hold the frames whose times fall inside [strike, end] (as the 3D truth in mocap.py does):
+        # CPD in the first half of stance, the other peaks over the whole stance.
+        start = min(signal_frames(s), int(np.ceil(contact.strike_time_s * fps - 1e-9)))
+        half = (contact.strike_time_s + contact.toe_off_time_s) / 2
+        whole_end = min(signal_frames(s) - 1, int(np.floor(contact.toe_off_time_s * fps + 1e-9)))
+        windows = {
+            "pelvic_drop_deg": min(whole_end, int(np.floor(half * fps + 1e-9))),
+            "hip_adduction_deg": whole_end,
+            "knee_fppa_deg": whole_end,
+        }
         for metric, end in windows.items():
-            peak = _peak(s[f"{metric}:{side}"], first, end)
+            peak = _peak(s[f"{metric}:{side}"], start, end)
             if peak is not None:
                 values[metric], key_frames[metric] = peak
         hip_width = _at(frame.hip_width_px, contact.strike_time_s, fps)

