@@ -385,3 +385,13 @@ def test_rear_view_through_a_perspective_camera() -> None:
     for side in ("left", "right"):
         assert _mean(analysis, "pelvic_drop_deg", side) == pytest.approx(truth["pelvic_drop_deg"][side], abs=1.0)
         assert _mean(analysis, "step_width_norm", side) == pytest.approx(0.5, abs=0.05)
+
+
+def test_walking_contacts_get_a_warning_and_no_verdict() -> None:
+    # 120 steps/min with 0.6 s on the ground: each foot down 60 % of its 1 s stride, double support: walking.
+    walking = synthetic_run("rear", seconds=20, fps=60, cadence_spm=120, contact_time_s=0.6, pelvic_drop_deg=(3, 9))
+    result = analyze(walking, "rear")
+    assert any("looks like walking" in w for w in result.warnings)
+    assert result.findings == ()
+    running = analyze(synthetic_run("rear", seconds=20, fps=60, cadence_spm=170, pelvic_drop_deg=(3, 9)), "rear")
+    assert not any("walking" in w for w in running.warnings) and running.findings

@@ -207,6 +207,16 @@ def _events_dict(events: FootEvents, details: list[StepDetail]) -> dict[str, Any
     return result
 
 
+def _median_duty_factor(details: list[StepDetail]) -> float | None:
+    """Median share of its stride each foot spends on the ground (clean stances with a following strike)."""
+    shares = [
+        (d.toe_off_time_s - d.strike_time_s) / (d.next_strike_time_s - d.strike_time_s)
+        for d in details
+        if d.clean and d.next_strike_time_s is not None and d.next_strike_time_s > d.strike_time_s
+    ]
+    return float(np.median(shares)) if shares else None
+
+
 def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
     """Analyse a running clip. ``view`` is "rear" or "side"; None detects it from the keypoints."""
     started = perf_counter()
@@ -330,6 +340,13 @@ def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
         warnings.append("no cadence: not enough clean strides were detected")
     findings: list[Finding] = []
     trusted_sides = {side for side in SIDES if clean_steps[side] >= minimum}
+    duty = _median_duty_factor(details)
+    if duty is not None and duty > rules.max_duty_factor:
+        warnings.append(
+            f"each foot stays on the ground {duty:.0%} of its stride, which looks like walking, not running: the"
+            f" metrics and findings are for running, so no verdict ({rules.running_check_source})"
+        )
+        trusted_sides = set()
     if trusted_sides:
         means = {
             name: {s: summary.mean for s, summary in metric.by_side.items() if s in trusted_sides}

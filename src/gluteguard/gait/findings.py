@@ -74,6 +74,8 @@ class FindingsRules:
     min_clean_steps_source: str
     cadence_smallest_change_pct: float
     cadence_source: str
+    max_duty_factor: float
+    running_check_source: str
     metrics: dict[str, MetricInfo]
     findings: tuple[FindingRule, ...]
 
@@ -179,6 +181,8 @@ def load_rules() -> FindingsRules:
         min_clean_steps_source=raw["min_clean_steps_source"],
         cadence_smallest_change_pct=float(raw["cadence"]["smallest_change_pct"]),
         cadence_source=raw["cadence"]["source"],
+        max_duty_factor=float(raw["running_check"]["max_duty_factor"]),
+        running_check_source=raw["running_check"]["source"],
         metrics=metrics,
         findings=findings,
     )

@@ -81,7 +81,7 @@ class _Runner:
     ) -> None:
         self.stride_s = 120.0 / cadence_spm
         self.step_s = self.stride_s / 2
-        self.duty = min(0.45, contact_time_s / self.stride_s)
+        self.duty = min(0.7, contact_time_s / self.stride_s)  # up to walking's double support
         self.drop = {"left": math.radians(pelvic_drop_deg[0]), "right": math.radians(pelvic_drop_deg[1])}
         self.adduction = {"left": math.radians(hip_adduction_deg[0]), "right": math.radians(hip_adduction_deg[1])}
         self.half_step_width = step_width_norm * HIP_WIDTH_M / 2
