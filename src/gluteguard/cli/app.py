@@ -7,7 +7,20 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from gluteguard.cli import activities, athlete, checkin, db, demo, gait, importing, load, plan, selftest, status
+from gluteguard.cli import (
+    activities,
+    athlete,
+    checkin,
+    db,
+    demo,
+    gait,
+    importing,
+    load,
+    plan,
+    selftest,
+    sitting,
+    status,
+)
 from gluteguard.cli.context import AppState, errors
 from gluteguard.services.activities import ActivityError
 from gluteguard.services.athletes import ProfileError
@@ -51,6 +64,8 @@ app.command("skip")(plan.skip_command)
 app.add_typer(selftest.app, name="selftest")
 app.command("function-check")(selftest.function_check_command)
 app.add_typer(gait.app, name="gait")
+app.command("sitting")(sitting.sitting_command)
+app.command("remind")(sitting.remind_command)
 
 KNOWN_ERRORS = (DatabaseError, ProfileError, ActivityError)
 

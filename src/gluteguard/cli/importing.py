@@ -82,4 +82,9 @@ def _print_summary(summary: ImportSummary) -> None:
     table.add_row("failed", str(len(data["failed"])))
     if summary.ignored:
         table.add_row("other files ignored (not activities)", str(len(summary.ignored)))
+    wearable = data["wearable"]
+    if any(wearable.values()):
+        table.add_row("wearable step samples added (gluteguard sitting)", str(wearable["steps"]))
+        table.add_row("stand hours added", str(wearable["stand_hours"]))
+        table.add_row("sedentary day totals added", str(wearable["sedentary_days"]))
     console.print(table)

@@ -73,7 +73,14 @@ def is_activity_name(name: str) -> bool:
     lowered = name.lower()
     if lowered.endswith(".gz"):
         lowered = lowered[:-3]
-    return lowered.endswith(ACTIVITY_SUFFIXES)
+    return lowered.endswith(ACTIVITY_SUFFIXES) or is_wearable_name(lowered)
+
+
+def is_wearable_name(name: str) -> bool:
+    """Wearable files found by name inside folders and archives (Fitbit's per-day JSON); their content decides."""
+    from gluteguard.ingest.fitbit import fitbit_file_kind
+
+    return fitbit_file_kind(name) is not None
 
 
 def unsafe_member_name(name: str) -> bool:
@@ -196,9 +203,13 @@ def expand_zip(
 
 
 def expand_paths(
-    paths: list[Path], stats: ExpansionStats, meta_for: MetaLookup = _no_meta
+    paths: list[Path],
+    stats: ExpansionStats,
+    meta_for: MetaLookup = _no_meta,
+    skip: frozenset[Path] = frozenset(),
 ) -> Iterator[SourceUnit | SourceProblem]:
-    """Every activity file under the given paths, in a stable order; problems are yielded, not raised."""
+    """Every activity file under the given paths, in a stable order; problems are yielded, not raised.
+    Files in ``skip`` are left out (exports that are streamed on their own, like Apple Health's)."""
     limits = import_rules().archives
     for root in paths:
         if not root.exists():
@@ -206,6 +217,8 @@ def expand_paths(
             continue
         candidates = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
         for path in candidates:
+            if path in skip:
+                continue
             lowered = path.name.lower()
             if lowered.endswith(".zip"):
                 try:

@@ -153,6 +153,9 @@ def load_streams(db: Database, athlete_id: int, activity_id: int) -> Streams:
         return decode_streams(activity.stream.data, activity.stream.codec)
 
 
+WEARABLE_FORMATS = frozenset({"apple_health", "garmin_monitoring", "fitbit"})
+
+
 def reprocess(db: Database, athlete_id: int) -> dict[str, int]:
     """Parse every kept original again with today's parsers and replace its activities, file by file.
 
@@ -167,6 +170,8 @@ def reprocess(db: Database, athlete_id: int) -> dict[str, int]:
         with db.session() as session:
             source = session.get(SourceFile, source_id)
             assert source is not None
+            if source.format in WEARABLE_FORMATS:
+                continue  # raw samples, not activities; an Apple export is not even kept (see import_apple_health)
             payload = zlib.decompress(source.content_zlib)
             kind = "strava_manual" if source.format == "strava_manual" else "file"
             prepared: PreparedFile = prepare_unit(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import zipfile
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -19,13 +20,24 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from gluteguard.ingest.apple_health import (
+    looks_like_apple_health,
+    looks_like_apple_health_zip,
+    parse_apple_health,
+    parse_apple_health_zip,
+)
 from gluteguard.ingest.dedupe import TimeSpan, possible_duplicate_of
 from gluteguard.ingest.dispatch import parse_payload, unwrap
+from gluteguard.ingest.fitbit import fitbit_file_kind, parse_fitbit_export
+from gluteguard.ingest.garmin_monitoring import is_garmin_monitoring, parse_garmin_monitoring
 from gluteguard.ingest.model import FileFormat, NotAnActivity, ParsedActivity, ParseError, Streams
 from gluteguard.ingest.rules import import_rules
 from gluteguard.ingest.sources import ExpansionStats, SourceProblem, SourceUnit, expand_paths
 from gluteguard.ingest.strava_export import StravaIndex, apply_export_meta, manual_activity
 from gluteguard.load.trimp import hr_histogram
+from gluteguard.services.athletes import get_profile
+from gluteguard.services.wearables import store_wearable_rows
+from gluteguard.sitting.model import WearableData
 from gluteguard.store.codec import CODEC_NAME, encode_histogram, encode_streams
 from gluteguard.store.db import Database
 from gluteguard.store.models import Activity, ActivityStream, SourceFile
@@ -59,6 +71,7 @@ class PreparedFile:
     not_activity: str | None = None  # readable, but holds no activity (settings, workout, monitoring…)
     warnings: tuple[str, ...] = ()
     n_records: int = 0
+    wearable: WearableData | None = None  # steps, stand hours… from a wearable export (Garmin, Fitbit, Apple)
 
 
 def histogram_blob(streams: Streams) -> bytes | None:
@@ -77,7 +90,16 @@ def _prepare_activity(activity: ParsedActivity) -> PreparedActivity:
     return PreparedActivity(light, columns, blob, n_samples, histogram)
 
 
-def prepare_unit(unit: SourceUnit, fit_decoder: str = "auto") -> PreparedFile:
+def parse_wearable(payload: bytes, name: str, timezone: str) -> WearableData | None:
+    """A Garmin monitoring FIT or a Fitbit per-day JSON file, parsed; None for anything else (activities)."""
+    if fitbit_file_kind(name, payload[:256]) is not None:
+        return parse_fitbit_export([(name, payload)], timezone=timezone)
+    if is_garmin_monitoring(payload):
+        return parse_garmin_monitoring(payload)
+    return None
+
+
+def prepare_unit(unit: SourceUnit, fit_decoder: str = "auto", timezone: str = "UTC") -> PreparedFile:
     """Read, recognise, parse and encode one file. Never raises: problems become ``error``."""
     prepared = PreparedFile(name=unit.name, meta=unit.meta)
     try:
@@ -89,10 +111,15 @@ def prepare_unit(unit: SourceUnit, fit_decoder: str = "auto") -> PreparedFile:
         else:
             raw = unit.read()
             payload = unwrap(raw)
-            result = parse_payload(payload, unit.name, fit_decoder=fit_decoder)
-            prepared.format = result.format.value
-            result_activities = tuple(apply_export_meta(a, unit.meta) for a in result.activities)
-            warnings = result.warnings
+            wearable = parse_wearable(payload, unit.name, timezone)
+            if wearable is not None:
+                prepared.format, prepared.wearable = wearable.kind, wearable
+                result_activities, warnings = wearable.workouts, wearable.warnings
+            else:
+                result = parse_payload(payload, unit.name, fit_decoder=fit_decoder)
+                prepared.format = result.format.value
+                result_activities = tuple(apply_export_meta(a, unit.meta) for a in result.activities)
+                warnings = result.warnings
     except NotAnActivity as exc:
         prepared.not_activity = str(exc)
         return prepared
@@ -128,6 +155,7 @@ class FileReport:
     activity_ids: list[int] = field(default_factory=list)
     duplicate_ids: list[int] = field(default_factory=list)
     records: int = 0
+    wearable: dict[str, int] = field(default_factory=dict)  # new rows by kind (steps, stand_hours…)
 
 
 @dataclass
@@ -165,6 +193,10 @@ class ImportSummary:
             "activity_ids": self.activity_ids,
             "files": len(self.files),
             "ignored_files": len(self.ignored),
+            "wearable": {
+                kind: sum(r.wearable.get(kind, 0) for r in self.files)
+                for kind in ("steps", "stand_hours", "sedentary_days")
+            },
         }
 
 
@@ -221,6 +253,8 @@ def store_prepared(db: Database, athlete_id: int, prepared: PreparedFile) -> Fil
                 report.activity_ids.append(activity.id)
                 if duplicate_of is not None:
                     report.duplicate_ids.append(activity.id)
+            if prepared.wearable is not None:
+                report.wearable = store_wearable_rows(session, athlete_id, prepared.wearable)
             partial = [a.parsed.partial_reason for a in prepared.activities if a.parsed.partial_reason]
             if partial:
                 report.status, report.reason = "partial", partial[0]
@@ -273,16 +307,16 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def _results(units: Iterable[SourceUnit], workers: int, fit_decoder: str) -> Iterator[PreparedFile]:
+def _results(units: Iterable[SourceUnit], workers: int, fit_decoder: str, timezone: str) -> Iterator[PreparedFile]:
     """Prepared files in input order; at most a few per worker in flight, so memory stays flat."""
     if workers <= 1:
         for unit in units:
-            yield prepare_unit(unit, fit_decoder)
+            yield prepare_unit(unit, fit_decoder, timezone)
         return
     in_flight: deque[Future[PreparedFile]] = deque()
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for unit in units:
-            in_flight.append(pool.submit(prepare_unit, unit, fit_decoder))
+            in_flight.append(pool.submit(prepare_unit, unit, fit_decoder, timezone))
             if len(in_flight) >= workers * 4:
                 yield in_flight.popleft().result()
         while in_flight:
@@ -304,10 +338,17 @@ def import_paths(
     strava = StravaIndex.scan(paths)
     problems: list[SourceProblem] = list(strava.problems)
     total = 0
+    timezone = get_profile(db, athlete_id).timezone  # Fitbit writes local times without a zone
+    apple_exports = find_apple_exports(paths)
+    for export in apple_exports:  # streamed on their own: hundreds of MB never go through memory at once
+        report = import_apple_health(db, athlete_id, export)
+        summary.files.append(report)
+        if on_file:
+            on_file(report, len(summary.files), len(summary.files))
 
     def units() -> Iterator[SourceUnit]:
         nonlocal total
-        for item in expand_paths(paths, stats, meta_for=strava.meta_for):
+        for item in expand_paths(paths, stats, meta_for=strava.meta_for, skip=_apple_files(apple_exports)):
             if isinstance(item, SourceProblem):
                 problems.append(item)
                 continue
@@ -323,8 +364,8 @@ def import_paths(
                 on_total(total)
             yield unit
 
-    done = 0
-    for prepared in _results(units(), workers or default_workers(), fit_decoder):
+    done = len(summary.files)
+    for prepared in _results(units(), workers or default_workers(), fit_decoder, timezone):
         report = store_prepared(db, athlete_id, prepared)
         summary.files.append(report)
         done += 1
@@ -337,3 +378,106 @@ def import_paths(
             on_file(report, done, max(total, done))
     summary.ignored = stats.ignored
     return summary
+
+
+# --- Apple Health: one export streamed in the main process -------------------------------------------------------
+
+APPLE_HEAD_BYTES = 64 * 1024  # the export's DOCTYPE alone is ~8 kB
+
+
+def _is_apple_export(path: Path) -> bool:
+    try:
+        if path.suffix.lower() == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                return looks_like_apple_health_zip(archive)
+        if path.suffix.lower() == ".xml":
+            with path.open("rb") as handle:
+                return looks_like_apple_health(handle.read(APPLE_HEAD_BYTES))
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False  # the ordinary route reports what is wrong with it
+    return False
+
+
+def find_apple_exports(paths: list[Path]) -> list[Path]:
+    """Apple Health exports (export.zip, or export.xml) given directly or inside the given folders."""
+    found: list[Path] = []
+    for root in paths:
+        candidates = (
+            sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in (".zip", ".xml"))
+            if root.is_dir()
+            else [root]
+        )
+        found.extend(p for p in candidates if p.exists() and _is_apple_export(p))
+    return found
+
+
+def _apple_files(exports: list[Path]) -> frozenset[Path]:
+    """The exports and, beside an unzipped export.xml, its route files: they come in with their workouts."""
+    files = set(exports)
+    for export in exports:
+        routes = export.parent / "workout-routes"
+        if export.suffix.lower() == ".xml" and routes.is_dir():
+            files.update(p for p in routes.rglob("*") if p.is_file())
+    return frozenset(files)
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def import_apple_health(db: Database, athlete_id: int, path: Path) -> FileReport:
+    """Stream one Apple Health export into the store in one transaction: its steps, stand hours and workouts.
+
+    The export is not kept (it can be gigabytes and holds far more than gluteguard reads): its checksum is, so
+    the same export is skipped next time, and a newer export adds only what is new."""
+    try:
+        sha256 = _file_sha256(path)
+        if path.suffix.lower() == ".zip":
+            data = parse_apple_health_zip(path)
+        else:
+            with path.open("rb") as handle:
+                data = parse_apple_health(handle, routes=_routes_beside(path))
+    except ParseError as exc:
+        return FileReport(str(path), "failed", str(exc))
+    except OSError as exc:
+        return FileReport(str(path), "failed", f"cannot read ({exc.strerror or exc})")
+    prepared = PreparedFile(
+        name=str(path),
+        sha256=sha256,
+        format=data.kind,
+        size_bytes=path.stat().st_size,
+        meta={"original_kept": False, "wearable_meta": _json_safe(data.meta)},
+        warnings=data.warnings,
+        wearable=data,
+    )
+    prepared.activities = [_prepare_activity(w) for w in data.workouts]
+    prepared.n_records = len(data.steps) + len(data.stand_hours)
+    return store_prepared(db, athlete_id, prepared)
+
+
+def _routes_beside(xml: Path) -> Callable[[str], bytes | None]:
+    """Route files of an unzipped export: ``workout-routes/…`` next to export.xml, never outside its folder."""
+    base = xml.parent.resolve()
+
+    def read(reference: str) -> bytes | None:
+        target = (base / reference.lstrip("/")).resolve()
+        if base not in target.parents or not target.is_file():
+            return None
+        return target.read_bytes()
+
+    return read
+
+
+def _json_safe(value: object) -> object:
+    """Export metadata as JSON the database can store (dates as text)."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)

@@ -67,7 +67,7 @@ class SourceFile(Base):
     athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"), index=True)
     sha256: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(Text)  # where it came from, e.g. "export.zip!activities/123.fit.gz"
-    format: Mapped[str] = mapped_column(String(16))
+    format: Mapped[str] = mapped_column(String(32))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     content_zlib: Mapped[bytes] = mapped_column(LargeBinary)
     meta: Mapped[dict | None] = mapped_column(JSON)  # export metadata that came with it (Strava CSV row)

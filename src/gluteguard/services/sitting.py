@@ -1,0 +1,91 @@
+"""A day's sitting figures from the store (wearable samples, logged breaks, the check-in's sitting hours), the
+note next to running, and what the reminder loop reads and writes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from gluteguard.plan.generator import WEEKDAYS
+from gluteguard.services.athletes import Profile, get_profile
+from gluteguard.services.checkins import get_checkin
+from gluteguard.services.wearables import breaks_between, log_break, wearable_between
+from gluteguard.sitting.day import SittingDay, UpcomingRun, desk_day_note, sitting_day
+from gluteguard.sitting.model import BreakLog
+from gluteguard.store.db import Database
+
+
+def work_hours(profile: Profile, day: date) -> tuple[time, time] | None:
+    """The profile's work window on ``day``, or None on a day off (sitting is measured in work time only)."""
+    if WEEKDAYS[day.weekday()] not in profile.work_days or not profile.work_start or not profile.work_end:
+        return None
+    return time.fromisoformat(profile.work_start), time.fromisoformat(profile.work_end)
+
+
+def _day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The local day in UTC, with an hour either side so samples straddling midnight or DST are included."""
+    start = datetime.combine(day, time(0), zone).astimezone(UTC) - timedelta(hours=1)
+    return start, start + timedelta(hours=26)
+
+
+def sitting_on(db: Database, athlete_id: int, day: date) -> SittingDay:
+    """The day's sitting figures in work hours; the check-in's sitting hours when no wearable saw the day."""
+    profile = get_profile(db, athlete_id)
+    zone = ZoneInfo(profile.timezone)
+    start, end = _day_bounds(day, zone)
+    data = wearable_between(db, athlete_id, start, end)
+    checkin = get_checkin(db, athlete_id, day)
+    return sitting_day(
+        day,
+        zone,
+        work_hours(profile, day),
+        steps=data.steps,
+        stand_hours=data.stand_hours,
+        breaks=breaks_between(db, athlete_id, start, end),
+        sedentary_days=data.sedentary_days,
+        self_reported_sitting_h=checkin.sitting_hours if checkin else None,
+    )
+
+
+def sitting_history(db: Database, athlete_id: int, until: date, days: int) -> list[SittingDay]:
+    return [sitting_on(db, athlete_id, until - timedelta(days=offset)) for offset in reversed(range(days))]
+
+
+def desk_note(db: Database, athlete_id: int, day: date) -> str | None:
+    """The context note when ``day`` was desk-heavy and a run is planned on it or the next day."""
+    from gluteguard.services.plan import plan_for_week  # the plan needs the load engine: only when asked
+
+    figures = sitting_on(db, athlete_id, day)
+    if figures.sitting_min is None:
+        return None
+    for candidate in (day, day + timedelta(days=1)):
+        plan = plan_for_week(db, athlete_id, candidate)
+        plan_day = next(d for d in plan.days if d.date == candidate)
+        run = next((i for i in plan_day.items if i.kind == "run"), None)
+        if run is not None:
+            long_run = run.title.startswith("Long")
+            distance = run.distance_cap_m / 1000 if run.distance_cap_m else None
+            return desk_day_note(figures, UpcomingRun(candidate, long_run, distance), today=day)
+    return None
+
+
+def record_break(db: Database, athlete_id: int, entry: BreakLog) -> dict:
+    """Store a reminder's answer; a break done also marks the day's sitting-breaks plan item done."""
+    from gluteguard.services.plan import PlanItemError, log_item
+
+    break_id = log_break(db, athlete_id, entry)
+    result = {"id": break_id, "at": entry.at.isoformat(), "outcome": entry.outcome, "move_id": entry.move_id}
+    if entry.outcome == "done":
+        local_day = entry.at.astimezone(ZoneInfo(get_profile(db, athlete_id).timezone)).date()
+        try:
+            log_item(db, athlete_id, f"{local_day.isoformat()}-sitting-breaks", "done")
+            result["plan_item"] = f"{local_day.isoformat()}-sitting-breaks"
+        except PlanItemError:
+            pass  # no sitting-breaks item that day (a day off): the break still counts for the day's figures
+    return result
+
+
+def todays_breaks(db: Database, athlete_id: int, now: datetime) -> list[BreakLog]:
+    zone = ZoneInfo(get_profile(db, athlete_id).timezone)
+    start, end = _day_bounds(now.astimezone(zone).date(), zone)
+    return breaks_between(db, athlete_id, start, end)
