@@ -52,3 +52,10 @@ def test_demo_stride_analysis_feeds_the_plan(sqlite_db: Database) -> None:
     week_after = date.fromisoformat(stride["recorded_on"]) + timedelta(days=7)
     runs = [i for d in plan_for_week(sqlite_db, 1, week_after).days for i in d.items if i.kind == "run"]
     assert runs and all("Stride cue" in r.details for r in runs)
+
+
+def test_demo_has_sitting_figures_from_the_watch(sqlite_db: Database) -> None:
+    report = build_demo(sqlite_db, end_date=date(2026, 11, 22), workers=2)
+    assert report.sitting and all(day.source == "wearable" for day in report.sitting)
+    assert all(0 < day.sitting_min <= day.work_minutes and day.breaks is not None for day in report.sitting)
+    assert report.summary.as_json()["wearable"]["steps"] > 1000

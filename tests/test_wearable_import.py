@@ -103,3 +103,22 @@ def test_garmin_monitoring_and_fitbit_feed_the_days_sitting(db: Database, tmp_pa
     fitbit_day = json.loads(runner.invoke(app, ["--db", db.url, "sitting", "--date", "2024-03-14", "--json"]).output)
     assert fitbit_day["device_sedentary_min"] == 610
     assert fitbit_day["breaks"] is None or fitbit_day["breaks"] >= 0
+
+
+def test_batches_stored_while_reading_roll_back_when_the_export_is_cut(
+    db: Database, apple_export, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gluteguard.ingest.apple_health as apple
+
+    monkeypatch.setattr(apple, "BATCH_SAMPLES", 50)  # many batches reach the database before the cut
+    _, xml, truth = apple_export
+    athlete = ensure_athlete(db)
+    cut = tmp_path / "cut" / "export.xml"
+    cut.parent.mkdir()
+    data = xml.read_bytes()
+    cut.write_bytes(data[: len(data) * 9 // 10])
+    report = import_paths(db, athlete, [cut], workers=1).files[0]
+    assert report.status == "failed" and "truncated" in report.reason
+    assert _count(db, StepRow) == 0 and _count(db, SourceFile) == 0 and _count(db, Activity) == 0
+    whole = import_paths(db, athlete, [xml], workers=1).as_json()
+    assert whole["wearable"]["steps"] == truth.step_samples == _count(db, StepRow)

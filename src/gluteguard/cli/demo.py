@@ -75,10 +75,26 @@ def demo_command(
             console.print(Text(f"  • {finding['message']}"))
             if finding.get("cue"):
                 console.print(Text(f"    cue for the plan's runs: {finding['cue']}"))
+    if report.sitting:
+        console.print(Text("\nSitting in work hours, from her watch's all-day monitoring:", style="bold"))
+        for day in report.sitting:
+            line = (f"  {day.date:%a %d %b}: {day.sitting_min} min sitting, longest spell {day.longest_bout_min} min, "
+                    f"{day.breaks} breaks, {day.active_hours} active hours")  # fmt: skip
+            console.print(Text(line))
     if report.today is not None:
         console.print()
         print_state(report.today)
     program = shutil.which("gluteguard") or sys.argv[0]  # the venv's script when it is not on PATH
     database = url.removeprefix("sqlite:///")
-    for command in ("activities", "load --history", "status", "checkins", "plan", "gait history", "gait dynamics"):
+    for command in (
+        "activities",
+        "load --history",
+        "status",
+        "checkins",
+        "plan",
+        "today",
+        "sitting --history",
+        "gait history",
+        "gait dynamics",
+    ):
         console.print(Text(f"explore it: {program} --db {database} {command}"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -17,7 +17,11 @@ from gluteguard.reports.plan_export import plan_to_ics, plan_to_markdown
 from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.load import state_on
 from gluteguard.services.plan import PlanItemError, log_item, plan_for_week
+from gluteguard.services.sitting import desk_note, sitting_on
 from gluteguard.services.symptoms import symptom_report
+from gluteguard.sitting.day import SittingError
+
+SITTING_KEYS = ("date", "sitting_min", "longest_bout_min", "breaks", "active_hours", "source")
 
 
 def _print_items(items: list[dict]) -> None:
@@ -111,6 +115,12 @@ def today_command(
         "warnings": [w.__dict__ for w in load.warnings],
         "items": items,
     }
+    try:  # yesterday's desk time next to today's run: context, not a verdict
+        sitting = sitting_on(app_state.db, app_state.athlete_id, day - timedelta(days=1))
+        result["sitting_yesterday"] = {k: v for k, v in sitting.as_json().items() if k in SITTING_KEYS}
+        result["sitting_note"] = desk_note(app_state.db, app_state.athlete_id, day - timedelta(days=1), today=day)
+    except SittingError:
+        result["sitting_yesterday"], result["sitting_note"] = None, None
     if json_output:
         print_json(result)
         return
@@ -120,6 +130,8 @@ def today_command(
         console.print(Text(f"Next run at most {load.next_run_cap_m / 1000:.1f} km"))
     for warning in load.warnings:
         console.print(Text(f"[{warning.severity}] {warning.message}", style="yellow"))
+    if result["sitting_note"]:
+        console.print(Text(result["sitting_note"], style="yellow"))
     _print_items(items)
 
 

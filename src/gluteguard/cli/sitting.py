@@ -98,7 +98,8 @@ def sitting_command(
                 console.print(Text(f"chart written to {chart}"))
             return
         figures = sitting_on(app_state.db, app_state.athlete_id, chosen)
-        note = desk_note(app_state.db, app_state.athlete_id, chosen)
+        today = today_in(ZoneInfo(get_profile(app_state.db, app_state.athlete_id).timezone))
+        note = desk_note(app_state.db, app_state.athlete_id, chosen, today=max(chosen, today))
     except (SittingError, OSError) as exc:
         raise fail(str(exc)) from None
     if json_output:

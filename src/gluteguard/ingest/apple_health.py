@@ -89,6 +89,8 @@ ROUTE_TIME_TOLERANCE_S = 600.0
 _EARLIEST_S, _LATEST_S = 0.0, 4_102_444_800.0  # 1970–2100: outside it a date is damage, not a reading
 
 RouteLookup = Callable[[str], "bytes | None"]
+BatchSink = Callable[["WearableData"], None]
+BATCH_SAMPLES = 20_000  # samples per batch handed to on_batch: a few MB each
 Progress = Callable[[int], None]
 
 
@@ -287,8 +289,10 @@ class _WorkoutBuilder:
 class _ExportTarget:
     """lxml parser target: receives start/end/data events and keeps only what gluteguard needs."""
 
-    def __init__(self, routes: RouteLookup | None, max_text_bytes: int) -> None:
+    def __init__(self, routes: RouteLookup | None, max_text_bytes: int, on_batch: BatchSink | None = None) -> None:
         self.routes = routes
+        self.on_batch = on_batch
+        self.sample_counts: dict[str, int] = {}
         self.max_text_bytes = max_text_bytes
         self.text_bytes = 0
         self.depth = 0
@@ -368,6 +372,14 @@ class _ExportTarget:
         source = self._source(attrib)
         self.steps.append(StepSample(start=_utc(start), end=_utc(end), steps=steps, source=source))
         self.step_totals[source] = self.step_totals.get(source, 0.0) + steps
+        self.sample_counts[source] = self.sample_counts.get(source, 0) + 1
+        self._maybe_flush()
+
+    def _maybe_flush(self) -> None:
+        """Hand full batches of samples to ``on_batch`` so memory stays flat however long the export is."""
+        if self.on_batch is not None and len(self.steps) + len(self.stand_hours) >= BATCH_SAMPLES:
+            self.on_batch(WearableData("apple_health", tuple(self.steps), tuple(self.stand_hours)))
+            self.steps, self.stand_hours = [], []
 
     def _stand(self, attrib: dict[str, str]) -> None:
         value = attrib.get("value", "")
@@ -376,6 +388,7 @@ class _ExportTarget:
             return
         start = _utc_seconds(attrib.get("startDate"), "an AppleStandHour record")
         self.stand_hours.append(StandHour(hour_start=_utc(start), stood=value == STOOD, source=self._source(attrib)))
+        self._maybe_flush()
 
     def _activity_summary(self, attrib: dict[str, str]) -> None:
         self.activity_summaries.append(
@@ -575,16 +588,19 @@ def parse_apple_health(
     *,
     routes: RouteLookup | None = None,
     on_progress: Progress | None = None,
+    on_batch: BatchSink | None = None,
 ) -> WearableData:
     """Read an Apple Health ``export.xml`` from a binary stream (a file, a zip member…), all or nothing.
 
     ``routes`` gives the bytes of a ``FileReference`` path such as ``/workout-routes/route_….gpx`` (None when
     missing); ``on_progress`` is called with the number of bytes read so far after each 1 MiB chunk.
+    ``on_batch`` receives step samples and stand hours in batches as they are read (the result then holds only
+    the last, partial batch): the caller stores them in its open transaction and rolls back on an error.
     Raises :class:`ParseError` with a one-line reason.
     """
     limits = apple_health_limits()
     head, _prolog = _read_head(stream, limits)
-    target = _ExportTarget(routes, limits.max_text_bytes)
+    target = _ExportTarget(routes, limits.max_text_bytes, on_batch)
     parser = etree.XMLParser(
         target=target,
         resolve_entities=False,
@@ -639,9 +655,7 @@ def _result(target: _ExportTarget, bytes_read: int) -> WearableData:
     warnings = list(target.warnings)
     for value, count in sorted(target.unknown_stand_values.items()):
         warnings.append(f"skipped {count} stand-hour record(s) with an unknown value {value!r}")
-    sample_counts: dict[str, int] = {}
-    for sample in target.steps:
-        sample_counts[sample.source] = sample_counts.get(sample.source, 0) + 1
+    sample_counts = target.sample_counts
     meta = {
         "export_date": _export_date_utc(target.export_date),
         "locale": target.locale,
@@ -787,7 +801,7 @@ def looks_like_apple_health_zip(archive: zipfile.ZipFile) -> bool:
 
 
 def parse_apple_health_zip(
-    source: str | PathLike[str] | IO[bytes], *, on_progress: Progress | None = None
+    source: str | PathLike[str] | IO[bytes], *, on_progress: Progress | None = None, on_batch: BatchSink | None = None
 ) -> WearableData:
     """Parse an ``export.zip`` (a path or a seekable binary file), streaming export.xml out of the archive
     and attaching route GPX files from ``workout-routes/``. Raises :class:`ParseError`."""
@@ -802,6 +816,6 @@ def parse_apple_health_zip(
         except MEMBER_READ_ERRORS as exc:
             raise ParseError(f"damaged archive member ({str(exc)[:120]})") from None
         try:
-            return parse_apple_health(stream, routes=export.route, on_progress=on_progress)
+            return parse_apple_health(stream, routes=export.route, on_progress=on_progress, on_batch=on_batch)
         finally:
             stream.handle.close()

@@ -15,6 +15,7 @@ from gluteguard.load.metrics import LoadState, run_spikes
 from gluteguard.load.series import daily_series
 from gluteguard.samples.checkins import SELF_TESTS, sample_checkins, spike_day
 from gluteguard.samples.gait_synth import synthetic_run
+from gluteguard.samples.monitoring import monitoring_file
 from gluteguard.samples.runner import write_sample_runner
 from gluteguard.services.activities import list_activities
 from gluteguard.services.athletes import ensure_athlete, update_profile
@@ -24,6 +25,7 @@ from gluteguard.services.importer import ImportSummary, import_paths
 from gluteguard.services.load import WeekRow, athlete_sessions, state_on, weekly_history
 from gluteguard.services.plan import phase_on
 from gluteguard.services.selftests import record_palpation, record_stance
+from gluteguard.services.sitting import sitting_history
 from gluteguard.services.symptoms import symptom_report
 from gluteguard.store.db import Database
 from gluteguard.symptoms.selftests import stance_side
@@ -60,13 +62,15 @@ class DemoReport:
         default_factory=list
     )  # (day, plan phase) every other day around the spike  # symptom status the day after the spike, and later
     stride: dict | None = None  # the demo's stride analysis (synthetic keypoints), as saved
+    sitting: list = field(default_factory=list)  # SittingDay of the last work days (from the watch's monitoring)
 
 
 # The demo runner's right hip is the sore one; standing on the right foot her left pelvis drops more (reported
 # under the stance leg, ``right``). Synthetic keypoints made by gluteguard, labelled as such.
 DEMO_STRIDE = {"view": "rear", "seconds": 20.0, "fps": 60.0, "cadence_spm": 166.0, "pelvic_drop_deg": (3.5, 8.0),
                "hip_adduction_deg": (7.0, 10.0), "noise_px": 0.8, "seed": 7}  # fmt: skip
-STRIDE_DAY_AFTER_SPIKE = 9  # filmed while managing the hip, so the return weeks' plans use its cues
+STRIDE_DAY_AFTER_SPIKE = 9
+DEMO_WEAR_DAYS = 14  # filmed while managing the hip, so the return weeks' plans use its cues
 
 
 def _add_stride_analysis(db: Database, athlete_id: int, folder: Path, end_date: date) -> dict | None:
@@ -106,6 +110,11 @@ def build_demo(db: Database, *, end_date: date | None = None, workers: int | Non
     end_date = end_date or datetime.now(ZoneInfo(DEMO_PROFILE["timezone"])).date() - timedelta(days=1)
     with tempfile.TemporaryDirectory(prefix="gluteguard-demo-") as folder:
         files = write_sample_runner(Path(folder), end_date=end_date)
+        # Two weeks of her watch's all-day monitoring (steps and activity class): the sitting figures' data.
+        wear = monitoring_file(first_day=end_date - timedelta(days=DEMO_WEAR_DAYS - 1), days=DEMO_WEAR_DAYS,
+                               timezone=DEMO_PROFILE["timezone"])  # fmt: skip
+        (Path(folder) / "monitoring").mkdir()
+        (Path(folder) / "monitoring" / "demo-monitor.fit").write_bytes(wear.data)
         summary = import_paths(db, athlete_id, [Path(folder)], workers=workers)
         stride = _add_stride_analysis(db, athlete_id, Path(folder), end_date)
     runs = [row for row in list_activities(db, athlete_id) if row.sport == "run"]
@@ -136,4 +145,5 @@ def build_demo(db: Database, *, end_date: date | None = None, workers: int | Non
         longest_run_km=max(((r.distance_m or 0.0) for r in runs), default=0.0) / 1000,
         weekly_km=sorted(weekly.items()),
         stride=stride,
+        sitting=[s for s in sitting_history(db, athlete_id, end_date, 7) if s.source != "none"],
     )

@@ -217,55 +217,67 @@ def store_prepared(db: Database, athlete_id: int, prepared: PreparedFile) -> Fil
         return FileReport(prepared.name, "failed", prepared.error)
     if prepared.not_activity is not None:
         return FileReport(prepared.name, "not_activity", prepared.not_activity)
-    window = timedelta(seconds=import_rules().duplicate_start_window_s)
-    now = datetime.now(UTC)
     try:
         with db.session() as session:
-            existing = session.scalar(
-                select(SourceFile.id).where(SourceFile.athlete_id == athlete_id, SourceFile.sha256 == prepared.sha256)
-            )
-            if existing is not None:
+            if _already_imported(session, athlete_id, prepared.sha256):
                 return FileReport(prepared.name, "skipped_identical", "identical file already imported")
-            source = SourceFile(
-                athlete_id=athlete_id,
-                sha256=prepared.sha256,
-                name=prepared.name,
-                format=prepared.format,
-                size_bytes=prepared.size_bytes,
-                content_zlib=prepared.content_zlib,
-                meta=prepared.meta,
-                imported_at=now,
-            )
-            session.add(source)
-            report = FileReport(prepared.name, "imported", records=prepared.n_records)
-            for item in prepared.activities:
-                activity = activity_row(athlete_id, item, now)
-                span = TimeSpan(0, activity.start_utc, activity.end_utc, activity.sport)
-                duplicate_of = possible_duplicate_of(
-                    span, _neighbours(session, athlete_id, activity.start_utc, window), window.total_seconds()
-                )
-                if duplicate_of is not None:
-                    activity.duplicate_status = "possible"
-                    activity.duplicate_of_id = duplicate_of
-                activity.source_file = source
-                session.add(activity)
-                session.flush()  # the next activity of this file must see this one when checking duplicates
-                report.activity_ids.append(activity.id)
-                if duplicate_of is not None:
-                    report.duplicate_ids.append(activity.id)
-            if prepared.wearable is not None:
-                report.wearable = store_wearable_rows(session, athlete_id, prepared.wearable)
-            partial = [a.parsed.partial_reason for a in prepared.activities if a.parsed.partial_reason]
-            if partial:
-                report.status, report.reason = "partial", partial[0]
-            elif report.duplicate_ids and len(report.duplicate_ids) == len(report.activity_ids):
-                report.status, report.reason = "possible_duplicate", "overlaps an activity already stored"
-            return report
+            return _store_in_session(session, athlete_id, prepared)
     except SQLAlchemyError as exc:
-        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return FileReport(prepared.name, "failed", f"database error, nothing stored: {first_line}")
+        return FileReport(prepared.name, "failed", _database_failure(exc))
     except (ValueError, TypeError, AttributeError, OverflowError) as exc:
         return FileReport(prepared.name, "failed", f"could not store, nothing stored: {type(exc).__name__}: {exc}")
+
+
+def _database_failure(exc: SQLAlchemyError) -> str:
+    first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"database error, nothing stored: {first_line}"
+
+
+def _already_imported(session, athlete_id: int, sha256: str | None) -> bool:
+    query = select(SourceFile.id).where(SourceFile.athlete_id == athlete_id, SourceFile.sha256 == sha256)
+    return session.scalar(query) is not None
+
+
+def _store_in_session(session, athlete_id: int, prepared: PreparedFile) -> FileReport:
+    """The file's source row, its activities (checked for duplicates) and wearable rows, in the caller's
+    transaction."""
+    window = timedelta(seconds=import_rules().duplicate_start_window_s)
+    now = datetime.now(UTC)
+    source = SourceFile(
+        athlete_id=athlete_id,
+        sha256=prepared.sha256,
+        name=prepared.name,
+        format=prepared.format,
+        size_bytes=prepared.size_bytes,
+        content_zlib=prepared.content_zlib,
+        meta=prepared.meta,
+        imported_at=now,
+    )
+    session.add(source)
+    report = FileReport(prepared.name, "imported", records=prepared.n_records)
+    for item in prepared.activities:
+        activity = activity_row(athlete_id, item, now)
+        span = TimeSpan(0, activity.start_utc, activity.end_utc, activity.sport)
+        duplicate_of = possible_duplicate_of(
+            span, _neighbours(session, athlete_id, activity.start_utc, window), window.total_seconds()
+        )
+        if duplicate_of is not None:
+            activity.duplicate_status = "possible"
+            activity.duplicate_of_id = duplicate_of
+        activity.source_file = source
+        session.add(activity)
+        session.flush()  # the next activity of this file must see this one when checking duplicates
+        report.activity_ids.append(activity.id)
+        if duplicate_of is not None:
+            report.duplicate_ids.append(activity.id)
+    if prepared.wearable is not None:
+        report.wearable = store_wearable_rows(session, athlete_id, prepared.wearable)
+    partial = [a.parsed.partial_reason for a in prepared.activities if a.parsed.partial_reason]
+    if partial:
+        report.status, report.reason = "partial", partial[0]
+    elif report.duplicate_ids and len(report.duplicate_ids) == len(report.activity_ids):
+        report.status, report.reason = "possible_duplicate", "overlaps an activity already stored"
+    return report
 
 
 def activity_row(athlete_id: int, item: PreparedActivity, now: datetime) -> Activity:
@@ -432,31 +444,46 @@ def _file_sha256(path: Path) -> str:
 def import_apple_health(db: Database, athlete_id: int, path: Path) -> FileReport:
     """Stream one Apple Health export into the store in one transaction: its steps, stand hours and workouts.
 
-    The export is not kept (it can be gigabytes and holds far more than gluteguard reads): its checksum is, so
-    the same export is skipped next time, and a newer export adds only what is new."""
+    Samples go to the database in batches while the XML is read, so memory stays flat however large the export;
+    an error anywhere rolls the whole export back. The export is not kept (it can be gigabytes and holds far more
+    than gluteguard reads): its checksum is, so the same export is skipped next time, and a newer export adds
+    only what is new."""
+    added = {"steps": 0, "stand_hours": 0, "sedentary_days": 0}
     try:
         sha256 = _file_sha256(path)
-        if path.suffix.lower() == ".zip":
-            data = parse_apple_health_zip(path)
-        else:
-            with path.open("rb") as handle:
-                data = parse_apple_health(handle, routes=_routes_beside(path))
+        with db.session() as session:
+            if _already_imported(session, athlete_id, sha256):
+                return FileReport(str(path), "skipped_identical", "identical file already imported")
+
+            def store_batch(batch: WearableData) -> None:
+                for kind, count in store_wearable_rows(session, athlete_id, batch).items():
+                    added[kind] += count
+
+            if path.suffix.lower() == ".zip":
+                data = parse_apple_health_zip(path, on_batch=store_batch)
+            else:
+                with path.open("rb") as handle:
+                    data = parse_apple_health(handle, routes=_routes_beside(path), on_batch=store_batch)
+            prepared = PreparedFile(
+                name=str(path),
+                sha256=sha256,
+                format=data.kind,
+                size_bytes=path.stat().st_size,
+                meta={"original_kept": False, "wearable_meta": _json_safe(data.meta)},
+                warnings=data.warnings,
+                wearable=data,
+            )
+            prepared.activities = [_prepare_activity(w) for w in data.workouts]
+            report = _store_in_session(session, athlete_id, prepared)
+            report.wearable = {kind: added[kind] + report.wearable.get(kind, 0) for kind in added}
+            report.records = sum(report.wearable.values())
+            return report
     except ParseError as exc:
         return FileReport(str(path), "failed", str(exc))
     except OSError as exc:
         return FileReport(str(path), "failed", f"cannot read ({exc.strerror or exc})")
-    prepared = PreparedFile(
-        name=str(path),
-        sha256=sha256,
-        format=data.kind,
-        size_bytes=path.stat().st_size,
-        meta={"original_kept": False, "wearable_meta": _json_safe(data.meta)},
-        warnings=data.warnings,
-        wearable=data,
-    )
-    prepared.activities = [_prepare_activity(w) for w in data.workouts]
-    prepared.n_records = len(data.steps) + len(data.stand_hours)
-    return store_prepared(db, athlete_id, prepared)
+    except SQLAlchemyError as exc:
+        return FileReport(str(path), "failed", _database_failure(exc))
 
 
 def _routes_beside(xml: Path) -> Callable[[str], bytes | None]:

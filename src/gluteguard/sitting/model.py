@@ -9,7 +9,7 @@ from datetime import datetime
 from gluteguard.ingest.model import ParsedActivity
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StepSample:
     """Steps counted between ``start`` and ``end`` (an Apple Health step sample, a Garmin monitoring interval,
     a Fitbit minute). ``level`` is the device's own activity class when it gives one (Garmin: sedentary,
@@ -22,7 +22,7 @@ class StepSample:
     level: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StandHour:
     """Apple's stand hour: whether the wearer stood and moved for at least a minute in that clock hour."""
 
@@ -31,7 +31,7 @@ class StandHour:
     source: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SedentaryDay:
     """A day total when that is all a device exports (Fitbit's sedentary minutes)."""
 
@@ -40,7 +40,7 @@ class SedentaryDay:
     source: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WearableData:
     """Everything one wearable export gave; workouts are ordinary activities (with their route when exported)."""
 
@@ -53,7 +53,7 @@ class WearableData:
     meta: dict = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class BreakLog:
     """A break from sitting the runner logged (a reminder answered "done"), or a snooze."""
 
