@@ -1,0 +1,38 @@
+"""The FastAPI application: ``create_app`` wires the database, the API, the pages and the static files."""
+
+from __future__ import annotations
+
+from importlib import resources
+from importlib.metadata import version
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from gluteguard.store.db import Database, resolve_database_url
+from gluteguard.web.security import SameOriginMiddleware
+
+STATIC_DIR = resources.files("gluteguard.web") / "static"
+
+
+def create_app(db_url: str | None = None, *, athlete_name: str = "me") -> FastAPI:
+    """The app for one database (``db_url`` as ``--db`` takes it: a URL or a SQLite path; None = the default)."""
+    from gluteguard.web.api import router as api_router
+    from gluteguard.web.pages import router as pages_router
+
+    app = FastAPI(
+        title="gluteguard",
+        version=version("gluteguard"),
+        description="Pace your running, listen to your hip, analyse your stride, get off your butt. "
+        "Information, never a diagnosis.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.db = Database(resolve_database_url(db_url))
+    app.state.athlete_name = athlete_name
+    app.state.athlete_id = None
+    app.add_middleware(SameOriginMiddleware)
+    app.include_router(api_router, prefix="/api/v1")
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    return app
