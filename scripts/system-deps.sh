@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs: a PostgreSQL server for the PostgreSQL run of the database tests.
+# Debian packages the test suite needs: a PostgreSQL server for the PostgreSQL run of the database tests, and
+# Chromium for the browser tests of the web pages (Playwright drives /usr/bin/chromium; no browser download).
 set -euo pipefail
-PACKAGES=(postgresql)
+PACKAGES=(postgresql chromium)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -18,6 +18,7 @@ from gluteguard.cli import (
     load,
     plan,
     selftest,
+    serve,
     sitting,
     status,
 )
@@ -66,6 +67,7 @@ app.command("function-check")(selftest.function_check_command)
 app.add_typer(gait.app, name="gait")
 app.command("sitting")(sitting.sitting_command)
 app.command("remind")(sitting.remind_command)
+app.command("serve")(serve.serve_command)
 
 KNOWN_ERRORS = (DatabaseError, ProfileError, ActivityError)
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -14,14 +13,8 @@ from rich.text import Text
 from gluteguard.cli.context import console, fail, print_json, state
 from gluteguard.reports.files import write_atomic
 from gluteguard.reports.plan_export import plan_to_ics, plan_to_markdown
-from gluteguard.services.athletes import get_profile, today_in
-from gluteguard.services.load import state_on
 from gluteguard.services.plan import PlanItemError, log_item, plan_for_week
-from gluteguard.services.sitting import desk_note, sitting_on
-from gluteguard.services.symptoms import symptom_report
-from gluteguard.sitting.day import SittingError
-
-SITTING_KEYS = ("date", "sitting_min", "longest_bout_min", "breaks", "active_hours", "source")
+from gluteguard.services.today import today_summary
 
 
 def _print_items(items: list[dict]) -> None:
@@ -101,38 +94,19 @@ def today_command(
 ) -> None:
     """Today at a glance: symptom status and any red-flag action first, the cap, warnings, today's plan."""
     app_state = state(ctx)
-    day = today_in(ZoneInfo(get_profile(app_state.db, app_state.athlete_id).timezone))
-    report = symptom_report(app_state.db, app_state.athlete_id, day)
-    load = state_on(app_state.db, app_state.athlete_id, day)
-    plan = plan_for_week(app_state.db, app_state.athlete_id, day).as_dict()
-    items = next((d["items"] for d in plan["days"] if d["date"] == day.isoformat()), [])
-    result = {
-        "date": day.isoformat(),
-        "status": report["status"] if report else None,
-        "action": report["action"] if report else None,
-        "phase": plan["phase"],
-        "next_run_cap_m": load.next_run_cap_m,
-        "warnings": [w.__dict__ for w in load.warnings],
-        "items": items,
-    }
-    try:  # yesterday's desk time next to today's run: context, not a verdict
-        sitting = sitting_on(app_state.db, app_state.athlete_id, day - timedelta(days=1))
-        result["sitting_yesterday"] = {k: v for k, v in sitting.as_json().items() if k in SITTING_KEYS}
-        result["sitting_note"] = desk_note(app_state.db, app_state.athlete_id, day - timedelta(days=1), today=day)
-    except SittingError:
-        result["sitting_yesterday"], result["sitting_note"] = None, None
+    result = today_summary(app_state.db, app_state.athlete_id)
     if json_output:
         print_json(result)
         return
-    console.print(Text(f"Today, {day}: ", style="bold") + Text(f"status {result['status'] or 'no check-in yet'}, "
-                       f"phase {plan['phase']}"))  # fmt: skip
-    if load.next_run_cap_m:
-        console.print(Text(f"Next run at most {load.next_run_cap_m / 1000:.1f} km"))
-    for warning in load.warnings:
-        console.print(Text(f"[{warning.severity}] {warning.message}", style="yellow"))
+    status = result["status"] or "no check-in yet"
+    console.print(Text(f"Today, {result['date']}: ", style="bold") + Text(f"status {status}, phase {result['phase']}"))
+    if result["next_run_cap_m"]:
+        console.print(Text(f"Next run at most {result['next_run_cap_m'] / 1000:.1f} km"))
+    for warning in result["warnings"]:
+        console.print(Text(f"[{warning['severity']}] {warning['message']}", style="yellow"))
     if result["sitting_note"]:
         console.print(Text(result["sitting_note"], style="yellow"))
-    _print_items(items)
+    _print_items(result["items"])
 
 
 def _log(ctx: typer.Context, item_id: str, outcome: str, json_output: bool) -> None:

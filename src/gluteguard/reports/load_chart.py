@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 
 from gluteguard.load.rules import LoadRules, load_rules
 from gluteguard.reports.files import write_atomic
-from gluteguard.services.load import SPIKE_ORDER, WeekRow
+from gluteguard.services.load import SPIKE_ORDER, WeekDetail, WeekRow
 
 NO_RUNS = ""  # WeekRow.worst_spike of a week without runs
 # Colour and a text mark on the bar both carry the category, so it survives grey print and colour blindness.
@@ -39,16 +39,27 @@ def _km(metres: float | None) -> str:
     return "—" if metres is None else f"{metres / 1000:.1f} km"
 
 
-def _hover(r: WeekRow, labels: dict[str, str]) -> str:
-    return (
+def _hover(r: WeekRow, labels: dict[str, str], detail: WeekDetail | None = None) -> str:
+    text = (
         f"<b>week of {r.week_start}</b><br>{_km(r.run_distance_m)} in {r.runs} runs, longest {_km(r.longest_run_m)}"
         f"<br>biggest spike: {labels.get(r.worst_spike, r.worst_spike)}<br>cap for the next run at week end: "
         f"{_km(r.cap_at_end_m)}<br>fitness {r.ctl:.1f}, fatigue {r.atl:.1f}, form {r.tsb:+.1f} (km/day)"
         f"<br>no-data days: {r.no_data_days}"
     )
+    if detail is not None and detail.runs:  # the runs behind the bar, each with its own spike category
+        runs = "".join(
+            f"<br>• {run.date}: {_km(run.distance_m)} ({labels.get(run.spike_category, run.spike_category)})"
+            for run in detail.runs
+        )
+        text += f"<br><b>runs</b>{runs}"
+    return text
 
 
-def build_figure(rows: list[WeekRow], rules: LoadRules | None = None) -> go.Figure:
+def build_figure(
+    rows: list[WeekRow], rules: LoadRules | None = None, details: dict[str, WeekDetail] | None = None
+) -> go.Figure:
+    """The weekly chart. With ``details`` (``services.load.weekly_details``) each bar's hover lists the week's runs
+    and a third panel shows the week's monotony; without them the figure is the two-panel one of the report."""
     rules = rules or load_rules()
     labels = category_labels(rules)
     weeks = [r.week_start for r in rows]
@@ -56,7 +67,13 @@ def build_figure(rows: list[WeekRow], rules: LoadRules | None = None) -> go.Figu
         "Kilometres run each week, coloured by the biggest single-run spike of the week",
         "Fitness, fatigue and form, in running km per day — context, not a verdict",
     )
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12, subplot_titles=titles)
+    panels = 2
+    if details is not None:
+        panels = 3
+        titles = (*titles, "Monotony of each week's running (mean ÷ SD of daily km) — context, not a verdict")
+    fig = make_subplots(
+        rows=panels, cols=1, shared_xaxes=True, vertical_spacing=0.12 if panels == 2 else 0.08, subplot_titles=titles
+    )
     # One bar trace per category gives the legend its entries; each week has its bar in exactly one trace.
     for name in (*SPIKE_ORDER, NO_RUNS):
         group = [r for r in rows if r.worst_spike == name]
@@ -70,7 +87,7 @@ def build_figure(rows: list[WeekRow], rules: LoadRules | None = None) -> go.Figu
             name=labels.get(name, name),
             legendgroup=name or "no_runs",
             marker=marker,
-            hovertext=[_hover(r, labels) for r in group],
+            hovertext=[_hover(r, labels, (details or {}).get(r.week_start)) for r in group],
             hovertemplate="%{hovertext}<extra></extra>",
             text=[name if name in SPIKES else "" for r in group],
             textposition="outside",
@@ -84,7 +101,12 @@ def build_figure(rows: list[WeekRow], rules: LoadRules | None = None) -> go.Figu
     ]
     for row, name, ys, style in lines:
         fig.add_trace(go.Scatter(x=weeks, y=ys, name=name, hovertemplate=f"{name}: %{{y:.1f}}", **style), row, 1)
-    # Shade weeks holding no-data days on both panels: unknown, not rest.
+    if details is not None:
+        monotony = [details[r.week_start].monotony if r.week_start in details else None for r in rows]
+        line = go.Scatter(x=weeks, y=monotony, name="monotony (week)", mode="lines+markers",
+                          line={"color": "#6a1b9a"}, hovertemplate="monotony: %{y:.2f}")  # fmt: skip
+        fig.add_trace(line, 3, 1)
+    # Shade weeks holding no-data days on every panel: unknown, not rest.
     for i, r in enumerate(rows):
         if r.no_data_days:
             text = f"no data ({r.no_data_days} d)"
@@ -93,15 +115,17 @@ def build_figure(rows: list[WeekRow], rules: LoadRules | None = None) -> go.Figu
     fig.update_layout(
         title=f"Weekly running and the next-run cap — weeks starting {span}",
         barmode="overlay",
-        height=780,
+        height=780 if panels == 2 else 1000,
         template="plotly_white",
         legend={"title": {"text": "each week's bar, and the lines"}},
     )
     # Categories keep the weeks in calendar order whichever trace (spike category) names a week first.
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=[row.week_start for row in rows])
-    fig.update_xaxes(title_text="week starting (Monday)", row=2, col=1)
+    fig.update_xaxes(title_text="week starting (Monday)", row=panels, col=1)
     fig.update_yaxes(title_text="kilometres", rangemode="tozero", row=1, col=1)
     fig.update_yaxes(title_text="running km per day", row=2, col=1)
+    if panels == 3:
+        fig.update_yaxes(title_text="monotony", rangemode="tozero", row=3, col=1)
     return fig
 
 
@@ -131,3 +155,11 @@ def render_html(rows: list[WeekRow], rules: LoadRules | None = None) -> str:
 def write_load_chart(rows: list[WeekRow], path: Path) -> None:
     """Write the chart atomically: readers never see half a file, and a failed write leaves none behind."""
     write_atomic(path, render_html(rows).encode("utf-8"), "chart")
+
+
+def wrap_titles(fig: go.Figure, width: int = 44) -> go.Figure:
+    """Break the panel titles into lines of at most ``width`` characters, so they fit a phone's screen."""
+    import textwrap
+
+    fig.for_each_annotation(lambda a: a.update(text="<br>".join(textwrap.wrap(a.text, width))) if a.text else None)
+    return fig

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
@@ -197,3 +198,55 @@ def reprocess(db: Database, athlete_id: int) -> dict[str, int]:
                 counts["activities"] += 1
             counts["files"] += 1
     return counts
+
+
+def get_activity(db: Database, athlete_id: int, activity_id: int) -> ActivityRow:
+    """One activity as ``list_activities`` shows it; ActivityError when it is not this athlete's."""
+    zone = ZoneInfo(get_profile(db, athlete_id).timezone)
+    with db.session() as session:
+        activity = session.get(Activity, activity_id)
+        if activity is None or activity.athlete_id != athlete_id:
+            raise ActivityError(f"no activity with id {activity_id}")
+        return _row(activity, zone)
+
+
+# The columns a chart of one activity needs, in this order (pace is derived from speed); the rest stay stored.
+CHART_COLUMNS = (
+    "time_s",
+    "distance_m",
+    "speed_mps",
+    "heart_rate_bpm",
+    "cadence_spm",
+    "altitude_m",
+    "power_w",
+    "stance_time_ms",
+    "stance_time_balance_pct",
+    "vertical_oscillation_mm",
+    "vertical_ratio_pct",
+    "step_length_mm",
+)
+
+
+def stream_columns(streams: Streams, max_points: int | None = None) -> dict:
+    """An activity's samples as columns (lists; a missing sample is None) with pace in s/km, evenly thinned to at
+    most ``max_points`` samples (first and last kept) so a chart of a long run stays light."""
+    n = len(streams)
+    if n == 0:
+        return {"n_samples": 0, "n_returned": 0, "columns": {}}
+    if max_points is not None and 2 <= max_points < n:
+        index = np.unique(np.linspace(0, n - 1, max_points).round().astype(np.int64))
+    else:
+        index = np.arange(n)
+    columns: dict[str, list] = {}
+    for name in CHART_COLUMNS:
+        values = streams.get(name)
+        if values is None:
+            continue
+        picked = np.asarray(values, dtype=np.float64)[index]
+        columns[name] = [None if not np.isfinite(v) else float(v) for v in picked]
+        if name == "speed_mps":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # Below 0.5 m/s (33 min/km) the runner is standing: no pace rather than an absurd one.
+                pace = np.where(picked >= 0.5, 1000.0 / picked, np.nan)
+            columns["pace_s_per_km"] = [None if not np.isfinite(v) else round(float(v), 1) for v in pace]
+    return {"n_samples": n, "n_returned": int(index.shape[0]), "columns": columns}

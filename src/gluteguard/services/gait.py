@@ -183,3 +183,20 @@ def compare_with_previous(db: Database, athlete_id: int, analysis: dict, recorde
         reference = {"id": previous.id, "recorded_on": previous.recorded_on.isoformat()}
     findings = derive_findings(_side_means(analysis["metrics"]), analysis.get("cadence_spm"), baseline)
     return {**analysis, "findings": [f.as_dict() for f in findings], "compared_with": reference}
+
+
+def get_analysis(db: Database, athlete_id: int, analysis_id: int) -> dict | None:
+    """One saved analysis as ``gait_history`` lists it, or None when it is not this athlete's."""
+    with db.session() as session:
+        row = session.get(GaitSessionRow, analysis_id)
+        if row is None or row.athlete_id != athlete_id:
+            return None
+        return {
+            "id": row.id,
+            "recorded_on": row.recorded_on.isoformat(),
+            "source_name": row.source_name,
+            "input_kind": row.input_kind,
+            "view": row.view,
+            "summary": row.summary,
+            "findings": row.findings,
+        }

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import or_, select
 
-from gluteguard.load.metrics import LoadState, RunSpike, load_state, run_spikes
+from gluteguard.load.metrics import LoadState, RunSpike, _monotony, load_state, run_spikes
 from gluteguard.load.rules import load_rules
 from gluteguard.load.series import DailySeries, Session, daily_series, pmc
 from gluteguard.load.trimp import trimp_from_average, trimp_from_histogram, trimp_weights
@@ -150,3 +150,43 @@ def weekly_history(db: Database, athlete_id: int, weeks: int, day: date | None =
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class WeekRun:
+    date: str
+    distance_m: float
+    spike_category: str
+    activity_id: int | None = None  # for a chart's hover and a link to the run
+
+
+@dataclass(frozen=True)
+class WeekDetail:
+    """What a weekly chart point is made of: the week's runs, and the monotony of its seven days."""
+
+    runs: tuple[WeekRun, ...]
+    monotony: float | None  # mean / SD of the week's daily running km (Foster), as the load engine computes it
+
+
+def weekly_details(db: Database, athlete_id: int, rows: list[WeekRow]) -> dict[str, WeekDetail]:
+    """The runs behind each row of ``weekly_history`` and each week's monotony, keyed by the week's Monday."""
+    sessions, _ = athlete_sessions(db, athlete_id)
+    if not sessions or not rows:
+        return {}
+    rules = load_rules()
+    last = date.fromisoformat(rows[-1].week_start) + timedelta(days=6)
+    series = daily_series(sessions, last_day=max(last, sessions[-1].local_date))
+    spikes = run_spikes(sessions, series, rules)
+    details = {}
+    for row in rows:
+        start = date.fromisoformat(row.week_start)
+        end = start + timedelta(days=6)
+        runs = tuple(
+            WeekRun(s.date, s.distance_m, s.spike_category, s.activity_id)
+            for s in spikes
+            if start.isoformat() <= s.date <= end.isoformat()
+        )
+        lo, hi = series.index(start), series.index(end)
+        km = np.array([series.run_distance_m[i] / 1000.0 if 0 <= i < len(series) else 0.0 for i in range(lo, hi + 1)])
+        details[row.week_start] = WeekDetail(runs, _monotony(km, rules))
+    return details

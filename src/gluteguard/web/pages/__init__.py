@@ -4,4 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from gluteguard.web.pages import about, assets, checkin, load, plan, profile, today
+
 router = APIRouter()
+router.include_router(assets.router)
+router.include_router(today.router)
+router.include_router(checkin.router)
+router.include_router(plan.router)
+router.include_router(load.router)
+router.include_router(profile.router)
+router.include_router(about.router)
+
+from gluteguard.web.pages import more  # noqa: E402 - Activities + Import, Stride, Sitting
+
+router.include_router(more.router)

@@ -2,16 +2,39 @@
 
 from __future__ import annotations
 
+from datetime import date
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from gluteguard.web.security import CSRF_FIELD, csrf_token, set_csrf_cookie
 
 TEMPLATES = Jinja2Templates(directory=str(resources.files("gluteguard.web") / "templates"))
+# plotly.js, served offline from the installed plotly package (``assets.py``).
+PLOTLY_JS_URL = "/assets/plotly.min.js"
+
+
+def km(metres: float | None, digits: int = 1) -> str:
+    """Metres as kilometres for display ("12.3 km"; "—" when unknown)."""
+    return "—" if metres is None else f"{metres / 1000:.{digits}f} km"
+
+
+def day_label(value: str | date, pattern: str = "%a %d %b") -> str:
+    """An ISO day as a short label ("Mon 23 Nov")."""
+    day = value if isinstance(value, date) else date.fromisoformat(value)
+    return day.strftime(pattern)
+
+
+def words(value: str | None) -> str:
+    """A snake_case code in words ("lateral_hip" → "lateral hip")."""
+    return "" if value is None else value.replace("_", " ")
+
+
+TEMPLATES.env.filters.update(km=km, day_label=day_label, words=words)
 
 # (key, path, label): the order of the navigation bar; templates highlight ``active``.
 NAVIGATION: tuple[tuple[str, str, str], ...] = (
@@ -38,3 +61,16 @@ def page(request: Request, template: str, active: str, status_code: int = 200, *
     )
     set_csrf_cookie(response, token)
     return response
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A same-site path to go back to after a form post (never another host: no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    parts = urlsplit(target)
+    return default if parts.scheme or parts.netloc else target
+
+
+def see_other(target: str) -> RedirectResponse:
+    """Post/redirect/get: a 303 to a page, so reloading it never posts twice."""
+    return RedirectResponse(target, status_code=303)

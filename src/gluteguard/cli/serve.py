@@ -1,0 +1,50 @@
+"""``gluteguard serve``: the local web app (pages and the JSON API) on this machine."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from gluteguard.cli.context import errors, state
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only listens on this machine (127.0.0.0/8, ::1, localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost may resolve to any interface
+
+
+def serve_command(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on; keep 127.0.0.1 unless you mean it.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.", min=1, max=65535)] = 8000,
+    db_url: Annotated[
+        str | None, typer.Option("--db", help="Database URL or SQLite file path (default: the global --db).")
+    ] = None,
+) -> None:
+    """Run the local web app: Today, check-in, plan, load, stride, activities, sitting, profile — and /api/v1."""
+    # FastAPI and uvicorn take a moment to import: only this command pays for them.
+    import uvicorn
+
+    from gluteguard.web.app import create_app
+
+    app_state = state(ctx)
+    if not is_loopback(host):
+        errors.print(
+            Text(
+                f"warning: listening on {host}: the app has no login, so anyone who can reach this address on the "
+                "network can see and change your health data. Use 127.0.0.1 unless you trust that network.",
+                style="bold yellow",
+            )
+        )
+    app = create_app(db_url or app_state.db_option, athlete_name=app_state.athlete_name)
+    shown = f"[{host}]" if ":" in host else host
+    errors.print(Text(f"gluteguard on http://{shown}:{port}/  (API: /api/v1/docs) — Ctrl+C stops"))
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,63 @@
+"""Import by upload: one or more activity or wearable files (FIT, GPX, TCX, gz, zip, Apple/Fitbit exports) →
+the importer → the summary ``import --json`` prints, with a result per file."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import File, HTTPException, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+
+from gluteguard.services.importer import default_workers, import_paths
+from gluteguard.web.api import uploads
+from gluteguard.web.api.common import UPLOAD_ERRORS, Ctx, api_router
+from gluteguard.web.schemas import ImportOut
+
+router = api_router("import")
+
+IMPORT_SUFFIXES = (".fit", ".gpx", ".tcx", ".gz", ".zip", ".xml", ".json")
+# Caps: an Apple Health export.zip of years of data is a few hundred MB (the import benchmark streams 500 MB), so a
+# file may be 1 GB; together 2 GB; and at most 1000 files in one request (a folder of FIT files). Bigger archives
+# are still importable from the CLI, which reads them in place instead of copying them to a temporary folder.
+MAX_FILE_BYTES = 1024 * uploads.MB
+MAX_TOTAL_BYTES = 2048 * uploads.MB
+MAX_FILES = 1000
+
+
+def _shown(name: str, saved: dict[Path, str]) -> str:
+    """A result's file name with the request's temporary folder replaced by the client's file name."""
+    for path, client in saved.items():
+        text = str(path)
+        if name == text or name.startswith(text):  # the file itself, or a member inside the archive
+            return client + name[len(text) :]
+    return name
+
+
+@router.post("/import", response_model=ImportOut, responses=UPLOAD_ERRORS, summary="Import uploaded files")
+async def post_import(
+    ctx: Ctx,
+    request: Request,
+    files: Annotated[list[UploadFile], File(description="Activity or wearable files")],
+) -> dict:
+    uploads.check_content_length(request, MAX_TOTAL_BYTES)
+    if not files:
+        raise HTTPException(422, "files: give at least one file")
+    if len(files) > MAX_FILES:
+        raise HTTPException(413, f"at most {MAX_FILES} files in one upload")
+    with uploads.request_folder() as folder:
+        saved = await uploads.save_all(
+            files, folder, suffixes=IMPORT_SUFFIXES, max_file=MAX_FILE_BYTES, max_total=MAX_TOTAL_BYTES
+        )
+        paths = [item.path for item in saved]
+        # Parsing uses worker processes for many files; one or two are quicker in this process.
+        workers = 1 if len(paths) <= 2 else min(len(paths), default_workers())
+        summary = await run_in_threadpool(import_paths, ctx.db, ctx.athlete_id, paths, workers=workers)
+        names = {item.path: item.client_name for item in saved}
+        for report in summary.files:
+            report.file = _shown(report.file, names)
+        summary.ignored = [_shown(name, names) for name in summary.ignored]
+    result = summary.as_json()
+    result["results"] = [asdict(report) for report in summary.files]
+    return result

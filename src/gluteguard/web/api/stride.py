@@ -1,0 +1,172 @@
+"""Stride analysis by upload: a keypoint or motion-capture file is analysed within the request; a video (seconds
+to minutes) runs as a background job whose progress the page polls. Each result can be saved (then the history
+and the plan use it) and has an offline HTML report. Also the saved history and the watch's running dynamics."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import File, Form, HTTPException, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from gluteguard.gait.inputs import VIDEO_SUFFIXES
+from gluteguard.reports.gait_report import render_gait_report
+from gluteguard.services.athletes import get_profile, today_in
+from gluteguard.services.gait import (
+    analyze_file,
+    compare_with_previous,
+    gait_history,
+    get_analysis,
+    running_dynamics,
+    save_analysis,
+)
+from gluteguard.services.jobs import JobState, JobStore, TooBusy
+from gluteguard.store.db import Database
+from gluteguard.web.api import uploads
+from gluteguard.web.api.common import FIRST_DAY, LAST_DAY, MAX_ID, UPLOAD_ERRORS, Ctx, Day, api_router, jsonable
+from gluteguard.web.schemas import JobOut
+
+router = api_router("stride")
+
+KEYPOINT_SUFFIXES = (".csv", ".trc", ".c3d", ".txt")
+STRIDE_SUFFIXES = KEYPOINT_SUFFIXES + tuple(sorted(VIDEO_SUFFIXES))
+# A phone clip of 10–30 s at 1080p/60 fps is 50–150 MB; 500 MB leaves room for 4K. Keypoint and marker files of
+# a clip are a few MB; 50 MB covers long motion-capture trials.
+MAX_VIDEO_BYTES = 500 * uploads.MB
+MAX_KEYPOINT_BYTES = 50 * uploads.MB
+SYNC_TIMEOUT_S = 120.0
+
+_store_lock = threading.Lock()
+
+
+def job_store(request: Request) -> JobStore:
+    """The app's one store of background analyses (made on first use)."""
+    with _store_lock:
+        store = getattr(request.app.state, "api_jobs", None)
+        if store is None:
+            store = request.app.state.api_jobs = JobStore()
+        return store
+
+
+def _analysis_work(
+    db: Database, athlete_id: int, path: Path, label: str, options: dict[str, Any]
+) -> Callable[[Callable[[int, int], None]], tuple[dict, dict]]:
+    """The whole analysis of one saved upload, as a job's work function: (result JSON, {"report": html})."""
+
+    def work(report: Callable[[int, int], None]) -> tuple[dict, dict]:
+        result = analyze_file(path, view=options["view"], fps=options["fps"], model=options["model"],
+                              max_seconds=options["max_seconds"], on_progress=report)  # fmt: skip
+        analysis = {**result.analysis, "source": label}
+        if result.truth is not None:
+            analysis["truth_3d"] = result.truth
+        day = options["recorded_on"] or today_in(ZoneInfo(get_profile(db, athlete_id).timezone))
+        analysis = compare_with_previous(db, athlete_id, analysis, day)
+        analysis["recorded_on"] = day.isoformat()
+        if options["save"]:
+            analysis["saved_id"] = save_analysis(db, athlete_id, analysis, recorded_on=day, source_name=label,
+                                                 input_kind=result.kind)  # fmt: skip
+        page = render_gait_report(analysis, result.series, result.pictures)
+        return jsonable(analysis), {"report": page}
+
+    return work
+
+
+def _job_json(job: JobState) -> dict:
+    out = job.as_json()
+    out["report_url"] = f"/api/v1/stride/jobs/{job.id}/report" if job.status == "done" else None
+    return out
+
+
+@router.post(
+    "/stride",
+    responses={**UPLOAD_ERRORS, 202: {"model": JobOut, "description": "A video: the job to poll"}},
+    response_model=JobOut,
+    summary="Analyse a stride upload (keypoints: at once; video: a background job)",
+)
+async def post_stride(
+    ctx: Ctx,
+    request: Request,
+    file: Annotated[UploadFile, File(description="A video, keypoint CSV/TRC, or motion-capture C3D/TRC/RBDS txt")],
+    view: Annotated[str | None, Form(pattern="^(rear|side)$")] = None,
+    fps: Annotated[float | None, Form(ge=1, le=1000)] = None,
+    model: Annotated[str, Form(pattern="^(lite|full|heavy)$")] = "lite",
+    max_seconds: Annotated[float | None, Form(gt=0, le=3600)] = None,
+    recorded_on: Annotated[date | None, Form(ge=FIRST_DAY, le=LAST_DAY)] = None,
+    save: Annotated[bool, Form()] = False,
+    background: Annotated[bool, Form(description="Run a keypoint file as a job too")] = False,
+) -> Any:
+    uploads.check_content_length(request, MAX_VIDEO_BYTES)
+    label = uploads.client_base_name(file.filename)
+    is_video = any(label.lower().endswith(s) for s in VIDEO_SUFFIXES)
+    cap = MAX_VIDEO_BYTES if is_video else MAX_KEYPOINT_BYTES
+    options = {"view": view, "fps": fps, "model": model, "max_seconds": max_seconds,
+               "recorded_on": recorded_on, "save": save}  # fmt: skip
+    store = job_store(request)
+    if is_video or background:
+        # The folder outlives the request: the job removes it when the analysis ends (or at once if refused).
+        folder = Path(tempfile.mkdtemp(prefix="gluteguard-stride-"))
+        try:
+            [saved] = await uploads.save_all([file], folder, suffixes=STRIDE_SUFFIXES, max_file=cap, max_total=cap)
+            job = store.start("stride", label, _analysis_work(ctx.db, ctx.athlete_id, saved.path, label, options),
+                              cleanup=folder)  # fmt: skip
+        except TooBusy as exc:
+            raise HTTPException(429, str(exc)) from None
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return JSONResponse(_job_json(job), status_code=202)
+    with uploads.request_folder(prefix="gluteguard-stride-") as folder:
+        [saved] = await uploads.save_all([file], folder, suffixes=STRIDE_SUFFIXES, max_file=cap, max_total=cap)
+        work = _analysis_work(ctx.db, ctx.athlete_id, saved.path, label, options)
+        result, extras = await run_in_threadpool(work, lambda done, total: None)
+    job = store.add_finished("stride", label, result, extras)
+    return _job_json(job)
+
+
+def _job_or_404(request: Request, job_id: str) -> JobState:
+    job = job_store(request).get(job_id)
+    if job is None:
+        raise HTTPException(404, "no such analysis job (finished jobs are kept for two hours)")
+    return job
+
+
+@router.get("/stride/jobs/{job_id}", response_model=JobOut, summary="A job's status, progress 0–1, and result")
+def get_job(request: Request, job_id: str) -> dict:
+    return _job_json(_job_or_404(request, job_id))
+
+
+@router.get("/stride/jobs/{job_id}/report", response_class=HTMLResponse, summary="A finished job's HTML report")
+def get_job_report(request: Request, job_id: str) -> HTMLResponse:
+    job = _job_or_404(request, job_id)
+    if job.status != "done":
+        raise HTTPException(404, f"the analysis is {job.status}: no report" + (f" ({job.error})" if job.error else ""))
+    return HTMLResponse(job.extras["report"])
+
+
+@router.get("/stride/history", summary="Saved stride analyses, oldest first (gait history --json)")
+def get_history(ctx: Ctx) -> list[dict]:
+    return jsonable(gait_history(ctx.db, ctx.athlete_id))
+
+
+@router.get("/stride/history/{analysis_id}/report", response_class=HTMLResponse, summary="A saved analysis's report")
+def get_saved_report(ctx: Ctx, analysis_id: int) -> HTMLResponse:
+    found = get_analysis(ctx.db, ctx.athlete_id, analysis_id) if 1 <= analysis_id <= MAX_ID else None
+    if found is None:
+        raise HTTPException(404, f"no saved analysis with id {analysis_id}")
+    # Saved analyses keep the summary and findings, not the keypoints: the report has no key frames.
+    analysis = {"steps_detail": [], **found["summary"], "findings": found["findings"]}
+    return HTMLResponse(render_gait_report(analysis))
+
+
+@router.get("/stride/dynamics", summary="Running dynamics per run from the watch, with notes")
+def get_dynamics(ctx: Ctx, since: Day | None = None) -> dict:
+    runs, notes = running_dynamics(ctx.db, ctx.athlete_id, since=since)
+    return jsonable({"runs": [run.as_dict() for run in runs], "notes": [note.__dict__ for note in notes]})

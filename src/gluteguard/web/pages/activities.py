@@ -1,0 +1,451 @@
+"""Activities (the list, duplicates to review, one activity with its charts) and Import (upload files or exports).
+
+Routes only orchestrate: listing, resolving and importing are the services' job; this module turns query strings
+and uploads into their arguments and their answers into pages.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path, PurePosixPath
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from gluteguard.ingest.model import Sport, Streams
+from gluteguard.services.activities import ActivityError, ActivityRow, list_activities, load_streams, resolve_duplicate
+from gluteguard.services.importer import FileReport, import_paths
+from gluteguard.web.deps import WebContext, context
+from gluteguard.web.pages.assets import plotly_version
+from gluteguard.web.pages.render import page
+from gluteguard.web.security import CSRF_FIELD, UploadRefused, save_upload, verify_csrf
+
+router = APIRouter()
+
+
+IMPORT_SUFFIXES = (".fit", ".gpx", ".tcx", ".gz", ".zip", ".xml", ".json")
+ARCHIVE_SUFFIXES = (".zip", ".xml")
+# Upload caps. A single activity file is small: the largest real FIT files seen are a few MB and a 24-hour GPX is
+# ~30 MB, so 64 MB per file leaves room without letting a mistaken upload fill the disk. An export (a Strava or
+# Garmin zip, Apple Health's export.zip/.xml) grows with the years: most are well under 2 GB, and a zip is read
+# whole into memory by the importer, so 2 GB per archive and 3 GB per request is what a browser upload takes;
+# larger exports go through `gluteguard import`, which reads them where they lie without a copy.
+MAX_FILE_BYTES = 64 << 20
+MAX_ARCHIVE_BYTES = 2 << 30
+MAX_TOTAL_BYTES = 3 << 30
+MAX_FILES = 500  # files per upload (a selected folder of FIT files); an export is one zip
+MULTIPART_SLACK = 1 << 20  # boundaries and headers on top of the files themselves
+# A handful of plain files parse in a second in this process; a pool of worker processes only pays off (and is
+# only started) for exports and larger batches.
+SMALL_BATCH = 8
+LIST_LIMIT = 200  # rows shown before "show all": the page stays quick with years of runs
+
+STATUS_LABELS = {
+    "imported": "imported",
+    "possible_duplicate": "possible duplicate",
+    "skipped_identical": "skipped (identical file already imported)",
+    "partial": "partial",
+    "not_activity": "not an activity",
+    "failed": "failed",
+}
+
+
+# --- uploads (shared with the stride page) ---------------------------------------------------------------------
+
+
+def display_name(client_name: str | None) -> str:
+    """The client's file name for display only: the last path part, at most 120 characters."""
+    name = PurePosixPath((client_name or "").replace("\\", "/")).name
+    return name[:120] or "unnamed file"
+
+
+def safe_stem(client_name: str | None, suffix: str) -> str:
+    """A file name built by the server: the client's base name reduced to letters, digits, '-', '_' and '.', so the
+    importer records a recognisable name (never a path: no separator or leading dot survives)."""
+    base = display_name(client_name)
+    stem = base[: -len(suffix)] if base.lower().endswith(suffix) else base
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("._")[:80] or "upload"
+    return stem + suffix
+
+
+@dataclass
+class SavedUpload:
+    path: Path
+    client_name: str
+
+
+class UploadProblem(ValueError):
+    """The whole upload is refused (too large, too many files, nothing chosen); one line for the user."""
+
+
+def content_length(request: Request) -> int | None:
+    value = request.headers.get("content-length")
+    return int(value) if value and value.isdigit() else None
+
+
+async def read_upload_form(request: Request, max_total: int, max_files: int) -> tuple[list[UploadFile], dict]:
+    """The multipart form's files and fields, after refusing an over-large body by its declared length (before it
+    is spooled to disk) and checking the CSRF token."""
+    declared = content_length(request)
+    if declared is not None and declared > max_total + MULTIPART_SLACK:
+        raise UploadProblem(f"the upload is {declared / (1 << 20):.0f} MB; at most {max_total >> 20} MB at a time")
+    form = await request.form(max_files=max_files, max_fields=20)
+    verify_csrf(request, str(form.get(CSRF_FIELD) or ""))
+    files = [item for item in form.getlist("files") if isinstance(item, UploadFile) and item.filename]
+    fields = {key: value for key, value in form.items() if isinstance(value, str)}
+    return files, fields
+
+
+async def save_uploads(
+    files: list[UploadFile], folder: Path, suffixes: tuple[str, ...], cap_for: dict[str, int], default_cap: int
+) -> tuple[list[SavedUpload], list[tuple[str, str]]]:
+    """Each upload into its own numbered sub-folder under a server-made name; refused ones come back as
+    (client name, reason) so the others still go through."""
+    saved: list[SavedUpload] = []
+    refused: list[tuple[str, str]] = []
+    for index, upload in enumerate(files):
+        name = display_name(upload.filename)
+        lowered = name.lower()
+        cap = next((c for s, c in cap_for.items() if lowered.endswith(s)), default_cap)
+        try:
+            path = await save_upload(upload, folder / f"{index:04d}", max_bytes=cap, suffixes=suffixes)
+        except UploadRefused as exc:
+            refused.append((name, str(exc).replace(f"'{upload.filename}'", f"'{name}'")))
+            continue
+        finally:
+            await upload.close()
+        suffix = next(s for s in sorted(suffixes, key=len, reverse=True) if path.name.endswith(s))
+        target = path.with_name(safe_stem(name, suffix))
+        path.rename(target)
+        saved.append(SavedUpload(target, name))
+    return saved, refused
+
+
+# --- Activities ---------------------------------------------------------------------------------------------------
+
+
+def _sport_choices(rows: list[ActivityRow]) -> list[str]:
+    """The sports of the enum, then the sub-sports present (trail, treadmill…), for the filter."""
+    subs = sorted({r.sub_sport for r in rows if r.sub_sport})
+    return [s.value for s in Sport] + [s for s in subs if s not in {x.value for x in Sport}]
+
+
+@router.get("/activities", response_class=HTMLResponse)
+def activities_page(
+    request: Request,
+    ctx: Annotated[WebContext, Depends(context)],
+    since: str = "",
+    sport: str = "",
+    duplicates: str = "",
+    show: str = "",
+    resolved: str = "",
+) -> Response:
+    """The list (newest first) with its filters, and the possible duplicates awaiting review."""
+    error = None
+    since_date = None
+    if since:
+        try:
+            since_date = date.fromisoformat(since)
+        except ValueError:
+            error = f"'{since}' is not a date like 2026-03-01: showing every date"
+    duplicates_only = duplicates in ("1", "on", "true")
+    rows = list_activities(
+        ctx.db, ctx.athlete_id, since=since_date, sport=sport or None, duplicates_only=duplicates_only
+    )
+    rows.reverse()  # newest first: the page is read from the top
+    total = len(rows)
+    shown = rows if show == "all" else rows[:LIST_LIMIT]
+    review = list_activities(ctx.db, ctx.athlete_id, duplicates_only=True)
+    everything = rows if not (since_date or sport or duplicates_only) else list_activities(ctx.db, ctx.athlete_id)
+    by_id = {r.id: r for r in everything}
+    return page(
+        request,
+        "activities.html",
+        "activities",
+        status_code=400 if error else 200,
+        rows=shown,
+        total=total,
+        limited=len(shown) < total,
+        review=review,
+        originals={r.id: by_id.get(r.duplicate_of) for r in review},
+        sports=_sport_choices(everything),
+        filters={"since": since if since_date else "", "sport": sport, "duplicates": duplicates_only},
+        error=error,
+        resolved=resolved[:80],
+    )
+
+
+@router.post("/activities/{activity_id}/resolve", response_model=None)
+def resolve_page(
+    request: Request,
+    activity_id: int,
+    ctx: Annotated[WebContext, Depends(context)],
+    decision: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Keep (both stay) or drop (delete this one) a possible duplicate, then back to the list."""
+    verify_csrf(request, csrf_token)
+    try:
+        if not 0 < activity_id < 2**63:  # beyond any database's integer ids
+            raise ActivityError(f"no activity with id {activity_id}")
+        message = resolve_duplicate(ctx.db, ctx.athlete_id, activity_id, decision.lower())
+    except ActivityError as exc:
+        rows = list_activities(ctx.db, ctx.athlete_id, duplicates_only=True)
+        return page(
+            request,
+            "activities.html",
+            "activities",
+            status_code=400,
+            rows=rows,
+            total=len(rows),
+            limited=False,
+            review=rows,
+            originals={},
+            sports=_sport_choices(rows),
+            filters={"since": "", "sport": "", "duplicates": True},
+            error=str(exc),
+            resolved="",
+        )
+    return RedirectResponse(f"/activities?duplicates=1&resolved={message.replace(' ', '+')}", status_code=303)
+
+
+def _clean(values: np.ndarray | None) -> np.ndarray | None:
+    """A column as floats with non-finite and non-positive values removed (None when nothing is left)."""
+    if values is None:
+        return None
+    out = np.asarray(values, dtype=float).copy()
+    out[~np.isfinite(out)] = np.nan
+    return out if np.isfinite(out).any() else None
+
+
+def _smooth(values: np.ndarray, samples: int) -> np.ndarray:
+    """A centred moving mean that skips gaps (NaN): GPS speed is jumpy second to second."""
+    if samples <= 1:
+        return values
+    finite = np.isfinite(values)
+    kernel = np.ones(samples)
+    total = np.convolve(np.where(finite, values, 0.0), kernel, mode="same")
+    count = np.convolve(finite.astype(float), kernel, mode="same")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan)
+
+
+# (column, title, unit, scale, reversed axis): what a chart shows and how; running dynamics come last.
+CHARTS = (
+    ("pace", "Pace", "min/km", 1.0, True),
+    ("heart_rate_bpm", "Heart rate", "bpm", 1.0, False),
+    ("cadence_spm", "Cadence", "steps/min", 1.0, False),
+    ("altitude_m", "Altitude", "m", 1.0, False),
+    ("power_w", "Power", "W", 1.0, False),
+    ("stance_time_ms", "Ground contact time", "ms", 1.0, False),
+    ("stance_time_balance_pct", "Ground contact balance (left foot's share)", "%", 1.0, False),
+    ("vertical_oscillation_mm", "Vertical oscillation", "cm", 0.1, False),
+    ("vertical_ratio_pct", "Vertical ratio", "%", 1.0, False),
+    ("step_length_mm", "Step length", "m", 0.001, False),
+)
+DYNAMICS = {
+    "stance_time_ms",
+    "stance_time_balance_pct",
+    "vertical_oscillation_mm",
+    "vertical_ratio_pct",
+    "step_length_mm",
+}
+MAX_POINTS = 1500  # per chart: enough for the shape of a long run, light enough for a phone
+SLOWEST_PACE_MPS = 1.0  # slower than 16:40 min/km is standing or walking: a gap in the pace line, not a spike
+
+
+def _pace_column(streams: Streams, time_s: np.ndarray) -> np.ndarray | None:
+    """Pace in min/km from the speed column, else from the distance; smoothed over ~10 s."""
+    speed = _clean(streams.get("speed_mps"))
+    if speed is None:
+        distance = _clean(streams.get("distance_m"))
+        if distance is None:
+            return None
+        with np.errstate(invalid="ignore", divide="ignore"):
+            speed = np.gradient(distance, time_s)
+    step = float(np.nanmedian(np.diff(time_s))) if time_s.size > 1 else 1.0
+    speed = _smooth(speed, max(1, round(10 / max(step, 0.1))))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(speed >= SLOWEST_PACE_MPS, 1000 / 60 / speed, np.nan)
+
+
+def stream_charts(streams: Streams) -> list[dict]:
+    """One small offline Plotly chart per recorded column: [{"key", "title", "html", "dynamics"}]."""
+    time_s = _clean(streams.get("time_s"))
+    if time_s is None or time_s.size < 2:
+        return []
+    import plotly.graph_objects as go  # seconds to import: only an activity page pays for it
+
+    every = max(1, math.ceil(time_s.size / MAX_POINTS))
+    minutes = (time_s - np.nanmin(time_s)) / 60
+    charts = []
+    for key, title, unit, scale, flip in CHARTS:
+        values = _pace_column(streams, time_s) if key == "pace" else _clean(streams.get(key))
+        if values is None or values.shape != time_s.shape:
+            continue
+        values = np.where(values > 0, values * scale, np.nan) if key != "altitude_m" else values
+        if not np.isfinite(values).any():
+            continue
+        figure = go.Figure(
+            go.Scatter(
+                x=minutes[::every],
+                y=values[::every],
+                mode="lines",
+                name=title,
+                line={"width": 1.5, "color": "#1f5f99"},
+                connectgaps=False,
+                hovertemplate=f"%{{x:.1f}} min: %{{y:.{2 if scale < 1 else 1}f}} {unit}<extra></extra>",
+            )
+        )
+        if key == "stance_time_balance_pct":
+            figure.add_hline(y=50, line={"dash": "dot", "color": "#555"}, annotation_text="even (50 %)")
+        figure.update_layout(
+            height=240,
+            margin={"l": 55, "r": 15, "t": 10, "b": 40},
+            showlegend=False,
+            xaxis_title="minutes from the start",
+            yaxis_title=unit,
+            yaxis={"autorange": "reversed" if flip else True},
+        )
+        body = figure.to_html(
+            full_html=False, include_plotlyjs=False, config={"displaylogo": False, "responsive": True}
+        )
+        charts.append({"key": key, "title": title, "html": body, "dynamics": key in DYNAMICS})
+    return charts
+
+
+def _find_row(ctx: WebContext, activity_id: int) -> ActivityRow | None:
+    return next((r for r in list_activities(ctx.db, ctx.athlete_id) if r.id == activity_id), None)
+
+
+@router.get("/activities/{activity_id}", response_class=HTMLResponse)
+def activity_page(request: Request, activity_id: int, ctx: Annotated[WebContext, Depends(context)]) -> Response:
+    """One activity: its summary, running dynamics medians with notes, and its streams as charts."""
+    from gluteguard.gait.dynamics import run_notes, summarise_run
+
+    row = _find_row(ctx, activity_id) if 0 < activity_id < 2**63 else None
+    if row is None:
+        return page(request, "activity.html", "activities", status_code=404, row=None, activity_id=activity_id)
+    streams = load_streams(ctx.db, ctx.athlete_id, activity_id)
+    day = datetime.fromisoformat(row.start_local).date()
+    dynamics = summarise_run(activity_id, day, streams) if row.sport == "run" else None
+    return page(
+        request,
+        "activity.html",
+        "activities",
+        row=row,
+        activity_id=activity_id,
+        samples=len(streams),
+        charts=stream_charts(streams),
+        dynamics=dynamics,
+        notes=run_notes(dynamics) if dynamics else [],
+        plotly_js=f"/assets/plotly.min.js?v={plotly_version()}",  # served offline by ``assets``
+    )
+
+
+# --- Import ---------------------------------------------------------------------------------------------------------
+
+
+def _import_page(request: Request, status_code: int = 200, **extra: object) -> Response:
+    limits = {
+        "file_mb": MAX_FILE_BYTES >> 20,
+        "archive_mb": MAX_ARCHIVE_BYTES >> 20,
+        "total_mb": MAX_TOTAL_BYTES >> 20,
+        "files": MAX_FILES,
+    }
+    return page(
+        request,
+        "import.html",
+        "activities",
+        status_code=status_code,
+        suffixes=IMPORT_SUFFIXES,
+        limits=limits,
+        **{"reports": None, "counts": None, "error": None, **extra},
+    )
+
+
+@router.get("/import", response_class=HTMLResponse)
+def import_form(request: Request) -> Response:
+    return _import_page(request)
+
+
+def _shown_report(report: FileReport, names: dict[str, str], folder: Path) -> dict:
+    """A report row for display: the server's temporary paths replaced by the client's file names."""
+
+    def readable(text: str | None) -> str | None:
+        if text is None:
+            return None
+        for server, client in names.items():
+            text = text.replace(server, client)
+        return text.replace(str(folder) + "/", "").replace(str(folder), "")
+
+    return {
+        "file": readable(report.file),
+        "status": report.status,
+        "label": STATUS_LABELS.get(report.status, report.status),
+        "reason": readable(report.reason),
+        "activity_ids": report.activity_ids,
+        "duplicate_ids": report.duplicate_ids,
+        "wearable": {k: v for k, v in report.wearable.items() if v},
+    }
+
+
+@router.post("/import", response_class=HTMLResponse)
+async def import_upload(request: Request, ctx: Annotated[WebContext, Depends(context)]) -> Response:
+    """Save the uploads into a temporary folder of this request, import them, show a row per file; the folder
+    is removed whatever happens."""
+    try:
+        files, _ = await read_upload_form(request, MAX_TOTAL_BYTES, MAX_FILES)
+    except UploadProblem as exc:
+        return _import_page(request, 413, error=str(exc))
+    if not files:
+        return _import_page(request, 400, error="no file chosen: pick or drop activity files or an export zip")
+    folder = Path(tempfile.mkdtemp(prefix="gluteguard-import-"))
+    try:
+        saved, refused = await save_uploads(
+            files, folder, IMPORT_SUFFIXES, dict.fromkeys(ARCHIVE_SUFFIXES, MAX_ARCHIVE_BYTES), MAX_FILE_BYTES
+        )
+        total = sum(s.path.stat().st_size for s in saved)
+        if total > MAX_TOTAL_BYTES:
+            return _import_page(
+                request,
+                413,
+                error=f"{total >> 20} MB in one upload; at most {MAX_TOTAL_BYTES >> 20}"
+                " MB at a time: upload in parts or use gluteguard import",
+            )
+        reports: list[dict] = []
+        counts = None
+        if saved:
+            small = len(saved) <= SMALL_BATCH and not any(s.path.suffix.lower() in ARCHIVE_SUFFIXES for s in saved)
+            summary = await run_in_threadpool(
+                import_paths, ctx.db, ctx.athlete_id, [s.path for s in saved], workers=1 if small else None
+            )
+            names = {str(s.path): s.client_name for s in saved}
+            reports = [_shown_report(r, names, folder) for r in summary.files]
+            counts = summary.as_json()
+        reports += [
+            {
+                "file": name,
+                "status": "failed",
+                "label": "refused",
+                "reason": reason,
+                "activity_ids": [],
+                "duplicate_ids": [],
+                "wearable": {},
+            }
+            for name, reason in refused
+        ]
+        status = 200 if saved else 400
+        error = None if saved else "nothing was imported: " + "; ".join(reason for _, reason in refused)
+        return _import_page(request, status, reports=reports, counts=counts, error=error)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,48 @@
+"""Training load (``/load``): the interactive weekly charts (offline plotly.js) and the day's load state."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from gluteguard.load.rules import load_rules
+from gluteguard.reports.load_chart import build_figure, category_labels, wrap_titles
+from gluteguard.services.load import state_on, weekly_details, weekly_history
+from gluteguard.web.deps import WebContext, context
+from gluteguard.web.pages.assets import plotly_version
+from gluteguard.web.pages.render import PLOTLY_JS_URL, page
+
+router = APIRouter()
+Ctx = Annotated[WebContext, Depends(context)]
+
+
+@router.get("/load", response_class=HTMLResponse)
+def load_page(request: Request, ctx: Ctx, weeks: Annotated[int, Query(ge=4, le=104)] = 16) -> HTMLResponse:
+    """The load state (cap, last run, week, warnings) and the weekly charts with the runs behind each bar."""
+    state = state_on(ctx.db, ctx.athlete_id)
+    rows = weekly_history(ctx.db, ctx.athlete_id, weeks)
+    chart = None
+    if rows:
+        figure = wrap_titles(build_figure(rows, details=weekly_details(ctx.db, ctx.athlete_id, rows)))
+        figure.update_layout(title=None, legend={"orientation": "h", "y": -0.08}, margin={"l": 48, "r": 16, "t": 40})
+        chart = figure.to_html(
+            include_plotlyjs=False,
+            full_html=False,
+            div_id="load-chart",
+            config={"displaylogo": False, "responsive": True},
+        )
+    rules = load_rules()
+    return page(
+        request,
+        "load.html",
+        "load",
+        state=state,
+        rows=rows,
+        weeks=weeks,
+        chart=chart,
+        labels=category_labels(rules),
+        rules=rules,
+        plotly_src=f"{PLOTLY_JS_URL}?v={plotly_version()}",
+    )

@@ -1,0 +1,106 @@
+"""The plan: the week as a calendar (``/plan``), its calendar file (``/plan.ics``), a print and Markdown view
+(``/plan/print``), and marking an item done or skipped (``POST /plan/log``, a form or JSON)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from gluteguard.plan.library import load_library
+from gluteguard.reports.plan_export import plan_to_ics, plan_to_markdown
+from gluteguard.services.adherence import monday_of
+from gluteguard.services.plan import PlanItemError, item_outcomes, log_item, plan_for_week
+from gluteguard.services.today import local_today
+from gluteguard.web.deps import WebContext, context
+from gluteguard.web.pages.render import page, safe_next, see_other
+from gluteguard.web.security import CSRF_FIELD, verify_csrf
+
+router = APIRouter()
+Ctx = Annotated[WebContext, Depends(context)]
+
+OUTCOMES = {"done": "done", "skip": "skipped", "skipped": "skipped"}
+
+
+def _week(ctx: WebContext, week_of: str | None) -> tuple[date, str | None]:
+    """The Monday of the asked week (this week when absent or unreadable) and a one-line error, if any."""
+    if week_of:
+        try:
+            return monday_of(date.fromisoformat(week_of)), None
+        except ValueError:
+            error = f"week_of: '{week_of}' is not a date like 2026-03-01; showing this week"
+            return monday_of(local_today(ctx.db, ctx.athlete_id)), error
+    return monday_of(local_today(ctx.db, ctx.athlete_id)), None
+
+
+@router.get("/plan", response_class=HTMLResponse)
+def plan_page(request: Request, ctx: Ctx, week_of: str | None = None) -> HTMLResponse:
+    """The week's plan as a calendar, each item expandable, with the four-week outline."""
+    monday, error = _week(ctx, week_of)
+    plan = plan_for_week(ctx.db, ctx.athlete_id, monday).as_dict()
+    return page(
+        request,
+        "plan.html",
+        "plan",
+        status_code=400 if error else 200,
+        plan=plan,
+        error=error,
+        today=local_today(ctx.db, ctx.athlete_id).isoformat(),
+        outcomes=item_outcomes(ctx.db, ctx.athlete_id, monday, monday + timedelta(days=6)),
+        library=load_library(),
+        previous_week=(monday - timedelta(weeks=1)).isoformat(),
+        next_week=(monday + timedelta(weeks=1)).isoformat(),
+        next_url=f"/plan?week_of={monday.isoformat()}",
+    )
+
+
+@router.get("/plan.ics")
+def plan_ics(ctx: Ctx, week_of: str | None = None) -> Response:
+    """The week's runs and strength sessions as an iCalendar file (a download)."""
+    monday, _ = _week(ctx, week_of)
+    plan = plan_for_week(ctx.db, ctx.athlete_id, monday).as_dict()
+    name = f"gluteguard-week-{monday.isoformat()}.ics"
+    return Response(
+        plan_to_ics(plan, datetime.now(UTC)),
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/plan/print", response_class=HTMLResponse)
+def plan_print(request: Request, ctx: Ctx, week_of: str | None = None, format: str = "html") -> Response:
+    """The week to print (HTML) or as Markdown (``format=md``)."""
+    monday, _ = _week(ctx, week_of)
+    plan = plan_for_week(ctx.db, ctx.athlete_id, monday).as_dict()
+    if format == "md":
+        return Response(plan_to_markdown(plan), media_type="text/markdown; charset=utf-8")
+    return page(request, "plan_print.html", "plan", plan=plan)
+
+
+@router.post("/plan/log", response_model=None)
+async def plan_log(request: Request, ctx: Ctx) -> Response:
+    """Mark a plan item done or skipped. A form post (CSRF field) goes back to the page it came from; a JSON post
+    (``{"item_id", "outcome"}``, CSRF header) gets the logged entry as JSON."""
+    wants_json = request.headers.get("content-type", "").startswith("application/json")
+    if wants_json:
+        body = await request.json()
+        verify_csrf(request, None)
+        fields = body if isinstance(body, dict) else {}
+    else:
+        form = await request.form()
+        verify_csrf(request, str(form.get(CSRF_FIELD) or "") or None)
+        fields = {key: str(value) for key, value in form.items()}
+    item_id = str(fields.get("item_id") or "")
+    outcome = OUTCOMES.get(str(fields.get("outcome") or ""), "")
+    try:
+        entry = log_item(ctx.db, ctx.athlete_id, item_id, outcome)
+    except PlanItemError as exc:
+        if wants_json:
+            return JSONResponse({"detail": str(exc)}, status_code=422)
+        return page(request, "partials/message.html", "plan", status_code=422, heading="Not saved", message=str(exc),
+                    back=safe_next(fields.get("next"), "/plan"))  # fmt: skip
+    if wants_json:
+        return JSONResponse(entry)
+    return see_other(f"{safe_next(fields.get('next'), '/plan')}#item-{item_id}")

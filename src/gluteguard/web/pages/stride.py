@@ -1,0 +1,260 @@
+"""Stride: upload a video or a keypoint/motion-capture file, follow the analysis, read the report, save it; the
+history of saved analyses and the watch's running dynamics.
+
+The analysis runs in a background job (``services.jobs``, the store the API uses too): the upload answers at
+once with the job's page, which polls ``/stride/jobs/{id}`` for progress and shows the report when it is ready.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from gluteguard.services.athletes import get_profile, today_in
+from gluteguard.services.gait import analyze_file, compare_with_previous, gait_history, running_dynamics, save_analysis
+from gluteguard.services.jobs import JobState, JobStore, TooBusy
+from gluteguard.web.deps import WebContext, context
+from gluteguard.web.pages.activities import UploadProblem, read_upload_form, save_uploads
+from gluteguard.web.pages.render import page
+from gluteguard.web.security import verify_csrf
+
+router = APIRouter()
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".m4v", ".mkv", ".webm")
+DATA_SUFFIXES = (".csv", ".trc", ".c3d", ".txt")
+STRIDE_SUFFIXES = VIDEO_SUFFIXES + DATA_SUFFIXES
+# A 30-second phone clip in 4K at 60 frames/s is 300–400 MB, so 1 GB takes any sensible clip; keypoints and motion
+# capture are text or compact binary: minutes of 200 Hz markers are tens of MB, 200 MB is far above that.
+MAX_VIDEO_BYTES = 1 << 30
+MAX_DATA_BYTES = 200 << 20
+VIEWS = ("auto", "rear", "side")
+HISTORY_SESSIONS = 8  # sessions per view side by side: more no longer fit a screen
+DYNAMICS_RUNS = 20  # the latest runs in the running dynamics table
+
+
+@dataclass
+class StrideOutcome:
+    """What a finished job keeps: the analysis (compared with the previous one), its input kind and the report."""
+
+    analysis: dict
+    kind: str
+    report_html: str
+    recorded_on: date
+
+
+PAGE_KIND = "stride-page"  # this page's jobs in the app's shared store (the API keeps its own kind there)
+
+
+def registry(request: Request) -> JobStore:
+    """The app's one store of background jobs, shared with the API so its cap on running analyses holds for the
+    whole process (pose estimation already uses every core)."""
+    from gluteguard.web.api.stride import job_store
+
+    return job_store(request)
+
+
+def _job(request: Request, job_id: str) -> JobState | None:
+    """One of this page's jobs (an API job's result has another shape)."""
+    job = registry(request).get(job_id)
+    return job if job is not None and job.kind == PAGE_KIND else None
+
+
+def _running(job: JobState) -> bool:
+    return job.status in ("queued", "running")
+
+
+def _job_json(job: JobState) -> dict:
+    """What the job page polls: status, frames done of total (0 while unknown), fraction or None, seconds."""
+    return {
+        "id": job.id,
+        "label": job.label,
+        "status": job.status,
+        "done": job.done,
+        "total": job.total,
+        "fraction": 1.0 if job.status == "done" else (round(job.progress, 3) if job.total else None),
+        "elapsed_s": round(time.time() - job.created, 1),
+        "error": job.error,
+        "saved_id": job.extras.get("saved_id"),
+    }
+
+
+def _today(ctx: WebContext) -> date:
+    return today_in(ZoneInfo(get_profile(ctx.db, ctx.athlete_id).timezone))
+
+
+def _history_tables(sessions: list[dict]) -> list[dict]:
+    """Per view: the latest sessions as columns and each metric's left / right stance means as rows."""
+    tables = []
+    for view in sorted({s["view"] for s in sessions}):
+        shown = [s for s in sessions if s["view"] == view][-HISTORY_SESSIONS:]
+        names = sorted({name for s in shown for name in s["summary"].get("metrics", {})})
+        rows = [("cadence (steps/min)", [_number(s["summary"].get("cadence_spm"), 0) for s in shown])]
+        for name in names:
+            rows.append((name.replace("_", " "), [_sides(s["summary"].get("metrics", {}).get(name)) for s in shown]))
+        tables.append({"view": view, "sessions": shown, "rows": rows})
+    return tables
+
+
+def _number(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
+def _sides(metric: dict | None) -> str:
+    if not metric:
+        return "—"
+    return " / ".join(_number((metric.get(side) or {}).get("mean")) for side in ("left", "right"))
+
+
+def _stride_page(request: Request, ctx: WebContext, status_code: int = 200, error: str | None = None) -> Response:
+    sessions = gait_history(ctx.db, ctx.athlete_id)
+    runs, notes = running_dynamics(ctx.db, ctx.athlete_id)
+    return page(
+        request,
+        "stride.html",
+        "stride",
+        status_code=status_code,
+        error=error,
+        views=VIEWS,
+        today=_today(ctx).isoformat(),
+        suffixes=STRIDE_SUFFIXES,
+        limits={"video_mb": MAX_VIDEO_BYTES >> 20, "data_mb": MAX_DATA_BYTES >> 20},
+        history=_history_tables(sessions),
+        latest=list(reversed(sessions))[:HISTORY_SESSIONS],
+        runs=list(reversed(runs))[:DYNAMICS_RUNS],
+        run_count=len(runs),
+        notes=notes,
+    )
+
+
+@router.get("/stride", response_class=HTMLResponse)
+def stride_page(request: Request, ctx: Annotated[WebContext, Depends(context)]) -> Response:
+    return _stride_page(request, ctx)
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+@router.post("/stride", response_model=None)
+async def stride_upload(request: Request, ctx: Annotated[WebContext, Depends(context)]) -> Response:
+    """Take one file and start its analysis; answers with the job (JSON for scripts, a redirect for forms)."""
+    try:
+        files, fields = await read_upload_form(request, MAX_VIDEO_BYTES, 2)
+        if len(files) != 1:
+            raise UploadProblem("choose one video or keypoint file")
+        view = fields.get("view", "auto")
+        if view not in VIEWS:
+            raise UploadProblem("view: choose rear, side or auto")
+        try:
+            recorded_on = date.fromisoformat(fields.get("recorded_on") or _today(ctx).isoformat())
+        except ValueError:
+            raise UploadProblem(f"'{fields.get('recorded_on')}' is not a date like 2026-03-01") from None
+        folder = Path(tempfile.mkdtemp(prefix="gluteguard-stride-"))
+        saved, refused = await save_uploads(
+            files, folder, STRIDE_SUFFIXES, dict.fromkeys(VIDEO_SUFFIXES, MAX_VIDEO_BYTES), MAX_DATA_BYTES
+        )
+        if refused:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise UploadProblem(refused[0][1])
+    except UploadProblem as exc:
+        if _wants_json(request):
+            return JSONResponse({"detail": str(exc)}, status_code=400)
+        return _stride_page(request, ctx, 400, str(exc))
+    upload = saved[0]
+    db, athlete_id = ctx.db, ctx.athlete_id
+
+    def work(report: Callable[[int, int], None]) -> tuple[StrideOutcome, dict]:
+        from gluteguard.reports.gait_report import render_gait_report
+
+        result = analyze_file(upload.path, view=None if view == "auto" else view, on_progress=report)
+        analysis = {**result.analysis, "source": upload.client_name}
+        if result.truth is not None:
+            analysis["truth_3d"] = result.truth
+        analysis = compare_with_previous(db, athlete_id, analysis, recorded_on)
+        report_html = render_gait_report(analysis, result.series, result.pictures)
+        return StrideOutcome(analysis, result.kind, report_html, recorded_on), {}
+
+    try:
+        job = registry(request).start(PAGE_KIND, upload.client_name, work, cleanup=folder)
+    except TooBusy as exc:  # the store has removed the folder
+        if _wants_json(request):
+            return JSONResponse({"detail": str(exc)}, status_code=429)
+        return _stride_page(request, ctx, 429, str(exc))
+    if _wants_json(request):
+        links = {"status_url": f"/stride/jobs/{job.id}", "page_url": f"/stride/job/{job.id}"}
+        return JSONResponse({**_job_json(job), **links}, status_code=202)
+    return RedirectResponse(f"/stride/job/{job.id}", status_code=303)
+
+
+@router.get("/stride/jobs/{job_id}")
+def job_status(request: Request, job_id: str) -> JSONResponse:
+    """The job's progress as JSON (polled by the job page)."""
+    job = _job(request, job_id)
+    if job is None:
+        return JSONResponse({"detail": "no such analysis (finished ones are kept for two hours)"}, status_code=404)
+    return JSONResponse({**_job_json(job), "report_url": f"/stride/report/{job.id}" if job.status == "done" else None})
+
+
+@router.get("/stride/job/{job_id}", response_class=HTMLResponse)
+def job_page(request: Request, job_id: str) -> Response:
+    """While running: a progress bar (and a refresh without JavaScript). Then: the findings, the report, Save."""
+    job = _job(request, job_id)
+    if job is None:
+        return page(request, "stride_report.html", "stride", status_code=404, job=None, outcome=None)
+    outcome: StrideOutcome | None = job.result if job.status == "done" else None
+    return page(
+        request,
+        "stride_report.html",
+        "stride",
+        job=job,
+        running=_running(job),
+        saved_id=job.extras.get("saved_id"),
+        outcome=outcome,
+        analysis=outcome.analysis if outcome else None,
+    )
+
+
+@router.get("/stride/report/{job_id}", response_class=HTMLResponse)
+def job_report(request: Request, job_id: str) -> Response:
+    """The full offline report (plotly.js inside), shown in the job page's frame or on its own."""
+    job = _job(request, job_id)
+    if job is None or job.status != "done":
+        return HTMLResponse(
+            "<!doctype html><title>not ready</title><p>No finished analysis with this id.</p>", status_code=404
+        )
+    return HTMLResponse(job.result.report_html)
+
+
+@router.post("/stride/job/{job_id}/save", response_model=None)
+def job_save(
+    request: Request,
+    job_id: str,
+    ctx: Annotated[WebContext, Depends(context)],
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """Keep the analysis (history, and the plan takes its cues from it); saving twice keeps it once."""
+    verify_csrf(request, csrf_token)
+    job = _job(request, job_id)
+    if job is None or job.status != "done":
+        return _stride_page(request, ctx, 404, "that analysis is no longer here: upload the file again to save it")
+    if job.extras.get("saved_id") is None:
+        outcome: StrideOutcome = job.result
+        job.extras["saved_id"] = save_analysis(
+            ctx.db,
+            ctx.athlete_id,
+            outcome.analysis,
+            recorded_on=outcome.recorded_on,
+            source_name=job.label,
+            input_kind=outcome.kind,
+        )
+    return RedirectResponse(f"/stride/job/{job.id}?saved={job.extras['saved_id']}", status_code=303)
