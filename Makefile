@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/gluteguard demo
+	$(BIN)/gluteguard demo --serve
 
 test: $(STAMP)
 	scripts/system-deps.sh
@@ -31,6 +31,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/load_bench.py
 	$(BIN)/python benchmarks/gait_validation.py
 	$(BIN)/python benchmarks/gait_speed.py
+	$(BIN)/python benchmarks/health_import_bench.py
+	$(BIN)/python benchmarks/web_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -24,6 +24,8 @@ def default_demo_db() -> Path:
 def demo_command(
     ctx: typer.Context,
     workers: Annotated[int | None, typer.Option(help="Parser processes (default: every core).")] = None,
+    serve: Annotated[bool, typer.Option("--serve", help="Then open the web app on the demo runner.")] = False,
+    port: Annotated[int, typer.Option(help="With --serve: the port.", min=1, max=65535)] = 8000,
 ) -> None:
     """Build a fresh demo database (a sample runner, 16 weeks of FIT files) and show what it holds.
 
@@ -98,3 +100,7 @@ def demo_command(
         "gait dynamics",
     ):
         console.print(Text(f"explore it: {program} --db {database} {command}"))
+    if serve:
+        from gluteguard.cli.serve import run_server
+
+        run_server(url, "127.0.0.1", port, athlete_name=app_state.athlete_name)

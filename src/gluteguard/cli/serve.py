@@ -30,11 +30,6 @@ def serve_command(
     ] = None,
 ) -> None:
     """Run the local web app: Today, check-in, plan, load, stride, activities, sitting, profile — and /api/v1."""
-    # FastAPI and uvicorn take a moment to import: only this command pays for them.
-    import uvicorn
-
-    from gluteguard.web.app import create_app
-
     app_state = state(ctx)
     if not is_loopback(host):
         errors.print(
@@ -44,7 +39,17 @@ def serve_command(
                 style="bold yellow",
             )
         )
-    app = create_app(db_url or app_state.db_option, athlete_name=app_state.athlete_name)
+    run_server(db_url or app_state.db_option, host, port, athlete_name=app_state.athlete_name)
+
+
+def run_server(db_url: str | None, host: str, port: int, *, athlete_name: str = "me") -> None:
+    """Serve the app for ``db_url`` until Ctrl+C (also what ``gluteguard demo --serve`` ends with)."""
+    # FastAPI and uvicorn take a moment to import: only serving pays for them.
+    import uvicorn
+
+    from gluteguard.web.app import create_app
+
+    app = create_app(db_url, athlete_name=athlete_name)
     shown = f"[{host}]" if ":" in host else host
     errors.print(Text(f"gluteguard on http://{shown}:{port}/  (API: /api/v1/docs) — Ctrl+C stops"))
     uvicorn.run(app, host=host, port=port, log_level="warning")

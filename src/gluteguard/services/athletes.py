@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
+from gluteguard.services.cache import scoped
 from gluteguard.store.db import Database
 from gluteguard.store.models import Athlete
 
@@ -170,11 +171,14 @@ def ensure_athlete(db: Database, name: str = DEFAULT_ATHLETE_NAME) -> int:
 
 
 def get_profile(db: Database, athlete_id: int) -> Profile:
-    with db.session() as session:
-        row = session.get(Athlete, athlete_id)
-        if row is None:
-            raise ProfileError(f"no athlete with id {athlete_id}")
-        return _to_profile(row)
+    def read() -> Profile:
+        with db.session() as session:
+            row = session.get(Athlete, athlete_id)
+            if row is None:
+                raise ProfileError(f"no athlete with id {athlete_id}")
+            return _to_profile(row)
+
+    return scoped(("profile", db.url, athlete_id), read)  # read once per read-only request
 
 
 def update_profile(db: Database, athlete_id: int, changes: dict) -> Profile:

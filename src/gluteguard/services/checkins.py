@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from gluteguard.services.cache import VersionedCache, scoped
 from gluteguard.store.db import Database
 from gluteguard.store.models import CheckInRow
 from gluteguard.symptoms.model import CheckIn, parse_checkin
@@ -53,14 +55,40 @@ def get_checkin(db: Database, athlete_id: int, day: date) -> CheckIn | None:
         return parse_checkin(row.answers) if row else None
 
 
+_HISTORY = VersionedCache()
+
+
+def checkins_version(db: Database, athlete_id: int) -> tuple:
+    """Changes whenever a check-in is added, edited or deleted (for caches)."""
+    query = select(func.count(CheckInRow.id), func.max(CheckInRow.updated_at)).where(
+        CheckInRow.athlete_id == athlete_id
+    )
+
+    def ask() -> tuple:
+        with db.session() as session:
+            return tuple(session.execute(query).one())
+
+    return scoped(("checkins", db.url, athlete_id), ask)
+
+
+def _history(db: Database, athlete_id: int) -> tuple[list[CheckIn], list[date]]:
+    """Every check-in of the athlete, parsed, oldest first, with their days; rebuilt only after a write."""
+    version = checkins_version(db, athlete_id)
+
+    def load() -> tuple[list[CheckIn], list[date]]:
+        query = select(CheckInRow.answers).where(CheckInRow.athlete_id == athlete_id).order_by(CheckInRow.day)
+        with db.session() as session:
+            checkins = [parse_checkin(answers) for answers in session.scalars(query)]
+        return checkins, [c.date for c in checkins]
+
+    return _HISTORY.get((db.url, athlete_id), version, load)
+
+
 def list_checkins(db: Database, athlete_id: int, since: date | None = None, until: date | None = None) -> list[CheckIn]:
-    query = select(CheckInRow.answers).where(CheckInRow.athlete_id == athlete_id).order_by(CheckInRow.day)
-    if since is not None:
-        query = query.where(CheckInRow.day >= since)
-    if until is not None:
-        query = query.where(CheckInRow.day <= until)
-    with db.session() as session:
-        return [parse_checkin(answers) for answers in session.scalars(query)]
+    checkins, days = _history(db, athlete_id)
+    start = 0 if since is None else bisect_left(days, since)
+    end = len(days) if until is None else bisect_right(days, until)
+    return checkins[start:end]
 
 
 def delete_checkin(db: Database, athlete_id: int, day: date) -> bool:

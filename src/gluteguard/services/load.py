@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from gluteguard.load.metrics import LoadState, RunSpike, _monotony, load_state, run_spikes
 from gluteguard.load.rules import load_rules
@@ -15,6 +16,7 @@ from gluteguard.load.series import DailySeries, Session, daily_series, pmc
 from gluteguard.load.trimp import trimp_from_average, trimp_from_histogram, trimp_weights
 from gluteguard.services.activities import local_start
 from gluteguard.services.athletes import get_profile, today_in
+from gluteguard.services.cache import VersionedCache, scoped
 from gluteguard.services.importer import histogram_blob
 from gluteguard.services.symptoms import cap_factor_for
 from gluteguard.store.codec import decode_histogram, decode_streams
@@ -37,9 +39,60 @@ def backfill_hr_histograms(db: Database, athlete_id: int) -> int:
         return len(rows)
 
 
+_SESSIONS = VersionedCache()
+
+
+def activities_version(db: Database, athlete_id: int) -> tuple:
+    """Changes when an activity is added, removed, re-derived or its duplicate review changes (for caches)."""
+    query = select(
+        func.count(Activity.id),
+        func.max(Activity.id),
+        func.max(Activity.created_at),
+        func.count(Activity.id).filter(Activity.duplicate_status == "possible"),
+        func.count(Activity.id).filter(Activity.hr_histogram.is_(None)),
+    ).where(Activity.athlete_id == athlete_id)
+
+    def ask() -> tuple:
+        with db.session() as session:
+            return tuple(session.execute(query).one())
+
+    return scoped(("activities", db.url, athlete_id), ask)
+
+
 def athlete_sessions(db: Database, athlete_id: int) -> tuple[list[Session], ZoneInfo]:
     """Every activity as a load session. Possible duplicates awaiting review are left out: counting both
-    copies would double the load; they count once kept."""
+    copies would double the load; they count once kept. Cached until an activity or the profile changes."""
+    sessions, _series = _cached(db, athlete_id)
+    return list(sessions), ZoneInfo(get_profile(db, athlete_id).timezone)
+
+
+def _cached(db: Database, athlete_id: int) -> tuple[tuple[Session, ...], dict]:
+    """The sessions and a memo of their daily series by last day, rebuilt when activities or the profile change."""
+    profile = get_profile(db, athlete_id)
+    key = (db.url, athlete_id, profile.timezone, profile.resting_hr, profile.max_hr, profile.sex)
+    return _SESSIONS.get(key, activities_version(db, athlete_id), lambda: (_load_sessions(db, athlete_id), {}))
+
+
+def _series(db: Database, athlete_id: int, day: date) -> tuple[list[Session], DailySeries]:
+    """The sessions and their daily series up to ``day`` (or the last session, if later); both cached."""
+    sessions, memo = _cached(db, athlete_id)
+    last_day = max(day, sessions[-1].local_date) if sessions else day
+    if last_day not in memo:
+        memo[last_day] = daily_series(list(sessions), last_day=last_day)
+    return list(sessions), memo[last_day]
+
+
+def _spikes(db: Database, athlete_id: int, day: date) -> tuple[list[Session], DailySeries, list[RunSpike]]:
+    """Sessions, daily series and every run's spike up to ``day``: the weekly views' inputs, cached together."""
+    sessions, series = _series(db, athlete_id, day)
+    _, memo = _cached(db, athlete_id)
+    key = ("spikes", series.first_day, len(series))  # the series's span identifies it
+    if key not in memo:
+        memo[key] = run_spikes(sessions, series, load_rules())
+    return sessions, series, memo[key]
+
+
+def _load_sessions(db: Database, athlete_id: int) -> tuple[Session, ...]:
     profile = get_profile(db, athlete_id)
     zone = ZoneInfo(profile.timezone)
     weights = trimp_weights(profile.resting_hr, profile.max_hr, profile.sex)
@@ -83,15 +136,14 @@ def athlete_sessions(db: Database, athlete_id: int) -> tuple[list[Session], Zone
                 )
             )
     sessions.sort(key=lambda s: s.local_start)
-    return sessions, zone
+    return tuple(sessions)
 
 
 def state_on(db: Database, athlete_id: int, day: date | None = None, *, with_symptoms: bool = True) -> LoadState:
     """The load state at the end of ``day``; the day's symptom status lowers the cap (amber) or stops
     running (red, or a red flag that says so)."""
-    sessions, zone = athlete_sessions(db, athlete_id)
-    day = day or today_in(zone)
-    series = daily_series(sessions, last_day=max(day, sessions[-1].local_date) if sessions else day)
+    day = day or today_in(ZoneInfo(get_profile(db, athlete_id).timezone))
+    sessions, series = _series(db, athlete_id, day)
     factor, reason = 1.0, None
     if with_symptoms:
         factor, reason = cap_factor_for(db, athlete_id, day)
@@ -115,15 +167,19 @@ class WeekRow:
 SPIKE_ORDER = ("no_history", "none", "small", "moderate", "large")
 
 
+def _between(spikes: list[RunSpike], start: date, end: date) -> list[RunSpike]:
+    """The runs dated ``start`` to ``end``; ``spikes`` are in date order (ISO dates sort as text)."""
+    dates = [s.date for s in spikes]
+    return spikes[bisect_left(dates, start.isoformat()) : bisect_right(dates, end.isoformat())]
+
+
 def weekly_history(db: Database, athlete_id: int, weeks: int, day: date | None = None) -> list[WeekRow]:
     """Monday-to-Sunday weeks ending with the week of ``day``: distance, spikes, cap and PMC at week end."""
-    sessions, zone = athlete_sessions(db, athlete_id)
-    day = day or today_in(zone)
+    day = day or today_in(ZoneInfo(get_profile(db, athlete_id).timezone))
+    sessions, series, spikes = _spikes(db, athlete_id, day)
     if not sessions:
         return []
     rules = load_rules()
-    series: DailySeries = daily_series(sessions, last_day=max(day, sessions[-1].local_date))
-    spikes: list[RunSpike] = run_spikes(sessions, series, rules)
     ctl, atl = pmc(series.run_distance_m / 1000.0, rules.ctl_days, rules.atl_days)
     last_monday = day - timedelta(days=day.weekday())
     rows = []
@@ -133,7 +189,7 @@ def weekly_history(db: Database, athlete_id: int, weeks: int, day: date | None =
         lo, hi = max(series.index(start), 0), min(series.index(end), len(series) - 1)
         if hi < 0 or lo > hi:
             continue
-        week_spikes = [s.spike_category for s in spikes if start.isoformat() <= s.date <= end.isoformat()]
+        week_spikes = [s.spike_category for s in _between(spikes, start, end)]
         longest_30d = float(series.longest_run_m[max(hi - rules.spike_window_days + 1, 0) : hi + 1].max(initial=0))
         rows.append(
             WeekRow(
@@ -170,21 +226,19 @@ class WeekDetail:
 
 def weekly_details(db: Database, athlete_id: int, rows: list[WeekRow]) -> dict[str, WeekDetail]:
     """The runs behind each row of ``weekly_history`` and each week's monotony, keyed by the week's Monday."""
-    sessions, _ = athlete_sessions(db, athlete_id)
-    if not sessions or not rows:
+    if not rows:
         return {}
     rules = load_rules()
     last = date.fromisoformat(rows[-1].week_start) + timedelta(days=6)
-    series = daily_series(sessions, last_day=max(last, sessions[-1].local_date))
-    spikes = run_spikes(sessions, series, rules)
+    sessions, series, spikes = _spikes(db, athlete_id, last)
+    if not sessions:
+        return {}
     details = {}
     for row in rows:
         start = date.fromisoformat(row.week_start)
         end = start + timedelta(days=6)
         runs = tuple(
-            WeekRun(s.date, s.distance_m, s.spike_category, s.activity_id)
-            for s in spikes
-            if start.isoformat() <= s.date <= end.isoformat()
+            WeekRun(s.date, s.distance_m, s.spike_category, s.activity_id) for s in _between(spikes, start, end)
         )
         lo, hi = series.index(start), series.index(end)
         km = np.array([series.run_distance_m[i] / 1000.0 if 0 <= i < len(series) else 0.0 for i in range(lo, hi + 1)])

@@ -32,6 +32,7 @@ def _upsert_test(db: Database, athlete_id: int, day: date, kind: str, results: d
             )
         else:
             row.results = {**row.results, **results}
+            row.created_at = datetime.now(UTC)  # last recorded: lets cached reports see the change
 
 
 def record_stance(db: Database, athlete_id: int, day: date, sides: list[StanceSide]) -> None:

@@ -6,14 +6,34 @@ from bisect import bisect_left, bisect_right
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
+
 from gluteguard.services.adherence import self_management_from, week_logs
 from gluteguard.services.athletes import get_profile, today_in
-from gluteguard.services.checkins import list_checkins
+from gluteguard.services.cache import VersionedCache, scoped
+from gluteguard.services.checkins import checkins_version, list_checkins
 from gluteguard.services.selftests import SelfTestDay, self_test_history
 from gluteguard.store.db import Database
+from gluteguard.store.models import PlanLogRow, SelfTestRow
 from gluteguard.symptoms.model import CheckIn
 from gluteguard.symptoms.status import cap_adjustment, status_report
 from gluteguard.symptoms.triage import SelfTests, TriageContext
+
+_REPORTS = VersionedCache(size=8)
+
+
+def _data_version(db: Database, athlete_id: int) -> tuple:
+    """What the reports are computed from: check-ins, self-tests and the plan log (done/skip)."""
+    tests = select(func.count(SelfTestRow.id), func.max(SelfTestRow.created_at)).where(
+        SelfTestRow.athlete_id == athlete_id
+    )
+    logs = select(func.count(PlanLogRow.id), func.max(PlanLogRow.logged_at)).where(PlanLogRow.athlete_id == athlete_id)
+
+    def ask() -> tuple:
+        with db.session() as session:
+            return tuple(session.execute(tests).one()), tuple(session.execute(logs).one())
+
+    return checkins_version(db, athlete_id), scoped(("tests+logs", db.url, athlete_id), ask)
 
 
 def _merge_self_tests(history: list[SelfTestDay]) -> SelfTests | None:
@@ -37,7 +57,9 @@ class SymptomTimeline:
         self._tests = self_test_history(db, athlete_id, until=until)
         self._test_days = [t.day for t in self._tests]
         self._logs = week_logs(db, athlete_id, until)
-        self._reports: dict[date, dict | None] = {}
+        # A day's report depends only on what was recorded up to that day, so one memo serves every timeline
+        # (and every request) until something is written.
+        self._reports: dict[date, dict | None] = _REPORTS.get((db.url, athlete_id), _data_version(db, athlete_id), dict)
 
     def checkins_between(self, since: date, until: date) -> list[CheckIn]:
         return self.checkins[bisect_left(self._days, since) : bisect_right(self._days, until)]

@@ -21,6 +21,8 @@ from fastapi import HTTPException, Request, UploadFile
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import JSONResponse, Response
 
+from gluteguard.services.cache import read_only_scope
+
 CSRF_COOKIE = "gg_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -42,7 +44,9 @@ class SameOriginMiddleware(BaseHTTPMiddleware):
             host = request.headers.get("host", "").lower()
             if claimed is not None and (claimed == "null" or _host_of(claimed) != host):
                 return JSONResponse({"detail": "cross-site request refused"}, status_code=403)
-        return await call_next(request)
+            return await call_next(request)
+        with read_only_scope():  # a GET only reads: each version/profile question is asked once per request
+            return await call_next(request)
 
 
 def csrf_token(request: Request) -> str:
