@@ -43,6 +43,7 @@ def today_page(request: Request, ctx: Ctx) -> HTMLResponse:
         "stop_running": bool(report) and (action in NO_RUNNING_ACTIONS or not report["running_allowed"]),
         "phase": plan["phase"],
         "phase_why": plan["phase_why"],
+        "ladder_step": plan.get("ladder_step"),
         "load": state_on(ctx.db, ctx.athlete_id, day),
         "items": next((d["items"] for d in plan["days"] if d["date"] == day.isoformat()), []),
         "outcomes": item_outcomes(ctx.db, ctx.athlete_id, day, day),
