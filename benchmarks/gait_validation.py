@@ -7,10 +7,10 @@ Usage::
 For every usable running trial in the shared data (RBDS 001 T25/T35, 0041 T252/T352/T452, 032; Hamner subject01
 and subject04; Dorn 3.5 and 5.2 m/s; the 7.0/9.5 m/s sprints are not running form and are left out):
 
-1. the 3D truth from ``gluteguard.gait.mocap.truth`` — cadence (force-plate contacts where there are forces, else
+1. the 3D truth from ``gluteguard.gait.mocap_truth.truth`` — cadence (force-plate contacts where there are forces, else
    foot-marker heights), contralateral pelvic drop per stance leg (peak in the first half of stance) from the
    hip-joint-centre (HJC) line, hip adduction (peak in stance), and the ASIS/iliac-crest lines for comparison;
-2. the trial filmed by ``mocap.project`` with a virtual rear and side camera, at the mocap rate and at ``--fps``;
+2. the trial filmed by ``camera.project`` with a virtual rear and side camera, at the mocap rate and at ``--fps``;
 3. ``gluteguard.gait.analysis.analyze(series, view)`` on each clip, compared with the truth.
 
 The projected "hips" are joint centres, so the like-for-like truth for the camera is the HJC line. With the
@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from gluteguard.gait import mocap  # noqa: E402
+from gluteguard.gait import camera, mocap, mocap_truth  # noqa: E402
 from gluteguard.gait.model import KeypointSeries  # noqa: E402
 from gluteguard.gait.readers.c3d import read_c3d  # noqa: E402
 from gluteguard.gait.readers.rbds import read_rbds_markers, read_rbds_trial  # noqa: E402
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     print("-" * len(header))
     for name, load in TRIALS.items():
         trial, static = load(args.data)
-        truth = mocap.truth(trial, static)
+        truth = mocap_truth.truth(trial, static)
         world = mocap.landmarks(trial, static)
         cpd = truth["pelvic_drop_deg"]["hjc"]
         adduction = truth["hip_adduction_deg"]
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         for view in ("rear", "side"):
             for fps in (None, args.fps):
                 clip = f"{view}@{round(fps or trial.rate_hz)}"
-                series = mocap.project(world, view, fps=fps)
+                series = camera.project(world, view, fps=fps)
                 result, problem = _run_pipeline(analyze, series, view)
                 errors = _clip_errors(result, truth, view)
                 steps = (result or {}).get("steps") or {}

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gluteguard.gait import mocap
+from gluteguard.gait import camera, mocap, mocap_truth
 from gluteguard.gait.model import KeypointError, KeypointSeries
 from gluteguard.gait.readers.c3d import read_c3d
 from gluteguard.gait.readers.rbds import read_rbds_forces, read_rbds_markers, read_rbds_trial
@@ -42,7 +42,7 @@ def rbds001(rbds: Path) -> tuple[mocap.MarkerTrial, mocap.MarkerTrial]:
 
 @pytest.fixture(scope="module")
 def rbds001_truth(rbds001) -> dict:
-    return mocap.truth(*rbds001)
+    return mocap_truth.truth(*rbds001)
 
 
 # --- readers -------------------------------------------------------------------------------------------------------
@@ -89,7 +89,7 @@ def test_c3d_rbds_forces_use_the_calibration_matrix(rbds: Path) -> None:
     assert trial.meta["axis_map"] == "X=+Xfile, Y=+Yfile, Z=+Zfile"
     # Raw analogs peak at ~1.6 (volts); the type-4 plate's 1000 N/V makes that ~1.6 kN ≈ 2.6 BW for 62 kg.
     assert 1400 < trial.forces.vertical_n.max() < 1800
-    truth = mocap.truth(trial, read_rbds_markers(rbds / "RBDS001static.txt"))
+    truth = mocap_truth.truth(trial, read_rbds_markers(rbds / "RBDS001static.txt"))
     assert truth["contacts_from"] == "forces"
     assert truth["speed_mps"] == pytest.approx(3.49, abs=0.1)
 
@@ -173,8 +173,8 @@ def test_rbds001_truth_matches_the_manifest(rbds001_truth: dict) -> None:
 
 def test_kinematic_contacts_agree_with_the_forces(rbds001) -> None:
     trial, _ = rbds001
-    from_forces, _ = mocap.stances(trial)
-    from_feet, source = mocap.stances(dataclasses.replace(trial, forces=None))
+    from_forces, _ = mocap_truth.stances(trial)
+    from_feet, source = mocap_truth.stances(dataclasses.replace(trial, forces=None))
     assert source == "kinematics" and len(from_feet) == len(from_forces)
     onset_gap = np.median([abs(a.on_s - b.on_s) for a, b in zip(from_forces, from_feet, strict=True)])
     assert onset_gap < 0.04
@@ -185,7 +185,7 @@ def test_speed_series_0041(rbds: Path) -> None:
     static = read_rbds_markers(rbds / "RBDS0041static.txt")
     speeds, cadences = [], []
     for name in ("RBDS0041runT252.txt", "RBDS0041runT452.txt"):
-        truth = mocap.truth(read_rbds_markers(rbds / name), static)
+        truth = mocap_truth.truth(read_rbds_markers(rbds / name), static)
         speeds.append(truth["speed_mps"])
         cadences.append(truth["cadence_spm"])
         assert truth["obliquity_deg"]["asis"]["p95"] > 5  # 0041 swings widely (−9…+10° at 4.5 m/s)
@@ -196,10 +196,10 @@ def test_speed_series_0041(rbds: Path) -> None:
 
 @needs_ezc3d
 def test_overground_dorn_truth(gait: Path) -> None:
-    truth = mocap.truth(read_marker_trc(gait / "dorn2012-sprinter" / "run0350cms.trc"))
+    truth = mocap_truth.truth(read_marker_trc(gait / "dorn2012-sprinter" / "run0350cms.trc"))
     assert not truth["treadmill"] and truth["speed_mps"] == pytest.approx(3.53, abs=0.05)
     assert truth["steps"] >= 7 and 140 < truth["cadence_spm"] < 190
-    sprint = mocap.truth(read_c3d(gait / "dorn2012-sprinter" / "JA1Gait35.c3d"))
+    sprint = mocap_truth.truth(read_c3d(gait / "dorn2012-sprinter" / "JA1Gait35.c3d"))
     assert sprint["speed_mps"] == pytest.approx(9.47, abs=0.1)
 
 
@@ -216,7 +216,7 @@ def test_joint_centre_methods_per_marker_set(gait: Path, rbds001) -> None:
 
 
 def test_rear_projection_invariants(rbds001) -> None:
-    rear = mocap.project(rbds001[0], "rear", static=rbds001[1])
+    rear = camera.project(rbds001[0], "rear", static=rbds001[1])
     assert rear.units == "px" and rear.frame_size == (1920, 1080) and rear.fps == 150.0
     assert np.isnan(rear.xyz[..., 2]).all() and (rear.confidence == 1.0).all()
     left, right = rear.point("left_hip"), rear.point("right_hip")
@@ -228,12 +228,12 @@ def test_rear_projection_invariants(rbds001) -> None:
     # Hips are at nearly one depth: the image obliquity equals the 3D HJC obliquity within a few hundredths.
     image = np.degrees(np.arctan2(-(right[:, 1] - left[:, 1]), right[:, 0] - left[:, 0]))
     frame = mocap.pelvis(rbds001[0])
-    world = mocap.obliquity_deg(frame.hip_centre["right"], frame.hip_centre["left"])
+    world = mocap_truth.obliquity_deg(frame.hip_centre["right"], frame.hip_centre["left"])
     assert np.max(np.abs(image - world)) < 0.2
 
 
 def test_side_projection_and_phone_rate(rbds001) -> None:
-    side = mocap.project(rbds001[0], "side", static=rbds001[1], fps=60)
+    side = camera.project(rbds001[0], "side", static=rbds001[1], fps=60)
     assert side.fps == 60 and side.frames == pytest.approx(30 * 60, abs=2)
     assert np.diff(side.time_s) == pytest.approx(1 / 60)
     # Seen from the right, travel (+X) goes to the image right: toes lead heels in stance.
@@ -242,7 +242,7 @@ def test_side_projection_and_phone_rate(rbds001) -> None:
 
 
 def test_overground_camera_follows_the_runner(gait: Path) -> None:
-    rear = mocap.project(read_marker_trc(gait / "dorn2012-sprinter" / "run0350cms.trc"), "rear", fps=30)
+    rear = camera.project(read_marker_trc(gait / "dorn2012-sprinter" / "run0350cms.trc"), "rear", fps=30)
     hip_width = np.abs(rear.point("right_hip")[:, 0] - rear.point("left_hip")[:, 0])
     assert hip_width.max() / hip_width.min() < 1.3  # no shrinking into the distance over a 12 m run
 
@@ -259,7 +259,7 @@ needs_analysis = pytest.mark.skipif(
 def rear_clip_result(rbds001) -> dict:
     from gluteguard.gait.analysis import analyze
 
-    clip = mocap.project(rbds001[0], "rear", static=rbds001[1], fps=60)
+    clip = camera.project(rbds001[0], "rear", static=rbds001[1], fps=60)
     return analyze(clip, "rear").as_dict()
 
 
@@ -290,8 +290,8 @@ def test_rbds_rear_targets_cadence_and_pelvic_drop(rbds: Path, markers: str, for
 
     trial = read_rbds_trial(rbds / markers, rbds / forces if forces else None)
     static_trial = read_rbds_markers(rbds / static)
-    truth = mocap.truth(trial, static_trial)
-    result = analyze(mocap.project(trial, "rear", static=static_trial, fps=60), "rear")
+    truth = mocap_truth.truth(trial, static_trial)
+    result = analyze(camera.project(trial, "rear", static=static_trial, fps=60), "rear")
     assert min(result.steps.values()) >= 7 and not result.warnings
     assert result.cadence_spm == pytest.approx(truth["cadence_spm"], abs=1.0)
     for side in ("left", "right"):

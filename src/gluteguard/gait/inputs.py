@@ -35,12 +35,12 @@ def _is_rbds_text(path: Path) -> bool:
 
 
 def _mocap(trial, view: str | None, path: Path) -> GaitInput:
-    from gluteguard.gait import mocap
+    from gluteguard.gait import camera, mocap_truth
 
     chosen = view or "rear"  # a rear view gives the hip metrics this tool is about
     try:
-        series = mocap.project(trial, chosen)
-        truth = mocap.truth(trial)
+        series = camera.project(trial, chosen)
+        truth = mocap_truth.truth(trial)
     except (ValueError, KeyError) as exc:
         raise KeypointError(f"{path.name}: cannot derive joint centres from these markers ({exc})") from None
     return GaitInput(series, "mocap", chosen, truth)

@@ -1,4 +1,7 @@
-"""Motion-capture trials → virtual joint centres, a virtual phone camera, and 3D ground truth.
+"""Motion-capture trials → virtual joint centres (the trial model and the landmarks a pose model would give).
+
+The virtual phone camera is in ``gait/camera.py``, the 3D ground truth in ``gait/mocap_truth.py`` and the readers'
+axis normalisation in ``gait/readers/axes.py``.
 
 Why: there is no running video with mocap truth on this machine, so the 2D pipeline is validated by filming the
 3D markers with a *virtual* phone (shared/research/gait.md §4): joint centres are derived from the markers,
@@ -32,14 +35,12 @@ crest, PSIS) sit from it is reported by :func:`truth`.
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
-from scipy.ndimage import minimum_filter1d
 
 from gluteguard.gait.model import KeypointSeries
 
@@ -135,7 +136,7 @@ _CLUSTER_PATTERNS: dict[str, tuple[str, ...]] = {
 _SIDE_PREFIX = {"left": ("L", "l"), "right": ("R", "r")}
 
 
-def _role(trial: MarkerTrial, role: str, side: str) -> np.ndarray | None:
+def marker_role(trial: MarkerTrial, role: str, side: str) -> np.ndarray | None:
     """(frames, 3) of the first marker name that plays ``role`` on ``side``, or None."""
     for pattern in _ROLE_NAMES[role]:
         for letter in _SIDE_PREFIX[side]:
@@ -155,7 +156,7 @@ def _cluster_names(trial: MarkerTrial, segment: str, side: str) -> list[str]:
     return []
 
 
-def _sacrum(trial: MarkerTrial) -> np.ndarray | None:
+def sacrum_point(trial: MarkerTrial) -> np.ndarray | None:
     for name in _SACRUM_NAMES:
         if trial.has(name):
             return trial.marker(name)
@@ -268,7 +269,7 @@ class Pelvis:
     depth_m: float  # median mid-ASIS to mid-PSIS distance
 
 
-def _unit(vectors: np.ndarray) -> np.ndarray:
+def unit_vectors(vectors: np.ndarray) -> np.ndarray:
     norm = np.linalg.norm(vectors, axis=-1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         return vectors / norm
@@ -279,23 +280,23 @@ def pelvis(trial: MarkerTrial) -> Pelvis:
 
     Raises ``ValueError`` when the trial has no ASIS pair or nothing behind them (PSIS or sacrum).
     """
-    asis_r, asis_l = _role(trial, "asis", "right"), _role(trial, "asis", "left")
-    psis_r, psis_l = _role(trial, "psis", "right"), _role(trial, "psis", "left")
-    sacrum = _sacrum(trial)
+    asis_r, asis_l = marker_role(trial, "asis", "right"), marker_role(trial, "asis", "left")
+    psis_r, psis_l = marker_role(trial, "psis", "right"), marker_role(trial, "psis", "left")
+    sacrum = sacrum_point(trial)
     if asis_r is None or asis_l is None:
         raise ValueError(f"{trial.source}: no left/right ASIS markers")
     if (psis_r is None or psis_l is None) and sacrum is None:
         raise ValueError(f"{trial.source}: no PSIS or sacrum marker for the pelvis depth")
     body = [asis_r, asis_l]
     body += [psis_r, psis_l] if psis_r is not None and psis_l is not None else [sacrum]
-    body += [m for m in (_role(trial, "crest", "right"), _role(trial, "crest", "left")) if m is not None]
+    body += [m for m in (marker_role(trial, "crest", "right"), marker_role(trial, "crest", "left")) if m is not None]
     filled = fill_rigid_gaps(np.stack(body, axis=1))
     asis_r, asis_l = filled[:, 0], filled[:, 1]
     back = filled[:, 2:4].mean(axis=1) if psis_r is not None and psis_l is not None else filled[:, 2]
     mid_asis = (asis_r + asis_l) / 2
-    right = _unit(asis_r - asis_l)
+    right = unit_vectors(asis_r - asis_l)
     backward_to_front = mid_asis - back
-    anterior = _unit(backward_to_front - np.sum(backward_to_front * right, axis=1, keepdims=True) * right)
+    anterior = unit_vectors(backward_to_front - np.sum(backward_to_front * right, axis=1, keepdims=True) * right)
     up = np.cross(right, anterior)  # z × x = y in a right-handed x-anterior, y-up, z-right frame
     width = float(np.nanmedian(np.linalg.norm(asis_r - asis_l, axis=1)))
     depth = float(np.nanmedian(np.linalg.norm(backward_to_front, axis=1)))
@@ -314,7 +315,7 @@ def _static_local(static: MarkerTrial, names: list[str], lateral: str, medial: s
     """Cluster shape and the lateral/medial midpoint in the static pose, or None when the static lacks them."""
     if not all(static.has(n) for n in names):
         return None
-    lat, med = _role(static, lateral, side), _role(static, medial, side)
+    lat, med = marker_role(static, lateral, side), marker_role(static, medial, side)
     if lat is None or med is None:
         return None
     cluster = np.stack([static.marker(n) for n in names], axis=1)
@@ -324,7 +325,7 @@ def _static_local(static: MarkerTrial, names: list[str], lateral: str, medial: s
     return np.median(cluster[good], axis=0), np.median((lat[good] + med[good]) / 2, axis=0)
 
 
-def _joint_centre(
+def joint_centre(
     trial: MarkerTrial,
     static: MarkerTrial | None,
     side: str,
@@ -334,7 +335,7 @@ def _joint_centre(
     """One knee or ankle centre and the method used (see the module docstring for the order)."""
     lateral, medial = f"{joint}_lat", f"{joint}_med"
     segment = "thigh" if joint == "knee" else "shank"
-    lat, med = _role(trial, lateral, side), _role(trial, medial, side)
+    lat, med = marker_role(trial, lateral, side), marker_role(trial, medial, side)
     if lat is not None and med is not None:
         return (lat + med) / 2, "anatomical markers"
     cluster_names = _cluster_names(trial, segment, side)
@@ -356,7 +357,7 @@ def _joint_centre(
         prior = (np.nanmean(cluster_a, axis=1) + np.nanmean(cluster_b, axis=1)) / 2 + 0.04 * medial_direction
         return _functional_centre(cluster_a, cluster_b, prior), "functional (clusters)"
     if joint == "ankle":
-        heel, toe = _heel(trial, side), _toe(trial, side)
+        heel, toe = heel_point(trial, side), toe_point(trial, side)
         if heel is not None and toe is not None:
             # Last resort: a fixed point of the foot a quarter of the way to the toe, 6 cm above the heel marker.
             return heel + 0.25 * (toe - heel) + np.array([0.0, 0.06, 0.0]), "foot markers (approximate)"
@@ -375,15 +376,15 @@ def _foot_names(trial: MarkerTrial, side: str) -> list[str]:
     return names
 
 
-def _heel(trial: MarkerTrial, side: str) -> np.ndarray | None:
-    return _role(trial, "heel", side)
+def heel_point(trial: MarkerTrial, side: str) -> np.ndarray | None:
+    return marker_role(trial, "heel", side)
 
 
-def _toe(trial: MarkerTrial, side: str) -> np.ndarray | None:
-    toe = _role(trial, "toe", side)
+def toe_point(trial: MarkerTrial, side: str) -> np.ndarray | None:
+    toe = marker_role(trial, "toe", side)
     if toe is not None:
         return toe
-    mt1, mt5 = _role(trial, "mt1", side), _role(trial, "mt5", side)
+    mt1, mt5 = marker_role(trial, "mt1", side), marker_role(trial, "mt5", side)
     if mt1 is not None and mt5 is not None:
         return (mt1 + mt5) / 2
     return mt1 if mt1 is not None else mt5
@@ -399,11 +400,11 @@ def landmarks(trial: MarkerTrial, static: MarkerTrial | None = None) -> Keypoint
     methods: dict[str, str] = {}
     for side in SIDES:
         points[f"{side}_hip"] = frame.hip_centre[side]
-        points[f"{side}_knee"], methods[f"{side}_knee"] = _joint_centre(trial, static, side, "knee", frame)
-        points[f"{side}_ankle"], methods[f"{side}_ankle"] = _joint_centre(trial, static, side, "ankle", frame)
-        for name, found in (("heel", _heel(trial, side)), ("foot_index", _toe(trial, side))):
+        points[f"{side}_knee"], methods[f"{side}_knee"] = joint_centre(trial, static, side, "knee", frame)
+        points[f"{side}_ankle"], methods[f"{side}_ankle"] = joint_centre(trial, static, side, "ankle", frame)
+        for name, found in (("heel", heel_point(trial, side)), ("foot_index", toe_point(trial, side))):
             points[f"{side}_{name}"] = found if found is not None else np.full((trial.frames, 3), np.nan)
-        shoulder = _role(trial, "shoulder", side)
+        shoulder = marker_role(trial, "shoulder", side)
         if shoulder is not None:
             points[f"{side}_shoulder"] = shoulder
     order = [
@@ -426,453 +427,6 @@ def landmarks(trial: MarkerTrial, static: MarkerTrial | None = None) -> Keypoint
     )
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# The virtual phone camera.
-
-
-def _resample(time_s: np.ndarray, values: np.ndarray, new_time: np.ndarray) -> np.ndarray:
-    """Linear interpolation along axis 0; a sample next to a NaN stays NaN (a phone would not see it either)."""
-    upper = np.clip(np.searchsorted(time_s, new_time, side="right"), 1, len(time_s) - 1)
-    lower = upper - 1
-    span = time_s[upper] - time_s[lower]
-    weight = np.clip((new_time - time_s[lower]) / np.where(span > 0, span, 1.0), 0.0, 1.0)
-    weight = weight.reshape((-1,) + (1,) * (values.ndim - 1))
-    return values[lower] * (1 - weight) + values[upper] * weight
-
-
-def _linear_track(time_s: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Least-squares straight line through ``values`` over time (NaN ignored): where a following camera points."""
-    good = np.isfinite(values)
-    if good.sum() < 2:
-        return np.full_like(values, np.nanmean(values) if good.any() else 0.0)
-    slope, intercept = np.polyfit(time_s[good], values[good], 1)
-    return slope * time_s + intercept
-
-
-def project(
-    source: MarkerTrial | KeypointSeries,
-    view: Literal["rear", "side"],
-    *,
-    static: MarkerTrial | None = None,
-    fps: float | None = None,
-    image_size: tuple[int, int] = (1920, 1080),
-    vertical_fov_deg: float = 40.0,
-    distance_m: float = 3.5,
-    camera: Literal["pinhole", "orthographic"] = "pinhole",
-) -> KeypointSeries:
-    """Film the virtual landmarks with a level phone camera at hip height; image pixels, y down.
-
-    ``rear``: the camera stands ``distance_m`` behind the pelvis looking along +X, so the runner's left is on the
-    image's left. ``side``: it stands on the runner's right looking along −Z, so travel goes to the image's right
-    and the right leg is the near one. On a treadmill the camera stands still; overground it follows the
-    pelvis along a straight line (a tracking shot), because a fixed phone would see a 12 m run shrink to a dot.
-
-    Pinhole by default because that is what a phone is: the far leg is smaller and everything off the optical
-    axis is seen at a slant; ``orthographic`` (the same scale at the pelvis depth, no perspective) is there to
-    separate perspective effects from everything else. The default 1920×1080 frame with a 40° vertical field of
-    view is a phone's main camera in landscape; at 3.5 m a 1.8 m runner, and a heel kicked back towards the lens,
-    stay inside the frame.
-    ``fps`` resamples to a phone-like frame rate (linear interpolation between mocap frames).
-    """
-    keypoints = source if isinstance(source, KeypointSeries) else landmarks(source, static)
-    if keypoints.units not in ("m", "mm"):
-        raise ValueError(f"{keypoints.source}: project needs lab coordinates, got units {keypoints.units!r}")
-    scale = 0.001 if keypoints.units == "mm" else 1.0
-    xyz = keypoints.xyz * scale
-    time_s = keypoints.time_s
-    hips = [n for n in ("left_hip", "right_hip") if keypoints.has(n)]
-    centre = np.nanmean(np.stack([keypoints.point(n) * scale for n in hips], axis=1), axis=1)
-    width, height = image_size
-    focal = (height / 2) / math.tan(math.radians(vertical_fov_deg) / 2)
-    camera_height = float(np.nanmean(centre[:, 1]))
-    if view == "rear":
-        track = _linear_track(time_s, centre[:, 0])
-        depth = xyz[..., 0] - (track - distance_m)[:, None]
-        across = xyz[..., 2] - float(np.nanmean(centre[:, 2]))
-    elif view == "side":
-        track = _linear_track(time_s, centre[:, 0])
-        depth = (float(np.nanmean(centre[:, 2])) + distance_m) - xyz[..., 2]
-        across = xyz[..., 0] - track[:, None]
-    else:
-        raise ValueError(f"view must be 'rear' or 'side', got {view!r}")
-    if camera == "orthographic":
-        depth = np.full_like(depth, distance_m)
-    upward = xyz[..., 1] - camera_height
-    with np.errstate(invalid="ignore", divide="ignore"):
-        image_x = width / 2 + focal * across / depth
-        image_y = height / 2 - focal * upward / depth  # image rows grow downwards
-    image = np.stack([image_x, image_y, np.full_like(image_x, np.nan)], axis=2)
-    confidence = np.where(np.isfinite(image[..., :2]).all(axis=2), 1.0, np.nan)
-    rate = keypoints.fps
-    if fps is not None and fps != keypoints.fps:
-        new_time = np.arange(time_s[0], time_s[-1] + 1e-9, 1.0 / fps)
-        image = _resample(time_s, image, new_time)
-        confidence = np.where(np.isfinite(image[..., :2]).all(axis=2), 1.0, np.nan)
-        time_s, rate = new_time, fps
-    return KeypointSeries(
-        fps=float(rate),
-        time_s=time_s - time_s[0],
-        names=keypoints.names,
-        xyz=image,
-        confidence=confidence,
-        units="px",
-        source=f"{keypoints.source} (virtual {view} camera)",
-        frame_size=(width, height),
-        meta={
-            "view": view,
-            "camera": camera,
-            "distance_m": distance_m,
-            "focal_px": focal,
-            "vertical_fov_deg": vertical_fov_deg,
-            "start_time_s": float(keypoints.time_s[0]),
-        },
-    )
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# 3D ground truth.
-
-
-@dataclass(frozen=True)
-class Stance:
-    side: Literal["left", "right"]
-    on_s: float
-    off_s: float
-
-
-def _intervals(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(start, stop) index pairs of runs of True; stop is exclusive."""
-    padded = np.concatenate([[False], mask, [False]])
-    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
-
-
-def _foot_height(trial: MarkerTrial, side: str) -> np.ndarray:
-    """Height of the lowest foot marker above that marker's own lowest level (m): ≈0 while the foot is down."""
-    heights = []
-    for role in ("heel", "toe", "mt1", "mt5"):
-        marker = _role(trial, role, side)
-        if marker is not None and np.isfinite(marker[:, 1]).any():
-            heights.append(marker[:, 1] - np.nanpercentile(marker[:, 1], 1))
-    if not heights:
-        raise ValueError(f"{trial.source}: no {side} foot markers")
-    with np.errstate(all="ignore"):
-        return np.nanmin(np.stack(heights, axis=1), axis=1)
-
-
-def _stances_from_forces(trial: MarkerTrial) -> list[Stance]:
-    forces = trial.forces
-    assert forces is not None
-    heights = {side: _foot_height(trial, side) for side in SIDES}
-    stances = []
-    for start, stop in _intervals(forces.vertical_n > CONTACT_THRESHOLD_N):
-        if start == 0 or stop == len(forces.vertical_n):
-            continue  # a contact cut by the start or end of the recording has no true onset or offset
-        on_s, off_s = float(forces.time_s[start]), float(forces.time_s[stop - 1])
-        if off_s - on_s < MIN_CONTACT_S:
-            continue
-        window = (trial.time_s >= on_s) & (trial.time_s <= off_s)
-        if forces.left_n is not None and forces.right_n is not None:
-            segment = slice(start, stop)
-            side = "left" if np.nanmean(forces.left_n[segment]) > np.nanmean(forces.right_n[segment]) else "right"
-        else:
-            # One plate under both feet: the foot that is down is the one whose markers are at floor level.
-            left, right = np.nanmean(heights["left"][window]), np.nanmean(heights["right"][window])
-            side = "left" if left < right else "right"
-        stances.append(Stance(side, on_s, off_s))
-    return stances
-
-
-def _stances_from_events(trial: MarkerTrial) -> list[Stance]:
-    stances = []
-    for side in SIDES:
-        strikes = sorted(e.time_s for e in trial.events if e.side == side and e.kind == "foot_strike")
-        offs = sorted(e.time_s for e in trial.events if e.side == side and e.kind == "foot_off")
-        for strike in strikes:
-            later = [t for t in offs if t > strike]
-            if later:
-                stances.append(Stance(side, strike, later[0]))
-    return sorted(stances, key=lambda s: s.on_s)
-
-
-def _stances_from_kinematics(trial: MarkerTrial) -> list[Stance]:
-    """Contacts where the lowest foot marker is within 2 cm of the local floor.
-
-    The floor is the lowest foot level within ±0.3 s (one step either way), not one level for the whole trial,
-    because overground runways are not perfectly level (the Dorn runway differs by ~4 cm from end to end).
-    """
-    window = max(3, round(0.6 * trial.rate_hz) | 1)
-    stances = []
-    for side in SIDES:
-        height = _foot_height(trial, side)
-        local_floor = minimum_filter1d(np.where(np.isfinite(height), height, np.inf), window, mode="nearest")
-        down = (height - local_floor < FOOT_CONTACT_HEIGHT_M) & (local_floor < 3 * FOOT_CONTACT_HEIGHT_M)
-        for start, stop in _intervals(down):
-            if start == 0 or stop == trial.frames:
-                continue
-            on_s, off_s = float(trial.time_s[start]), float(trial.time_s[stop - 1])
-            if off_s - on_s >= MIN_CONTACT_S:
-                stances.append(Stance(side, on_s, off_s))
-    return sorted(stances, key=lambda s: s.on_s)
-
-
-def stances(trial: MarkerTrial) -> tuple[list[Stance], str]:
-    """Foot contacts and where they came from: forces, labelled events, or foot-marker heights."""
-    if trial.forces is not None:
-        found = _stances_from_forces(trial)
-        if len(found) >= 2:
-            return found, "forces"
-    if sum(e.kind == "foot_strike" for e in trial.events) >= 2:
-        return _stances_from_events(trial), "events"
-    return _stances_from_kinematics(trial), "kinematics"
-
-
-def cadence_spm(onsets_s: list[float]) -> float | None:
-    """Steps per minute from all foot-contact onsets (both feet): (n − 1) steps over the first-to-last span."""
-    ordered = sorted(onsets_s)
-    if len(ordered) < 2 or ordered[-1] <= ordered[0]:
-        return None
-    return 60.0 * (len(ordered) - 1) / (ordered[-1] - ordered[0])
-
-
-def obliquity_deg(right_point: np.ndarray, left_point: np.ndarray) -> np.ndarray:
-    """Angle of the left→right line to the horizontal plane, degrees; positive when the right end is higher.
-
-    Measured against the horizontal plane (not in a lab plane), so pelvic rotation does not change it.
-    """
-    line = right_point - left_point
-    with np.errstate(invalid="ignore"):
-        return np.degrees(np.arcsin(np.clip(line[:, 1] / np.linalg.norm(line, axis=1), -1.0, 1.0)))
-
-
-def _window_values(time_s: np.ndarray, series: np.ndarray, start: float, stop: float) -> np.ndarray:
-    inside = (time_s >= start) & (time_s <= stop)
-    return series[inside][np.isfinite(series[inside])]
-
-
-def pelvic_drop_per_stance(time_s: np.ndarray, obliquity: np.ndarray, contacts: list[Stance]) -> dict[str, list]:
-    """Peak contralateral drop in the first half of each stance, listed under the stance leg.
-
-    ``right`` = how far the left (swing) side is below the right while standing on the right foot; positive =
-    the swing side drops. ``obliquity`` is positive when the right side is higher.
-    """
-    drops: dict[str, list[float]] = {"left": [], "right": []}
-    for stance in contacts:
-        values = _window_values(time_s, obliquity, stance.on_s, (stance.on_s + stance.off_s) / 2)
-        if values.size:
-            sign = 1.0 if stance.side == "right" else -1.0
-            drops[stance.side].append(float(np.max(sign * values)))
-    return drops
-
-
-def hip_adduction_deg(frame: Pelvis, knee: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """3D hip adduction per side: the femur (knee → hip centre) against the pelvis sagittal plane, degrees.
-
-    Positive = adduction (knee towards the midline). It is the angle between the femur axis and the pelvis'
-    sagittal plane, i.e. the ab/adduction of a flexion-first joint coordinate system.
-    """
-    angles = {}
-    for side, sign in (("right", 1.0), ("left", -1.0)):
-        femur = _unit(frame.hip_centre[side] - knee[side])
-        along_right = np.sum(femur * frame.right, axis=1)
-        with np.errstate(invalid="ignore"):
-            angles[side] = np.degrees(np.arcsin(np.clip(sign * along_right, -1.0, 1.0)))
-    return angles
-
-
-def _summary(values: list[float]) -> dict:
-    if not values:
-        return {"mean": None, "sd": None, "n": 0}
-    array = np.asarray(values)
-    return {"mean": round(float(array.mean()), 3), "sd": round(float(array.std()), 3), "n": len(values)}
-
-
-def _speed(trial: MarkerTrial, contacts: list[Stance], pelvis_x: np.ndarray) -> tuple[float | None, bool]:
-    """Running speed (m/s) and whether it was a treadmill (pelvis nearly still along the travel axis)."""
-    span = float(np.nanmax(pelvis_x) - np.nanmin(pelvis_x))
-    duration = float(trial.time_s[-1] - trial.time_s[0])
-    if span > 0.25 * duration + 1.0:  # overground: the pelvis travels metres
-        return abs(float(np.polyfit(trial.time_s, pelvis_x, 1)[0])), False
-    belt = []
-    for stance in contacts:
-        # Mid-stance (middle third): the planted foot rides the belt backwards at belt speed.
-        third = (stance.off_s - stance.on_s) / 3
-        inside = (trial.time_s >= stance.on_s + third) & (trial.time_s <= stance.off_s - third)
-        foot = _toe(trial, stance.side)
-        if foot is None or inside.sum() < 3:
-            continue
-        x = foot[inside, 0]
-        good = np.isfinite(x)
-        if good.sum() >= 3:
-            belt.append(-np.polyfit(trial.time_s[inside][good], x[good], 1)[0])
-    return (float(np.median(belt)) if belt else None), True
-
-
-def truth(trial: MarkerTrial, static: MarkerTrial | None = None) -> dict:
-    """3D ground truth of one running trial as a JSON-ready dict.
-
-    Keys: ``cadence_spm``, ``contacts_from``, ``stances`` ({side: [[on, off], …]}), ``speed_mps``, ``treadmill``,
-    ``obliquity_deg`` (5th/50th/95th percentile per pelvic line), ``pelvic_drop_deg`` (per line, per stance leg:
-    mean/sd/n of the peak drop in the first half of stance; ``hjc`` is the like-for-like truth for keypoint hips),
-    ``asis_vs_hjc_gap_deg`` and ``crest_vs_hjc_gap_deg`` (mean |difference| of the per-frame obliquity and of the
-    per-side mean drop), ``hip_adduction_deg`` (peak in stance, per leg), ``step_width`` (m and per hip width).
-    """
-    frame = pelvis(trial)
-    contacts, contacts_from = stances(trial)
-    lines = {
-        "asis": obliquity_deg(frame.asis["right"], frame.asis["left"]),
-        "hjc": obliquity_deg(frame.hip_centre["right"], frame.hip_centre["left"]),
-    }
-    for name, role in (("crest", "crest"), ("psis", "psis")):
-        right, left = _role(trial, role, "right"), _role(trial, role, "left")
-        if right is not None and left is not None:
-            lines[name] = obliquity_deg(right, left)
-    drops = {name: pelvic_drop_per_stance(trial.time_s, series, contacts) for name, series in lines.items()}
-
-    knee = {
-        side: _joint_centre(trial, static, side, "knee", frame)[0]
-        for side in SIDES  # the femur needs the knee centre only
-    }
-    adduction = hip_adduction_deg(frame, knee)
-    peak_adduction: dict[str, list[float]] = {"left": [], "right": []}
-    for stance in contacts:
-        values = _window_values(trial.time_s, adduction[stance.side], stance.on_s, stance.off_s)
-        if values.size:
-            peak_adduction[stance.side].append(float(values.max()))
-
-    hip_centre_mid = (frame.hip_centre["left"] + frame.hip_centre["right"]) / 2
-    hip_width = float(np.nanmedian(np.linalg.norm(frame.hip_centre["right"] - frame.hip_centre["left"], axis=1)))
-    lateral_trend = _linear_track(trial.time_s, hip_centre_mid[:, 2])
-    foot_lateral = []
-    for stance in contacts:
-        heel, toe = _heel(trial, stance.side), _toe(trial, stance.side)
-        inside = (trial.time_s >= stance.on_s) & (trial.time_s <= stance.off_s)
-        feet = [m[inside, 2] - lateral_trend[inside] for m in (heel, toe) if m is not None]
-        foot_lateral.append((stance.side, float(np.nanmedian(np.concatenate(feet))) if feet else math.nan))
-    widths = [
-        abs(b[1] - a[1]) for a, b in itertools.pairwise(foot_lateral) if a[0] != b[0]
-    ]  # consecutive opposite feet only
-    widths = [w for w in widths if math.isfinite(w)]
-    speed, treadmill = _speed(trial, contacts, hip_centre_mid[:, 0])
-
-    def percentiles(series: np.ndarray) -> dict:
-        p5, p50, p95 = np.nanpercentile(series, [5, 50, 95])
-        return {"p5": round(float(p5), 3), "p50": round(float(p50), 3), "p95": round(float(p95), 3)}
-
-    def gap(name: str) -> dict | None:
-        if name not in lines:
-            return None
-        per_side = [
-            abs(_summary(drops[name][s])["mean"] - _summary(drops["hjc"][s])["mean"])
-            for s in SIDES
-            if drops[name][s] and drops["hjc"][s]
-        ]
-        return {
-            "per_frame_mean_abs": round(float(np.nanmean(np.abs(lines[name] - lines["hjc"]))), 3),
-            "drop_mean_abs": round(float(np.mean(per_side)), 3) if per_side else None,
-        }
-
-    return {
-        "source": trial.source,
-        "duration_s": round(float(trial.time_s[-1] - trial.time_s[0]), 3),
-        "contacts_from": contacts_from,
-        "steps": len(contacts),
-        "cadence_spm": _round(cadence_spm([s.on_s for s in contacts])),
-        "stances": {side: [[s.on_s, s.off_s] for s in contacts if s.side == side] for side in SIDES},
-        "speed_mps": _round(speed),
-        "treadmill": treadmill,
-        "obliquity_deg": {name: percentiles(series) for name, series in lines.items()},
-        "pelvic_drop_deg": {name: {side: _summary(d[side]) for side in SIDES} for name, d in drops.items()},
-        "asis_vs_hjc_gap_deg": gap("asis"),
-        "crest_vs_hjc_gap_deg": gap("crest"),
-        "hip_adduction_deg": {side: _summary(peak_adduction[side]) for side in SIDES},
-        "step_width": {
-            "m": _round(float(np.mean(widths)) if widths else None),
-            "per_hip_width": _round(float(np.mean(widths)) / hip_width if widths else None),
-            "hip_width_m": _round(hip_width),
-        },
-        "pelvis": {"asis_width_m": _round(frame.width_m), "depth_m": _round(frame.depth_m)},
-        # Standing obliquity of the same line (marker placement and posture); drops above are not corrected for it.
-        "static_obliquity_deg": _round(_static_obliquity(static)),
-    }
-
-
-def _static_obliquity(static: MarkerTrial | None) -> float | None:
-    if static is None:
-        return None
-    try:
-        frame = pelvis(static)
-    except ValueError:
-        return None
-    return float(np.nanmedian(obliquity_deg(frame.hip_centre["right"], frame.hip_centre["left"])))
-
-
-def _round(value: float | None, digits: int = 3) -> float | None:
-    return None if value is None or not math.isfinite(value) else round(value, digits)
-
-
 def with_forces(trial: MarkerTrial, forces: GroundForces) -> MarkerTrial:
     """The trial with its force recording attached (both must start together, as the RBDS pairs do)."""
     return replace(trial, forces=forces)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Axis normalisation for readers.
-
-_UPPER_BODY = re.compile(r"ASI|PSI|SACR|Iliac|C7|CLAV|SH$|ACR|Sho", re.IGNORECASE)
-_FEET = re.compile(r"HEE|CAL|Heel|TOE|MT\d|P\dMT", re.IGNORECASE)
-
-
-def _signed_axis(vector: np.ndarray, allowed: list[int]) -> np.ndarray:
-    """The signed unit lab axis (among ``allowed`` file axes) closest to ``vector``."""
-    axis = max(allowed, key=lambda i: abs(vector[i]))
-    out = np.zeros(3)
-    out[axis] = 1.0 if vector[axis] >= 0 else -1.0
-    return out
-
-
-def lab_rotation(names: tuple[str, ...], xyz: np.ndarray, source: str = "") -> tuple[np.ndarray, str]:
-    """Which file axes are anterior, up and right, detected from the markers; (3×3 matrix, description).
-
-    lab = matrix @ file. Up: the axis along which pelvis/trunk markers sit furthest from the foot markers.
-    Anterior: mid-ASIS minus mid-PSIS (or sacrum); failing that, heel → toe; failing that, the direction the
-    pelvis travels. Right = anterior × up (right-handed), checked against the R/L marker names; a mirrored
-    capture is flipped to match the names, which win. Axes are snapped to ± file axes (no tilt correction).
-    """
-    probe = MarkerTrial(1.0, np.arange(len(xyz), dtype=float), names, xyz, source=source)
-    upper = [i for i, n in enumerate(names) if _UPPER_BODY.search(n)]
-    lower = [i for i, n in enumerate(names) if _FEET.search(n)]
-    if not upper or not lower:
-        raise ValueError("cannot tell up from down: no pelvis/trunk or no foot markers")
-    with np.errstate(all="ignore"):
-        up_vector = np.nanmedian(xyz[:, upper].reshape(-1, 3), axis=0) - np.nanmedian(xyz[:, lower].reshape(-1, 3), 0)
-    up = _signed_axis(up_vector, [0, 1, 2])
-    level = [i for i in range(3) if up[i] == 0]
-
-    def median_of(*markers: np.ndarray | None) -> np.ndarray | None:
-        if any(m is None for m in markers):
-            return None
-        return np.nanmedian(np.mean(np.stack(markers, axis=1), axis=1), axis=0)
-
-    front = median_of(_role(probe, "asis", "right"), _role(probe, "asis", "left"))
-    back = median_of(_role(probe, "psis", "right"), _role(probe, "psis", "left"))
-    if back is None:
-        back = median_of(_sacrum(probe))
-    if front is None or back is None:
-        front = median_of(_toe(probe, "right"), _toe(probe, "left"))
-        back = median_of(_heel(probe, "right"), _heel(probe, "left"))
-    if front is None or back is None:
-        raise ValueError("cannot tell the direction of travel: no ASIS/PSIS and no heel/toe markers")
-    anterior = _signed_axis(front - back, level)
-    right = np.cross(anterior, up)
-    note = ""
-    right_asis, left_asis = median_of(_role(probe, "asis", "right")), median_of(_role(probe, "asis", "left"))
-    if right_asis is not None and left_asis is not None and float(np.dot(right_asis - left_asis, right)) < 0:
-        right, note = -right, " (mirrored capture: right axis flipped to match the R/L marker names)"
-    matrix = np.stack([anterior, up, right])
-    letters = "XYZ"
-    description = ", ".join(
-        f"{lab}={'+' if row[np.argmax(np.abs(row))] > 0 else '-'}{letters[int(np.argmax(np.abs(row)))]}file"
-        for lab, row in zip(letters, matrix, strict=True)
-    )
-    return matrix, description + note

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gluteguard.gait.mocap import GaitEvent, GroundForces, MarkerTrial, lab_rotation
+from gluteguard.gait.mocap import GaitEvent, GroundForces, MarkerTrial
 from gluteguard.gait.model import KeypointError
+from gluteguard.gait.readers.axes import lab_rotation
 from gluteguard.gait.readers.trc import UNIT_TO_METRES, source_bytes
 
 _EVENT_KINDS = {"foot strike": "foot_strike", "foot off": "foot_off"}

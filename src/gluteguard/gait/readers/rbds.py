@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gluteguard.gait.mocap import GroundForces, MarkerTrial, lab_rotation, with_forces
+from gluteguard.gait.mocap import GroundForces, MarkerTrial, with_forces
 from gluteguard.gait.model import KeypointError
+from gluteguard.gait.readers.axes import lab_rotation
 from gluteguard.gait.readers.trc import decode_text, numeric_table, source_bytes
 
 RBDS_MARKER_RATE_HZ = 150.0

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gluteguard.gait.mocap import MarkerTrial, lab_rotation
+from gluteguard.gait.mocap import MarkerTrial
 from gluteguard.gait.model import BLAZEPOSE_LANDMARKS, KeypointError, KeypointSeries
+from gluteguard.gait.readers.axes import lab_rotation
 
 # Pose-tool keypoint names (HALPE_26, BODY_25, COCO_133 body part) → BlazePose names.
 POSE_TOOL_TO_BLAZEPOSE: dict[str, str] = {
