@@ -13,12 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gluteguard.ingest.apple_health import (
+from gluteguard.ingest.apple_health import parse_apple_health
+from gluteguard.ingest.apple_health_prolog import looks_like_apple_health
+from gluteguard.ingest.apple_health_zip import (
     export_zip_members,
     find_export_xml,
-    looks_like_apple_health,
     looks_like_apple_health_zip,
-    parse_apple_health,
     parse_apple_health_zip,
 )
 from gluteguard.ingest.fitbit import (

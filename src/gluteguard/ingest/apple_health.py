@@ -1,4 +1,5 @@
-"""Apple Health ``export.xml`` (and the ``export.zip`` it comes in) → steps, stand hours and workouts.
+"""Apple Health ``export.xml`` → steps, stand hours and workouts (the streaming parse; the prolog checks are in
+``apple_health_prolog``, the ``export.zip`` handling in ``apple_health_zip``).
 
 Exports reach gigabytes, so the file is streamed: lxml's parser is fed 1 MiB at a time and calls back into a
 *target* object for each element, which builds no tree at all — memory stays flat whatever the file's shape,
@@ -26,14 +27,11 @@ from __future__ import annotations
 
 import re
 import tomllib
-import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
-from os import PathLike
-from pathlib import PurePosixPath
 from typing import IO, BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -41,13 +39,12 @@ import numpy as np
 from lxml import etree
 
 from gluteguard.ingest import summary
+from gluteguard.ingest.apple_health_prolog import ENTITIES_REFUSED, ENTITY_MARKER, ROOT, Prolog, read_prolog
 from gluteguard.ingest.gpx import TrackPoints, parse_gpx
 from gluteguard.ingest.model import ParsedActivity, ParseError, Sport, Streams
-from gluteguard.ingest.rules import import_rules
-from gluteguard.ingest.sources import MEMBER_READ_ERRORS, unsafe_member_name
+from gluteguard.ingest.sources import MEMBER_READ_ERRORS
 from gluteguard.sitting.model import StandHour, StepSample, WearableData
 
-ROOT = "HealthData"
 STEP_COUNT = "HKQuantityTypeIdentifierStepCount"
 STAND_HOUR = "HKCategoryTypeIdentifierAppleStandHour"
 STOOD = "HKCategoryValueAppleStandHourStood"
@@ -112,131 +109,6 @@ def apple_health_limits() -> AppleHealthLimits:
         max_text_bytes=int(table["apple_max_text_bytes"]),
         max_export_depth=int(table["apple_max_export_depth"]),
     )
-
-
-# --- the prolog: what comes before the root element -------------------------------------------------------
-
-_UTF8_BOM = b"\xef\xbb\xbf"
-_ENTITY_MARKER = b"<!ENTITY"
-_ENTITIES_REFUSED = "refused: the document declares XML entities (entity-expansion/external-entity risk)"
-_NAME = re.compile(rb"[A-Za-z_:][-A-Za-z0-9_:.]*")
-_SPACE = re.compile(rb"[ \t\r\n]*")
-# Tokens of a DOCTYPE internal subset: quoted literals, comments and PIs (which may hold "]" or ">"), or the rest.
-_SUBSET_TOKEN = re.compile(rb"\"[^\"]*\"|'[^']*'|<!--.*?-->|<\?.*?\?>|\]|[^\"'<\]]+|<", re.DOTALL)
-_ENCODING = re.compile(rb"encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
-
-
-@dataclass(frozen=True)
-class Prolog:
-    """What the bytes before the root element say. ``complete`` is False when ``head`` ends inside it."""
-
-    complete: bool
-    root: str | None = None  # the root element's name, when complete
-    root_offset: int = 0
-    doctype: str | None = None  # the DOCTYPE's name, when there is one
-    declares_entities: bool = False
-    external_dtd: bool = False
-    encoding: str | None = None  # from the XML declaration
-    not_xml: bool = False
-
-
-def _doctype_end(head: bytes, position: int) -> tuple[int | None, str | None, bool]:
-    """(offset after the DOCTYPE or None if cut off, its name, whether it names an external DTD)."""
-    position += len(b"<!DOCTYPE")
-    position = _SPACE.match(head, position).end()
-    name_match = _NAME.match(head, position)
-    name = name_match.group().decode("ascii") if name_match else None
-    position = name_match.end() if name_match else position
-    position = _SPACE.match(head, position).end()
-    external = head.startswith((b"SYSTEM", b"PUBLIC"), position)
-    # Skip an external identifier's literals up to "[" or ">".
-    while position < len(head) and head[position : position + 1] not in (b"[", b">"):
-        if head[position : position + 1] in (b'"', b"'"):
-            close = head.find(head[position : position + 1], position + 1)
-            if close < 0:
-                return None, name, external
-            position = close + 1
-        else:
-            position += 1
-    if position >= len(head):
-        return None, name, external
-    if head[position : position + 1] == b"[":
-        position += 1
-        while True:
-            token = _SUBSET_TOKEN.match(head, position)
-            if token is None:
-                return None, name, external
-            position = token.end()
-            if token.group() == b"]":
-                break
-        position = _SPACE.match(head, position).end()
-    if position >= len(head):
-        return None, name, external
-    if head[position : position + 1] != b">":
-        return len(head) + 1, name, external  # garbage after the subset: libxml2 will say what is wrong
-    return position + 1, name, external
-
-
-def read_prolog(head: bytes) -> Prolog:
-    """Scan the XML declaration, comments, processing instructions and DOCTYPE at the start of ``head``."""
-    position = len(_UTF8_BOM) if head.startswith(_UTF8_BOM) else 0
-    doctype: str | None = None
-    external = False
-    encoding: str | None = None
-    while True:
-        position = _SPACE.match(head, position).end()
-        if position >= len(head):
-            break
-        if head.startswith(b"<?", position):
-            end = head.find(b"?>", position)
-            if end < 0:
-                break
-            if head.startswith(b"<?xml", position):
-                found = _ENCODING.search(head, position, end)
-                encoding = found.group(1).decode("ascii") if found else None
-            position = end + 2
-        elif head.startswith(b"<!--", position):
-            end = head.find(b"-->", position)
-            if end < 0:
-                break
-            position = end + 3
-        elif head.startswith(b"<!DOCTYPE", position):
-            end, doctype, external = _doctype_end(head, position)
-            if end is None:
-                break
-            position = end
-        elif head.startswith(b"<", position) and (name := _NAME.match(head, position + 1)):
-            prolog = head[:position]
-            return Prolog(
-                complete=True,
-                root=name.group().decode("ascii"),
-                root_offset=position,
-                doctype=doctype,
-                declares_entities=b"<!entity" in prolog.lower(),
-                external_dtd=external,
-                encoding=encoding,
-            )
-        else:
-            return Prolog(complete=True, not_xml=True)
-    return Prolog(
-        complete=False,
-        doctype=doctype,
-        declares_entities=b"<!entity" in head.lower(),
-        external_dtd=external,
-        encoding=encoding,
-    )
-
-
-def looks_like_apple_health(head: bytes) -> bool:
-    """Whether these first bytes of a file are an Apple Health export: root ``<HealthData>`` (or a DOCTYPE
-    naming it, when the ~8 kB DOCTYPE fills ``head``), UTF-8, and no entity declaration or external DTD.
-    Pass at least 64 KiB; a hostile file that only *claims* to be an export still fails in the parser."""
-    prolog = read_prolog(head)
-    if prolog.not_xml or prolog.declares_entities or prolog.external_dtd:
-        return False
-    if prolog.encoding is not None and prolog.encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
-        return False
-    return prolog.root == ROOT if prolog.complete else prolog.doctype == ROOT
 
 
 # --- the parse target -------------------------------------------------------------------------------------
@@ -565,7 +437,7 @@ def _read_head(stream: IO[bytes], limits: AppleHealthLimits) -> tuple[bytes, Pro
     if not head.strip():
         raise ParseError("empty file")
     if prolog.declares_entities:
-        raise ParseError(_ENTITIES_REFUSED)
+        raise ParseError(ENTITIES_REFUSED)
     if prolog.external_dtd:
         raise ParseError("refused: the document refers to an external DTD")
     if prolog.encoding is not None and prolog.encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
@@ -619,9 +491,9 @@ def parse_apple_health(
             # "<!ENTITY" cannot occur in a valid export outside its prolog (a literal "<" is illegal in text and
             # attribute values), so it is looked for in every chunk, across chunk borders: this does not depend
             # on read_prolog finding the prolog's end the way libxml2 does.
-            if _ENTITY_MARKER in tail + chunk[: len(_ENTITY_MARKER)] or _ENTITY_MARKER in chunk:
-                raise ParseError(_ENTITIES_REFUSED)
-            tail = chunk[-len(_ENTITY_MARKER) :]
+            if ENTITY_MARKER in tail + chunk[: len(ENTITY_MARKER)] or ENTITY_MARKER in chunk:
+                raise ParseError(ENTITIES_REFUSED)
+            tail = chunk[-len(ENTITY_MARKER) :]
             bytes_read += len(chunk)
             if bytes_read > limits.max_export_xml_bytes:
                 raise ParseError(f"refused: export.xml larger than {limits.max_export_xml_bytes:,} bytes")
@@ -684,138 +556,3 @@ def _export_date_utc(text: str | None) -> str | None:
         return _utc(_utc_seconds(text, "ExportDate")).isoformat()
     except _Refused:
         return None
-
-
-# --- export.zip -------------------------------------------------------------------------------------------
-
-
-def find_export_xml(names: Iterable[str], max_depth: int | None = None) -> str | None:
-    """The member holding the export: ``apple_health_export/export.xml`` first, else the shallowest
-    ``export.xml`` at most ``max_depth`` folders deep (macOS ``__MACOSX/`` copies are ignored)."""
-    depth_cap = apple_health_limits().max_export_depth if max_depth is None else max_depth
-    candidates = []
-    for name in names:
-        parts = PurePosixPath(name.replace("\\", "/")).parts
-        if not parts or parts[-1] != EXPORT_XML or "__MACOSX" in parts or len(parts) - 1 > depth_cap:
-            continue
-        preferred = len(parts) >= 2 and parts[-2] == PREFERRED_EXPORT_DIR
-        candidates.append((not preferred, len(parts), name))
-    return min(candidates)[2] if candidates else None
-
-
-class _CappedReader:
-    """A zip member's stream that refuses to give more bytes than the member's header declared."""
-
-    def __init__(self, handle: IO[bytes], declared: int) -> None:
-        self.handle = handle
-        self.left = declared
-
-    def read(self, size: int = -1) -> bytes:
-        data = self.handle.read(size)
-        self.left -= len(data)
-        if self.left < 0:
-            raise ParseError("refused: export.xml is larger than its zip header says")
-        return data
-
-
-@dataclass(frozen=True)
-class AppleExportZip:
-    """An opened ``export.zip``: its export.xml member and a route lookup for :func:`parse_apple_health`."""
-
-    archive: zipfile.ZipFile
-    xml: zipfile.ZipInfo
-
-    @property
-    def base(self) -> str:
-        return self.xml.filename.rpartition("/")[0]
-
-    def open_xml(self) -> _CappedReader:
-        return _CappedReader(self.archive.open(self.xml), self.xml.file_size)
-
-    def route(self, path: str) -> bytes | None:
-        """Bytes of a route a ``FileReference`` names (``/workout-routes/x.gpx``), relative to export.xml."""
-        relative = path.replace("\\", "/").lstrip("/")
-        if not relative or unsafe_member_name(relative):
-            return None
-        name = f"{self.base}/{relative}" if self.base else relative
-        try:
-            info = self.archive.getinfo(name)
-        except KeyError:
-            return None
-        limits = import_rules().archives
-        if info.file_size > limits.max_member_uncompressed_bytes or (
-            info.file_size > 1_000_000 and info.file_size / max(info.compress_size, 1) > limits.max_compression_ratio
-        ):
-            return None
-        try:
-            with self.archive.open(info) as handle:
-                data = handle.read(info.file_size + 1)
-        except MEMBER_READ_ERRORS:
-            return None
-        return data if len(data) <= info.file_size else None
-
-
-def export_zip_members(archive: zipfile.ZipFile) -> AppleExportZip:
-    """Find and vet the export inside ``archive``; raises :class:`ParseError` when it is not a safe export.
-
-    The whole archive is refused when any member name leaves it (path traversal: a sign of a crafted file),
-    when it has more members than the archive cap, or when export.xml is bigger than its own cap or
-    compressed beyond the archive ratio cap (a zip bomb). Nothing is extracted to disk.
-    """
-    archive_limits = import_rules().archives
-    limits = apple_health_limits()
-    infos = archive.infolist()
-    if len(infos) > archive_limits.max_members:
-        raise ParseError(f"refused: the archive has more than {archive_limits.max_members:,} members")
-    if any(unsafe_member_name(info.filename) for info in infos):
-        raise ParseError("refused: an archive member's path leaves the archive (path traversal)")
-    name = find_export_xml((info.filename for info in infos if not info.is_dir()), limits.max_export_depth)
-    if name is None:
-        raise ParseError("not an Apple Health export (no export.xml in the archive)")
-    info = archive.getinfo(name)
-    if info.flag_bits & 0x1:
-        raise ParseError("encrypted archive member (password-protected zips cannot be read)")
-    if info.file_size > limits.max_export_xml_bytes:
-        raise ParseError(f"refused: export.xml larger than {limits.max_export_xml_bytes:,} bytes")
-    ratio = info.file_size / max(info.compress_size, 1)
-    if info.file_size > 1_000_000 and ratio > archive_limits.max_compression_ratio:
-        raise ParseError(
-            f"refused: export.xml compression ratio {ratio:.0f}:1 exceeds "
-            f"{archive_limits.max_compression_ratio:g}:1 (zip bomb?)"
-        )
-    return AppleExportZip(archive=archive, xml=info)
-
-
-def looks_like_apple_health_zip(archive: zipfile.ZipFile) -> bool:
-    """Whether a zip holds an Apple Health export: an export.xml (see :func:`find_export_xml`) whose first
-    64 KiB pass :func:`looks_like_apple_health`."""
-    name = find_export_xml(info.filename for info in archive.infolist() if not info.is_dir())
-    if name is None:
-        return False
-    try:
-        with archive.open(name) as handle:
-            head = handle.read(64 * 1024)
-    except MEMBER_READ_ERRORS:
-        return False
-    return looks_like_apple_health(head)
-
-
-def parse_apple_health_zip(
-    source: str | PathLike[str] | IO[bytes], *, on_progress: Progress | None = None, on_batch: BatchSink | None = None
-) -> WearableData:
-    """Parse an ``export.zip`` (a path or a seekable binary file), streaming export.xml out of the archive
-    and attaching route GPX files from ``workout-routes/``. Raises :class:`ParseError`."""
-    try:
-        archive = zipfile.ZipFile(source)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise ParseError(f"not a readable zip archive ({str(exc)[:120]})") from None
-    with archive:
-        export = export_zip_members(archive)
-        try:
-            stream = export.open_xml()
-        except MEMBER_READ_ERRORS as exc:
-            raise ParseError(f"damaged archive member ({str(exc)[:120]})") from None
-        try:
-            return parse_apple_health(stream, routes=export.route, on_progress=on_progress, on_batch=on_batch)
-        finally:
-            stream.handle.close()

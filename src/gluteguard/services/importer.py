@@ -20,12 +20,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from gluteguard.ingest.apple_health import (
-    looks_like_apple_health,
-    looks_like_apple_health_zip,
-    parse_apple_health,
-    parse_apple_health_zip,
-)
+from gluteguard.ingest.apple_health import parse_apple_health
+from gluteguard.ingest.apple_health_prolog import looks_like_apple_health
+from gluteguard.ingest.apple_health_zip import looks_like_apple_health_zip, parse_apple_health_zip
 from gluteguard.ingest.dedupe import TimeSpan, possible_duplicate_of
 from gluteguard.ingest.dispatch import parse_payload, unwrap
 from gluteguard.ingest.fitbit import fitbit_file_kind, parse_fitbit_export
