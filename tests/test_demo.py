@@ -39,8 +39,8 @@ def test_demo_plan_phases_change_across_the_spike(sqlite_db: Database) -> None:
 def test_demo_stride_analysis_feeds_the_plan(sqlite_db: Database) -> None:
     from datetime import timedelta
 
+    from gluteguard.services.coach import week_plan as plan_for_week
     from gluteguard.services.gait import gait_history
-    from gluteguard.services.plan import plan_for_week
 
     report = build_demo(sqlite_db, end_date=date(2026, 11, 22), workers=2)
     stride = report.stride

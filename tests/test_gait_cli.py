@@ -13,8 +13,8 @@ from gluteguard.cli.app import app
 from gluteguard.gait.readers.csv_keypoints import keypoints_csv_text
 from gluteguard.samples.gait_synth import synthetic_run
 from gluteguard.services.athletes import ensure_athlete
+from gluteguard.services.coach import week_plan as plan_for_week
 from gluteguard.services.gait import gait_history, latest_findings
-from gluteguard.services.plan import plan_for_week
 from gluteguard.store.db import Database
 
 runner = CliRunner()

@@ -72,15 +72,17 @@ def test_cap_after_a_spike_is_ten_percent_over_the_new_longest() -> None:
     assert state(sessions, 70).longest_run_30d_m == 0.0 and state(sessions, 70).next_run_cap_m is None
 
 
-def test_symptoms_lower_the_cap_with_a_reason() -> None:
-    sessions = [run(0, 8.0), run(35, 10.0)]
+def test_the_decided_cap_replaces_the_engine_cap_everywhere() -> None:
+    # the day's decision (symptoms, tolerated runs) gives the cap; the warnings quote it, never their own
+    sessions = [run(0, 8.0), run(20, 8.0), run(35, 12.0)]
     day = DAY0 + timedelta(days=35)
-    lowered = load_state(
-        sessions, daily_series(sessions, day), day, cap_factor_adjustment=0.5, cap_adjustment_reason="amber symptoms"
-    )
-    assert lowered.next_run_cap_m == pytest.approx(5_500.0) and "amber symptoms" in lowered.cap_reason
-    raised = load_state(sessions, daily_series(sessions, day), day, cap_factor_adjustment=2.0)
-    assert raised.next_run_cap_m == pytest.approx(11_000.0)  # an adjustment can only lower the cap
+    decided = load_state(sessions, daily_series(sessions, day), day, next_run=(5_500.0, "amber symptoms"))
+    assert decided.next_run_cap_m == pytest.approx(5_500.0) and decided.cap_reason == "amber symptoms"
+    spike = next(w for w in decided.warnings if w.code == "single_run_spike")
+    assert "5.5 km" in spike.message and "13.2" not in spike.message
+    stopped = load_state(sessions, daily_series(sessions, day), day, next_run=(0.0, "no running"))
+    spike = next(w for w in stopped.warnings if w.code == "single_run_spike")
+    assert "No running today" in spike.message
 
 
 def test_several_runs_on_one_day() -> None:

@@ -86,7 +86,7 @@ def test_the_demo_runner_gets_the_spike_warning_and_the_cap(sqlite_db: Database)
     rows = list_activities(sqlite_db, 1, sport="run")
     spike_day = max(rows, key=lambda r: r.distance_m).start_local[:10]
     # the load engine alone (the demo runner's amber check-in that day lowers the cap; tested with symptoms)
-    state = state_on(sqlite_db, 1, date.fromisoformat(spike_day), with_symptoms=False)
+    state = state_on(sqlite_db, 1, date.fromisoformat(spike_day))
     assert state.last_run.spike_category in ("moderate", "large")
     assert any(w.code == "single_run_spike" and w.severity in ("warning", "high") for w in state.warnings)
     assert state.next_run_cap_m == pytest.approx(1.10 * state.last_run.distance_m)

@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 from gluteguard.cli.app import app
 from gluteguard.samples.checkins import spike_day
 from gluteguard.services.checkins import save_checkin
+from gluteguard.services.coach import decision_on
+from gluteguard.services.coach import week_plan as plan_for_week
 from gluteguard.services.demo import build_demo
-from gluteguard.services.plan import phase_on, plan_for_week
 from gluteguard.store.db import Database
 
 END = date(2026, 11, 22)
@@ -31,7 +32,7 @@ def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_phase_follows_the_demo_story(demo_path: Path) -> None:
     db = Database(f"sqlite:///{demo_path}")
     spike = spike_day(END)
-    story = [phase_on(db, 1, spike + timedelta(days=offset)).phase for offset in (-7, 1, 5, 9, 17, 37)]
+    story = [decision_on(db, 1, spike + timedelta(days=offset)).phase for offset in (-7, 1, 5, 9, 17, 37)]
     # symptom-free → amber after the spike → red when pain rose week on week → back to managing → the walk/run
     # ladder once a brisk walk is pain-free and the stance test negative → prevention after the 28-day window
     assert story == ["prevent", "manage", "settle", "manage", "return", "prevent"]
@@ -165,10 +166,10 @@ def test_no_improvement_after_eight_adherent_weeks_sends_to_a_clinician(db: Data
             log_item(db, athlete, item_id, "done")
     early = symptom_report(db, athlete, start + timedelta(weeks=4))
     late = symptom_report(db, athlete, start + timedelta(weeks=10) - timedelta(days=1))
-    codes = lambda report: {r["code"] for r in report["reasons"]}  # noqa: E731
+    codes = lambda report: {r.code for r in report.reasons}  # noqa: E731
     assert "no_improvement_after_self_management" not in codes(early)
     assert "no_improvement_after_self_management" in codes(late)
-    assert late["action"] == "see_clinician"
+    assert late.action == "see_clinician"
     monday = plan_for_week(db, athlete, start + timedelta(weeks=10)).days[0].items
     assert any(i.kind == "clinician" and "Book a visit" in i.title for i in monday)
 

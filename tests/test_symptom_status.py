@@ -165,9 +165,9 @@ def test_no_change_is_judged_while_the_weeks_overlap() -> None:
 def test_the_report_fills_improvement_for_the_no_improvement_rule() -> None:
     context = TriageContext(weeks_self_managed=9, adherent=True)
     stuck = status_report(_weeks([5, 5, 5], [5, 4, 5]), DAY, context)
-    assert stuck["action"] == "see_clinician" and not stuck["meaningful_change"]
-    assert stuck["reasons"][0]["code"] == "no_improvement_after_self_management"
-    assert status_report(_weeks([6, 6, 6], [3, 3, 3]), DAY, context)["action"] == "self_manage"
+    assert stuck.action == "see_clinician" and not stuck.meaningful_change
+    assert stuck.reasons[0].code == "no_improvement_after_self_management"
+    assert status_report(_weeks([6, 6, 6], [3, 3, 3]), DAY, context).action == "self_manage"
 
 
 # ---- the pattern screen (lateral hip pain + positive 30-s stance + tenderness, same side)
@@ -212,7 +212,7 @@ def test_old_self_tests_are_ignored_by_the_report() -> None:
     today = [ci(0, pain_during_run=2, pain_locations=("lateral_hip",), side="right")]
     fresh = status_report(today, DAY, TriageContext(self_tests=selftests_on("right", 14.0, 4, True, back=3)))
     stale = status_report(today, DAY, TriageContext(self_tests=selftests_on("right", 14.0, 4, True, back=30)))
-    assert fresh["pattern"]["fits"] and not stale["pattern"]["fits"]
+    assert fresh.pattern.fits and not stale.pattern.fits
 
 
 # ---- carried check-ins, the report shape, the override and the cap
@@ -222,14 +222,25 @@ def test_a_check_in_counts_for_three_days() -> None:
     red = [ci(2, pain_during_run=7)]
     carried = day_status(red, DAY)
     assert carried.status == "red" and "carried_checkin" in codes(carried)
-    gone = day_status([ci(3, pain_during_run=7)], DAY)
+    gone = day_status([ci(3, pain_during_run=2)], DAY)
     assert gone.status == "green" and "no_recent_checkin" in codes(gone) and gone.checkin is None
 
 
+def test_a_red_day_holds_until_the_next_check_in() -> None:
+    # Silence does not say the hip settled: with no check-in since a red day, the status stays red.
+    held = day_status([ci(3, pain_during_run=7)], DAY)
+    assert held.status == "red" and held.reasons[0].code == "red_held" and held.checkin is None
+    months_later = day_status([ci(60, pain_during_run=7)], DAY)
+    assert months_later.status == "red"
+    settled = day_status([ci(5, pain_during_run=7), ci(4, pain_during_run=2, pain_next_morning=0)], DAY)
+    assert settled.status == "green"
+
+
 def test_report_shape_and_override() -> None:
-    report = status_report([ci(0, pain_during_run=1, red_flags={"hot_swollen_joint": True})], DAY)
+    report = status_report([ci(0, pain_during_run=1, red_flags={"hot_swollen_joint": True})], DAY).as_dict()
     assert set(report) == {
         "date", "status", "action", "reasons", "pattern", "trend", "meaningful_change", "running_allowed",
+        "pain_status", "holds", "checkin_date",
     }  # fmt: skip
     assert report["date"] == DAY.isoformat() and report["action"] == "urgent"
     assert report["status"] == "red" and report["running_allowed"] is False
@@ -254,11 +265,13 @@ def test_cap_adjustments() -> None:
         assert factor == 0.0 and reason and "no running" in reason
 
 
-def test_the_load_engine_takes_the_adjustment() -> None:
+def test_the_load_engine_shows_the_decided_cap() -> None:
     start = datetime(2026, 5, 20, 7)
     sessions = [Session(1, start, "run", 10_000.0, 3600.0)]
     amber = status_report([ci(0, pain_during_run=5)], DAY)
     factor, reason = cap_adjustment(amber)
-    state = load_state(sessions, daily_series(sessions, DAY), DAY, cap_factor_adjustment=factor,
-                       cap_adjustment_reason=reason)  # fmt: skip
+    cap = 10_000.0 * load_rules().cap_factor * factor
+    state = load_state(sessions, daily_series(sessions, DAY), DAY, next_run=(cap, reason))
     assert state.next_run_cap_m == pytest.approx(10_000.0) and "amber" in state.cap_reason
+    plain = load_state(sessions, daily_series(sessions, DAY), DAY)
+    assert plain.next_run_cap_m == pytest.approx(11_000.0)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from gluteguard.symptoms.model import PAIN_FIELDS, PAIN_LOCATIONS, RED_FLAGS, CheckIn, parse_checkin
 from gluteguard.symptoms.selftests import StanceSide
-from gluteguard.symptoms.status import cap_adjustment, status_report
+from gluteguard.symptoms.status import StatusReport, cap_adjustment, status_report
 from gluteguard.symptoms.triage import (
     NO_RUNNING_ACTIONS,
     SelfTests,
@@ -197,9 +197,13 @@ def _history(v: Vignette) -> list[CheckIn]:
     return earlier + today
 
 
-def _report(v: Vignette) -> dict[str, Any]:
+def _typed(v: Vignette) -> StatusReport:
     context = {("self_tests" if key == "tests" else key): value for key, value in v.context.items()}
     return status_report(_history(v), DAY, TriageContext(**context), baseline_morning_pain=v.baseline)
+
+
+def _report(v: Vignette) -> dict[str, Any]:
+    return _typed(v).as_dict()
 
 
 def test_there_are_at_least_forty_vignettes() -> None:
@@ -209,7 +213,8 @@ def test_there_are_at_least_forty_vignettes() -> None:
 
 @pytest.mark.parametrize("vignette", VIGNETTES, ids=[re.sub(r"\W+", "-", v.story)[:60] for v in VIGNETTES])
 def test_vignette(vignette: Vignette) -> None:
-    report = _report(vignette)
+    typed = _typed(vignette)
+    report = typed.as_dict()
     assert (report["action"], report["status"]) == (vignette.action, vignette.status)
     codes = [reason["code"] for reason in report["reasons"]]
     assert set(vignette.codes) <= set(codes), codes
@@ -217,7 +222,7 @@ def test_vignette(vignette: Vignette) -> None:
     assert not any("you have" in reason["message"].lower() for reason in report["reasons"])
     assert report["running_allowed"] is (vignette.action not in NO_RUNNING_ACTIONS and vignette.status != "red")
     stop = vignette.action in NO_RUNNING_ACTIONS or vignette.status == "red"
-    assert (cap_adjustment(report)[0] == 0.0) is stop
+    assert (cap_adjustment(typed)[0] == 0.0) is stop
 
 
 def test_the_pattern_vignette_fits_and_says_it_is_not_a_diagnosis() -> None:
@@ -316,10 +321,11 @@ def test_a_stop_running_flag_means_no_running_whatever_else(drawn, context, earl
     checkin, rule_action = drawn
     history = [CheckIn(date=DAY - timedelta(days=back), pain_during_run=a, pain_next_morning=b, night_pain=c)
                for back, a, b, c in earlier] + [checkin]  # fmt: skip
-    report = status_report(history, DAY, context)
+    typed = status_report(history, DAY, context)
+    report = typed.as_dict()
     assert report["action"] in NO_RUNNING_ACTIONS
     if rule_action == "emergency":
         assert report["action"] == "emergency"
     assert report["status"] == "red" and report["running_allowed"] is False
-    assert cap_adjustment(report)[0] == 0.0
+    assert cap_adjustment(typed)[0] == 0.0
     assert triage(TriageInput(checkin, context)).running_allowed is False

@@ -30,7 +30,10 @@ class AppState:
     @property
     def db(self) -> Database:
         if self._db is None:
+            from gluteguard.services.load import backfill_hr_histograms  # numpy: only when a command needs data
+
             self._db = Database(resolve_database_url(self.db_option))
+            backfill_hr_histograms(self._db)  # data the schema gained later, filled once at open, never in a read
         return self._db
 
     @property

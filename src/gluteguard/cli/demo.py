@@ -57,11 +57,11 @@ def demo_command(
         if status_report is None:
             continue
         console.print(
-            Text(f"\nSymptom status on {status_report['date']}: ", style="bold")
-            + Text(f"{status_report['status']} ({status_report['action']})")
+            Text(f"\nSymptom status on {status_report.date.isoformat()}: ", style="bold")
+            + Text(f"{status_report.status} ({status_report.action})")
         )
-        for reason in status_report["reasons"][:3]:
-            console.print(Text(f"  • {reason['message']}"))
+        for reason in status_report.reasons[:3]:
+            console.print(Text(f"  • {reason.message}"))
     if report.phases:
         console.print(Text("\nThe plan's phase around the spike:", style="bold"))
         console.print(Text("  " + " → ".join(f"{day[5:]} {phase}" for day, phase in report.phases)))
@@ -85,7 +85,7 @@ def demo_command(
             console.print(Text(line))
     if report.today is not None:
         console.print()
-        print_state(report.today)
+        print_state(report.today.state, report.today.decision)
     program = shutil.which("gluteguard") or sys.argv[0]  # the venv's script when it is not on PATH
     database = url.removeprefix("sqlite:///")
     for command in (

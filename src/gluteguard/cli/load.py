@@ -11,8 +11,10 @@ from rich.table import Table
 from rich.text import Text
 
 from gluteguard.cli.context import console, fail, print_json, state
+from gluteguard.coach.decision import DayDecision
 from gluteguard.load.metrics import LoadState
-from gluteguard.services.load import state_on, weekly_history
+from gluteguard.services.coach import load_on
+from gluteguard.services.load import weekly_history
 
 SEVERITY_STYLE = {"info": "cyan", "caution": "yellow", "warning": "dark_orange", "high": "bold red"}
 
@@ -47,25 +49,24 @@ def load_command(
                 raise fail(str(exc)) from None
             console.print(Text(f"chart written to {chart}"))
         return
-    load = state_on(app_state.db, app_state.athlete_id, day)
+    view = load_on(app_state.db, app_state.athlete_id, day)
     if json_output:
-        print_json(load.as_dict())
+        print_json(view.as_dict())
     else:
-        print_state(load)
+        print_state(view.state, view.decision)
 
 
 def _km(metres: float | None) -> str:
     return "—" if metres is None else f"{metres / 1000:.1f} km"
 
 
-def print_state(load: LoadState) -> None:
+def print_state(load: LoadState, decision: DayDecision) -> None:
     console.print(Text(f"Training load at the end of {load.date}", style="bold"))
     table = Table(show_header=False)
-    if load.next_run_cap_m == 0.0:
-        table.add_row("next run", Text("no running today — see `gluteguard status`", style="bold red"))
-    else:
-        table.add_row("next run: at most", Text(_km(load.next_run_cap_m), style="bold green"))
-    table.add_row("  because", Text(load.cap_reason))
+    next_run = decision.next_run
+    style = "bold red" if not decision.running_allowed else "bold green"
+    table.add_row("next run", Text(next_run.summary, style=style))
+    table.add_row("  because", Text(next_run.basis))
     table.add_row("longest run, last 30 days", _km(load.longest_run_30d_m))
     if load.last_run:
         run = load.last_run

@@ -11,15 +11,17 @@ from rich.table import Table
 from rich.text import Text
 
 from gluteguard.cli.context import console, fail, print_json, state
+from gluteguard.cli.status import print_headline
 from gluteguard.reports.files import write_atomic
 from gluteguard.reports.plan_export import plan_to_ics, plan_to_markdown
-from gluteguard.services.plan import PlanItemError, log_item, plan_for_week
-from gluteguard.services.today import today_summary
+from gluteguard.services.coach import today_summary, week_plan
+from gluteguard.services.plan import PlanItemError, log_item
 
 
 def _print_items(items: list[dict]) -> None:
     for item in items:
-        head = Text(f"  {item['title']}", style="bold") + Text(f"  [{item['id']}]", style="dim")
+        outcome = f" ({item['outcome']})" if item.get("outcome") else ""
+        head = Text(f"  {item['title']}{outcome}", style="bold") + Text(f"  [{item['id']}]", style="dim")
         console.print(head)
         console.print(Text(f"    {item['details']}"))
         for exercise in item.get("exercises", []):
@@ -56,7 +58,7 @@ def plan_command(
     except ValueError:
         raise fail(f"--week-of: '{week_of}' is not a date like 2026-03-01") from None
     app_state = state(ctx)
-    plan = plan_for_week(app_state.db, app_state.athlete_id, day).as_dict()
+    plan = week_plan(app_state.db, app_state.athlete_id, day).as_dict()
     written = _export(plan, ics, markdown)
     if json_output:
         print_json(plan)
@@ -70,10 +72,14 @@ def plan_command(
     table.add_column("plan")
     for plan_day in plan["days"]:
         titles = [
-            item["title"] + (f" ≤ {item['distance_cap_m'] / 1000:.1f} km" if item.get("distance_cap_m") else "")
+            item["title"]
+            + (f" ≤ {item['distance_cap_m'] / 1000:.1f} km" if item.get("distance_cap_m") else "")
+            + (f" ({item['outcome']})" if item.get("outcome") else "")
             for item in plan_day["items"]
             if item["kind"] != "tip"
         ]
+        if not plan_day["running_allowed"]:
+            titles.insert(0, "NO RUNNING")
         table.add_row(date.fromisoformat(plan_day["date"]).strftime("%a %d %b"), "; ".join(titles))
     console.print(table)
     outline = Table(title="The next four weeks, if every week stays green (a ceiling, not a target)")
@@ -90,23 +96,42 @@ def plan_command(
 
 def today_command(
     ctx: typer.Context,
+    on: Annotated[str | None, typer.Option("--date", help="Local day (YYYY-MM-DD); default today.")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Today at a glance: symptom status and any red-flag action first, the cap, warnings, today's plan."""
+    """Today at a glance: what to do first (no running, and why, when it is not allowed), the next run, warnings,
+    today's plan."""
+    try:
+        day = date.fromisoformat(on) if on else None
+    except ValueError:
+        raise fail(f"--date: '{on}' is not a date like 2026-03-01") from None
     app_state = state(ctx)
-    result = today_summary(app_state.db, app_state.athlete_id)
+    summary = today_summary(app_state.db, app_state.athlete_id, day)
     if json_output:
-        print_json(result)
+        print_json(summary.as_dict())
         return
-    status = result["status"] or "no check-in yet"
-    console.print(Text(f"Today, {result['date']}: ", style="bold") + Text(f"status {status}, phase {result['phase']}"))
-    if result["next_run_cap_m"]:
-        console.print(Text(f"Next run at most {result['next_run_cap_m'] / 1000:.1f} km"))
-    for warning in result["warnings"]:
-        console.print(Text(f"[{warning['severity']}] {warning['message']}", style="yellow"))
-    if result["sitting_note"]:
-        console.print(Text(result["sitting_note"], style="yellow"))
-    _print_items(result["items"])
+    decision = summary.decision
+    status = decision.status or "no check-in yet"
+    console.print(Text(f"Today, {decision.date.isoformat()}", style="bold"))
+    print_headline(decision)
+    if not decision.running_allowed:
+        console.print(Text("No running today.", style="bold red"))
+        for reason in decision.reasons:
+            console.print(Text(f"• {reason.message}"))
+            console.print(Text(f"  source: {reason.source}", style="dim"))
+    else:
+        console.print(Text(f"  {decision.next_run.basis}", style="dim"))
+        for reason in (r for hold in decision.holds for r in [hold.reason()]):
+            console.print(Text(f"• {reason.message}", style="yellow"))
+    console.print(Text(f"Status {status}; plan phase: {decision.phase.replace('_', ' ')}. {decision.phase_why}"))
+    for warning in summary.load.warnings:
+        console.print(Text(f"[{warning.severity}] {warning.message}", style="yellow"))
+    if summary.sitting_note:
+        console.print(Text(summary.sitting_note, style="yellow"))
+    items = summary.as_dict()["items"]
+    if items:
+        console.print(Text("Today's plan", style="bold"))
+    _print_items(items)
 
 
 def _log(ctx: typer.Context, item_id: str, outcome: str, json_output: bool) -> None:

@@ -18,7 +18,8 @@ from rich.text import Text
 
 from gluteguard.cli.context import AppState, console, fail, print_json, state
 from gluteguard.services.athletes import get_profile, today_in
-from gluteguard.services.sitting import desk_note, record_break, sitting_history, sitting_on, todays_breaks
+from gluteguard.services.coach import desk_note
+from gluteguard.services.sitting import record_break, sitting_history, sitting_on, todays_breaks
 from gluteguard.sitting.day import SittingDay, SittingError
 from gluteguard.sitting.model import BreakLog
 

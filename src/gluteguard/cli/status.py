@@ -1,4 +1,5 @@
-"""``gluteguard status``: how irritable the hip is today, and whether to see a clinician."""
+"""``gluteguard status``: how irritable the hip is today, and whether to see a clinician; ``gluteguard cleared``
+and ``gluteguard booked`` record what lifts a warning sign."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import typer
 from rich.text import Text
 
 from gluteguard.cli.context import console, fail, print_json, state
-from gluteguard.services.symptoms import symptom_report
-from gluteguard.symptoms.triage import action_message
+from gluteguard.coach.decision import DayDecision
+from gluteguard.services.athletes import local_today
+from gluteguard.services.clinician import VisitError, list_visits, record_visit
+from gluteguard.services.coach import decision_on
 
 STATUS_STYLE = {"green": "bold green", "amber": "bold yellow", "red": "bold red"}
 ACTION_STYLE = {
@@ -21,40 +24,115 @@ ACTION_STYLE = {
 }
 
 
+def _day(value: str | None, option: str = "--date") -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise fail(f"{option}: '{value}' is not a date like 2026-03-01") from None
+
+
+def print_headline(decision: DayDecision) -> None:
+    """The action (or the running answer) first, in the words every view uses."""
+    if decision.action not in (None, "self_manage"):
+        style = ACTION_STYLE[decision.action or ""]
+    else:
+        style = "bold" if decision.running_allowed else "bold red"
+    console.print(Text(decision.headline.message, style=style))
+
+
 def status_command(
     ctx: typer.Context,
     on: Annotated[str | None, typer.Option("--date", help="Local day (YYYY-MM-DD); default today.")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Your symptom status (green/amber/red) and what to do — information, not a diagnosis."""
-    try:
-        day = date.fromisoformat(on) if on else None
-    except ValueError:
-        raise fail(f"--date: '{on}' is not a date like 2026-03-01") from None
+    day = _day(on)
     app_state = state(ctx)
-    report = symptom_report(app_state.db, app_state.athlete_id, day)
-    if report is None:
+    decision = decision_on(app_state.db, app_state.athlete_id, day)
+    if decision.report is None:
         if json_output:
             print_json(None)
             return
         raise fail("no check-ins yet: start with `gluteguard checkin`", code=1)
     if json_output:
-        print_json(report)
+        print_json(decision.status_dict())
         return
-    # A red-flag action comes first, above everything else.
-    if report["action"] != "self_manage":
-        console.print(Text(action_message(report["action"]), style=ACTION_STYLE[report["action"]]))
+    report = decision.report
+    print_headline(decision)
+    running = "yes — " + decision.next_run.summary if decision.running_allowed else "no"
     console.print(
-        Text(f"{report['date']}: ", style="bold") + Text(report["status"].upper(), style=STATUS_STYLE[report["status"]])
-        + Text("  running today: " + ("yes, within the cap" if report["running_allowed"] else "no"))
-    )  # fmt: skip
-    for reason in report["reasons"]:
-        console.print(Text(f"• {reason['message']}"))
-        console.print(Text(f"  source: {reason['source']}", style="dim"))
-    pattern = report["pattern"]
-    if pattern.get("wording"):
-        console.print(Text(pattern["wording"], style="cyan"))
-    if report["meaningful_change"]:
-        direction = report["trend"].get("direction") or "changed"
+        Text(f"{report.date.isoformat()}: ", style="bold")
+        + Text(report.status.upper(), style=STATUS_STYLE[report.status])
+        + Text(f"  running today: {running}")
+    )
+    for reason in report.reasons:
+        console.print(Text(f"• {reason.message}"))
+        console.print(Text(f"  source: {reason.source}", style="dim"))
+    if report.pattern.wording:
+        console.print(Text(report.pattern.wording, style="cyan"))
+    if report.meaningful_change:
+        direction = report.trend.direction or "changed"
         console.print(Text(f"Your pain has changed meaningfully since you started ({direction}).", style="bold"))
+    if any(hold.blocks_running for hold in decision.holds):
+        console.print(Text("When a clinician has seen you and cleared you to run: gluteguard cleared --by WHO"))
+    elif decision.holds:
+        console.print(Text("Once the visit is booked: gluteguard booked (or gluteguard cleared --by WHO after it)"))
     console.print(Text("Information, not a diagnosis: see a clinician about pain that does not settle.", style="dim"))
+
+
+def _record(ctx: typer.Context, kind: str, on: str | None, by: str | None, note: str | None, json_output: bool) -> None:
+    app_state = state(ctx)
+    today = local_today(app_state.db, app_state.athlete_id)
+    day = _day(on) or today
+    try:
+        visit = record_visit(app_state.db, app_state.athlete_id, kind, day, today, by=by, note=note)
+    except VisitError as exc:
+        raise fail(str(exc)) from None
+    decision = decision_on(app_state.db, app_state.athlete_id, today)
+    if json_output:
+        print_json({"recorded": visit.as_dict(), "today": {"running_allowed": decision.running_allowed,
+                    "phase": decision.phase, "holds": [h.as_dict() for h in decision.holds]}})  # fmt: skip
+        return
+    what = f"Clearance by {visit.by}" if kind == "cleared" else "Booked visit"
+    console.print(Text(f"{what} recorded for {visit.day.isoformat()}.", style="bold"))
+    print_headline(decision)
+
+
+def cleared_command(
+    ctx: typer.Context,
+    by: Annotated[str, typer.Option("--by", help="Who cleared you: a clinician's name or role.")],
+    on: Annotated[str | None, typer.Option("--date", help="Day of the clearance (YYYY-MM-DD); default today.")] = None,
+    note: Annotated[str | None, typer.Option(help="What the clinician said, for your record.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Record that a clinician has seen you and cleared you: lifts the warning signs raised up to that day."""
+    _record(ctx, "cleared", on, by, note, json_output)
+
+
+def booked_command(
+    ctx: typer.Context,
+    on: Annotated[str | None, typer.Option("--date", help="Day you booked (YYYY-MM-DD); default today.")] = None,
+    with_: Annotated[str | None, typer.Option("--with", help="Who the visit is with.")] = None,
+    note: Annotated[str | None, typer.Option(help="When and where, for your record.")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Record that a visit with a clinician is booked: the see-a-clinician reminders stop."""
+    _record(ctx, "booked", on, with_, note, json_output)
+
+
+def clinician_history_command(
+    ctx: typer.Context,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Your recorded clearances and booked visits."""
+    app_state = state(ctx)
+    visits = list_visits(app_state.db, app_state.athlete_id)
+    if json_output:
+        print_json([visit.as_dict() for visit in visits])
+        return
+    if not visits:
+        console.print(Text("No clearances or booked visits recorded."))
+    for visit in visits:
+        who = f" by {visit.by}" if visit.kind == "cleared" and visit.by else f" with {visit.by}" if visit.by else ""
+        note = f" — {visit.note}" if visit.note else ""
+        console.print(Text(f"{visit.day.isoformat()}  {visit.kind}{who}{note}"))

@@ -111,7 +111,7 @@ def _window_sum(values: np.ndarray, end: int, days: int) -> float:
     return float(values[max(end - days + 1, 0) : end + 1].sum()) if end >= 0 else 0.0
 
 
-def _monotony(daily: np.ndarray, rules: LoadRules) -> float | None:
+def monotony(daily: np.ndarray, rules: LoadRules) -> float | None:
     if daily.sum() <= 0:
         return None
     sd = float(daily.std())
@@ -124,26 +124,22 @@ def load_state(
     series: DailySeries,
     day: date,
     *,
-    cap_factor_adjustment: float = 1.0,
-    cap_adjustment_reason: str | None = None,
+    next_run: tuple[float | None, str] | None = None,
     rules: LoadRules | None = None,
 ) -> LoadState:
-    """The state at the end of ``day``. ``cap_factor_adjustment`` (≤ 1) lowers the cap while symptoms are
-    amber/red; the symptom domain supplies it with its reason."""
+    """The state at the end of ``day``. ``next_run`` is the day's decided cap and its reason (the coach's
+    ``DayDecision``: symptoms, tolerated runs, the return ladder); without it, the plain engine's cap of
+    1.10 × the 30-day longest run, for load alone."""
     rules = rules or load_rules()
     i = series.index(day)
     km = series.run_distance_m / 1000.0
     window = rules.spike_window_days
     longest_30d = float(series.longest_run_m[max(i - window + 1, 0) : i + 1].max(initial=0.0)) if i >= 0 else 0.0
-    factor = rules.cap_factor * min(max(cap_factor_adjustment, 0.0), 1.0)
-    cap = longest_30d * factor if longest_30d > 0 else None
-    if factor == 0.0:
-        cap = 0.0  # no running today, whatever the history
-    reason = f"{rules.cap_factor:.2f} × your longest run of the last {window} days ({rules.cap_source})"
-    if factor == 0.0:
-        reason = f"no running today: {cap_adjustment_reason or 'your symptoms say stop'}"
-    elif cap_factor_adjustment < 1.0:
-        reason += f"; lowered to {factor:.2f} × because {cap_adjustment_reason or 'of your symptoms'}"
+    if next_run is not None:
+        cap, reason = next_run
+    else:
+        cap = longest_30d * rules.cap_factor if longest_30d > 0 else None
+        reason = f"{rules.cap_factor:.2f} × your longest run of the last {window} days ({rules.cap_source})"
 
     # Only the runs that matter today: the last 7 days' and the latest run on or before today.
     week_start = day - timedelta(days=6)
@@ -175,8 +171,8 @@ def load_state(
 
     last7 = km[max(i - rules.monotony_days + 1, 0) : i + 1] if i >= 0 else np.zeros(0)
     last7 = np.concatenate((np.zeros(rules.monotony_days - last7.shape[0]), last7))  # missing days count as 0
-    monotony = _monotony(last7, rules)
-    strain = float(last7.sum()) * monotony if monotony is not None else None
+    week_monotony = monotony(last7, rules)
+    strain = float(last7.sum()) * week_monotony if week_monotony is not None else None
 
     state = LoadState(
         date=day.isoformat(),
@@ -188,7 +184,7 @@ def load_state(
         pmc=pmc_info,
         pmc_trimp=pmc_trimp,
         acwr=acwr,
-        monotony=monotony,
+        monotony=week_monotony,
         strain=strain,
         no_data=bool(series.no_data[i]) if 0 <= i < len(series) else False,
         day=_day_totals(series, i),
@@ -242,7 +238,12 @@ def _warnings(state: LoadState, recent_spikes: list[RunSpike], rules: LoadRules)
     run = max(spikes, key=lambda s: (SPIKE_RANK.index(s.spike_category), s.date)) if spikes else None
     if run is None and recent_spikes and recent_spikes[-1].spike_category == NO_HISTORY:
         run = recent_spikes[-1]
-    cap_km = f"{state.next_run_cap_m / 1000:.1f} km" if state.next_run_cap_m else "a short, easy distance"
+    if state.next_run_cap_m == 0.0:
+        advice = "No running today; when it is allowed again, keep the next runs short and easy"
+    elif state.next_run_cap_m:
+        advice = f"Make the next runs shorter and easy, never past the cap of {state.next_run_cap_m / 1000:.1f} km"
+    else:
+        advice = "Make the next runs short and easy"
     if run is not None and run.spike_category in SPIKE_SEVERITY:
         hazard = next(c.hazard_ratio for c in rules.spike_categories if c.name == run.spike_category)
         found.append(
@@ -252,8 +253,7 @@ def _warnings(state: LoadState, recent_spikes: list[RunSpike], rules: LoadRules)
                 f"Your run on {run.date} was {run.distance_m / 1000:.1f} km, {(run.spike_ratio - 1) * 100:.0f}% longer "
                 f"than your longest run of the 30 days before ({run.previous_longest_m / 1000:.1f} km) — a "
                 f"{run.spike_category} spike. In 5,205 runners such runs came with a higher injury rate (hazard "
-                f"ratio {hazard}). Make the next runs shorter and easy, never past the cap of {cap_km}, and "
-                "build up in steps of 10% or less.",
+                f"ratio {hazard}). {advice}, and build up in steps of 10% or less.",
                 rules.spike_source,
             )
         )

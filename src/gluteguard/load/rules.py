@@ -22,6 +22,9 @@ class LoadRules:
     spike_source: str
     cap_factor: float
     cap_source: str
+    cap_tolerance_days_after: int
+    cap_not_tolerated_statuses: frozenset[str]
+    cap_tolerance_source: str
     week_flag_ratio: float
     week_source: str
     week_context_note: str
@@ -54,6 +57,9 @@ def load_rules() -> LoadRules:
         spike_source=t["spike"]["source"],
         cap_factor=t["cap"]["factor"],
         cap_source=t["cap"]["source"],
+        cap_tolerance_days_after=t["cap"]["tolerance_days_after"],
+        cap_not_tolerated_statuses=frozenset(t["cap"]["not_tolerated_statuses"]),
+        cap_tolerance_source=t["cap"]["tolerance_source"],
         week_flag_ratio=t["week"]["flag_ratio"],
         week_source=t["week"]["source"],
         week_context_note=t["week"]["context_note"],

@@ -79,6 +79,7 @@ class PlanInputs:
     symptom_action: str | None = None  # the triage action of the day the plan was made on
     stride_cues: tuple[StrideCue, ...] = ()
     shoes: tuple[ShoeUse, ...] = ()
+    no_cap_details: str = ""  # what a run says when there is no cap (the decision's basis); default below
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,13 @@ def _run_days(inputs: PlanInputs) -> list[int]:
     return sorted(days)
 
 
+def ladder_step_on(week_start_step: int, run_index: int) -> int:
+    """The walk/run ladder step of the week's run number ``run_index`` (0-based): each step is run twice."""
+    return min(
+        week_start_step + run_index // progression_rules()["ladder"]["runs_per_step"], len(return_to_run_ladder())
+    )
+
+
 def _cadence_cue(inputs: PlanInputs) -> tuple[str, str]:
     """The stride findings' running cues, joined, with their sources ('' when there are none)."""
     cues = [cue for cue in inputs.stride_cues if cue.cue]
@@ -197,8 +205,7 @@ def _run_item(inputs: PlanInputs, index: int, weekday: int, runs: list[int]) -> 
     cue, cue_source = _cadence_cue(inputs)
     cue_text = f" Stride cue: {cue}" if cue else ""
     if phase == "return":
-        ladder = return_to_run_ladder()
-        step = ladder[min(inputs.ladder_step - 1 + index // 2, len(ladder) - 1)]  # each step twice
+        step = return_to_run_ladder()[ladder_step_on(inputs.ladder_step, index) - 1]
         return PlanItem(
             f"run-{index}",
             "run",
@@ -212,7 +219,7 @@ def _run_item(inputs: PlanInputs, index: int, weekday: int, runs: list[int]) -> 
     long_run = inputs.long_run_day is not None and WEEKDAYS[weekday] == inputs.long_run_day
     if cap is None:  # no 30-day history: short and easy until there is one
         distance = None
-        title, details = "Easy run", "Short and easy, 20–30 minutes; the cap appears once there is 30 days of history."
+        title, details = "Easy run", inputs.no_cap_details or rules["no_cap_details"]
     else:
         budget = inputs.last_7_days_m * (rules["manage_keep"] if phase == "manage" else 1.0)
         share = budget / max(len(runs), 1)
@@ -320,7 +327,7 @@ def _day_items(
                 "isometrics",
                 "strength",
                 "Isometric hip holds (daily)",
-                "Gentle holds, pain ≤ 3/10.",
+                rules["strength"]["isometric_details"],
                 rules["strength"]["isometric_why"],
                 rules["strength"]["source"],
                 exercises=_routine(_strength(inputs, True)),
@@ -355,16 +362,17 @@ def _day_items(
 
 
 def _clinician_items(inputs: PlanInputs, weekday: int) -> list[PlanItem]:
-    """Once a week (Monday): see a clinician when the triage says so or pain is not settling; physio/massage."""
-    if weekday != 0:
-        return []
+    """Every day while the triage says to see a clinician (until a visit is booked); otherwise once a week
+    (Monday): see a physiotherapist when pain is not settling, physio and massage while the hip is irritable."""
     rules, phase = week_rules()["clinician"], inputs.phase.phase
     if inputs.symptom_action == "see_clinician":
         return [_item("clinician", "clinician", "Book a visit with a GP or physiotherapist", rules["triage_details"],
                       rules, "triage_why")]  # fmt: skip
+    if weekday != 0:
+        return []
     if phase == "settle":
         return [_item("clinician", "clinician", "See a physiotherapist if this does not settle",
-                      "Book if pain has not eased within 1–2 weeks.", rules, "settle_why")]  # fmt: skip
+                      rules["settle_details"], rules, "settle_why")]  # fmt: skip
     if phase in ("manage", "return"):
         return [_item("clinician", "clinician", "Physiotherapy and massage can help", rules["manage_details"],
                       rules, "manage_why")]  # fmt: skip
@@ -403,31 +411,52 @@ def _reschedule(inputs: PlanInputs, planned: list[int], long_day: int | None) ->
     return dict(sorted(sessions.items()))
 
 
-def weekly_plan(inputs: PlanInputs) -> Plan:
-    """Seven days from ``week_of`` and a 4-week outline; every item says why and cites its source."""
-    runs = (
-        _run_days(inputs)
-        if inputs.phase.phase not in NO_RUN_PHASES
-        else [WEEKDAYS.index(d) for d in inputs.running_days]
-    )
+def _week_runs(inputs: PlanInputs) -> list[int]:
+    """The weekdays (0 = Monday) with a run in this phase; in the no-run phases, the runner's usual run days."""
+    if inputs.phase.phase in NO_RUN_PHASES:
+        return [WEEKDAYS.index(d) for d in inputs.running_days]
+    return _run_days(inputs)
+
+
+def run_index_on(inputs: PlanInputs, day: date) -> int:
+    """How many of the week's runs come before ``day``: the number of the day's run, or of the next one."""
+    weekday = (day - inputs.week_of).days
+    return sum(1 for run_day in _week_runs(inputs) if run_day < weekday)
+
+
+def plan_day(inputs: PlanInputs, day: date) -> tuple[PlanItem, ...]:
+    """The items of ``day`` (in the week of ``inputs.week_of``) in the phase the inputs give; every item says why
+    and cites its source. Strength days follow the runner's usual run days, so they stay put when the phase
+    changes within the week."""
+    weekday = (day - inputs.week_of).days
+    if not 0 <= weekday < 7:
+        raise ValueError(f"{day} is not in the week of {inputs.week_of}")
+    usual_runs = sorted(WEEKDAYS.index(d) for d in inputs.running_days) or [1, 3, 5]
     long_day = WEEKDAYS.index(inputs.long_run_day) if inputs.long_run_day else None
-    planned = _strength_days(runs, long_day, week_rules()["strength"]["sessions_per_week"])
+    planned = _strength_days(usual_runs, long_day, week_rules()["strength"]["sessions_per_week"])
     strength_days = {} if inputs.phase.phase == "blocked" else _reschedule(inputs, planned, long_day)
-    days = []
-    for weekday in range(7):
-        day = inputs.week_of + timedelta(days=weekday)
-        items = _day_items(inputs, weekday, runs, strength_days, tip_index=day.toordinal())
-        days.append(PlanDay(day, tuple(_numbered(items, day))))
+    items = _day_items(inputs, weekday, _week_runs(inputs), strength_days, tip_index=day.toordinal())
+    return tuple(_numbered(items, day))
+
+
+def outline(inputs: PlanInputs) -> tuple[dict, ...]:
+    """This week and the next three if every week stays green (see ``_outline``)."""
+    return tuple(_outline(inputs, len(_week_runs(inputs))))
+
+
+def weekly_plan(inputs: PlanInputs) -> Plan:
+    """Seven days from ``week_of`` in one phase, and a 4-week outline (the coach builds a week day by day)."""
+    days = tuple(PlanDay(day, plan_day(inputs, day)) for day in (inputs.week_of + timedelta(days=k) for k in range(7)))
     return Plan(
         inputs.week_of,
         inputs.phase.phase,
         inputs.phase.why,
         inputs.phase.source,
-        tuple(days),
+        days,
         stage=max(1, min(inputs.stage, 4)),
         ladder_step=inputs.ladder_step if inputs.phase.phase == "return" else None,
         progress_why=inputs.progress_why,
-        outline=tuple(_outline(inputs, len(runs))),
+        outline=outline(inputs),
     )
 
 
@@ -472,4 +501,17 @@ def _numbered(items: list[PlanItem], day: date) -> list[PlanItem]:
     return [replace(item, id=f"{day.isoformat()}-{item.id}") for item in items]
 
 
-__all__ = ["Plan", "PlanDay", "PlanInputs", "PlanItem", "ShoeUse", "StrideCue", "load_library", "weekly_plan"]
+__all__ = [
+    "Plan",
+    "PlanDay",
+    "PlanInputs",
+    "PlanItem",
+    "ShoeUse",
+    "StrideCue",
+    "ladder_step_on",
+    "load_library",
+    "outline",
+    "plan_day",
+    "run_index_on",
+    "weekly_plan",
+]

@@ -1,68 +1,31 @@
-"""What the runner logged of their plans (gluteguard done/skip), per week: feeds progression and the triage."""
+"""What the runner logged of their plans (gluteguard done/skip), read from the store as plain entries."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import select
 
-from gluteguard.plan.progression import WeekOutcome, adherent
+from gluteguard.plan.adherence import PlanLogEntry, WeekLog, monday_of, self_management_from
+from gluteguard.plan.adherence import week_logs as week_logs_of
 from gluteguard.store.db import Database
 from gluteguard.store.models import PlanLogRow
 
-
-def monday_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
+__all__ = ["PlanLogEntry", "WeekLog", "monday_of", "plan_log", "self_management_from", "week_logs"]
 
 
-@dataclass
-class WeekLog:
-    """Logged plan items of one week (Monday-based)."""
-
-    strength_done: int = 0
-    strength_skipped: int = 0
-    runs_done: int = 0
-    runs_skipped: int = 0
-    skipped_ids: set[str] = field(default_factory=set)
+def plan_log(db: Database, athlete_id: int, until: date | None = None) -> tuple[PlanLogEntry, ...]:
+    """Every logged item (up to ``until``), oldest day first."""
+    query = select(PlanLogRow.item_id, PlanLogRow.day, PlanLogRow.kind, PlanLogRow.outcome).where(
+        PlanLogRow.athlete_id == athlete_id
+    )
+    if until is not None:
+        query = query.where(PlanLogRow.day <= until)
+    with db.session() as session:
+        rows = session.execute(query.order_by(PlanLogRow.day, PlanLogRow.item_id)).all()
+    return tuple(PlanLogEntry(item_id, day, kind, outcome) for item_id, day, kind, outcome in rows)
 
 
 def week_logs(db: Database, athlete_id: int, until: date) -> dict[date, WeekLog]:
-    """Every logged item up to ``until``, grouped by the Monday of its day. Only the two weekly strength
-    sessions count as strength here; the daily isometric holds are extra and do not make up for them."""
-    query = select(PlanLogRow.item_id, PlanLogRow.day, PlanLogRow.kind, PlanLogRow.outcome).where(
-        PlanLogRow.athlete_id == athlete_id, PlanLogRow.day <= until
-    )
-    weeks: dict[date, WeekLog] = defaultdict(WeekLog)
-    with db.session() as session:
-        for item_id, day, kind, outcome in session.execute(query):
-            week = weeks[monday_of(day)]
-            if outcome == "skipped":
-                week.skipped_ids.add(item_id)
-            if item_id.endswith("-strength"):
-                if outcome == "done":
-                    week.strength_done += 1
-                else:
-                    week.strength_skipped += 1
-            elif kind == "run":
-                if outcome == "done":
-                    week.runs_done += 1
-                else:
-                    week.runs_skipped += 1
-    return dict(weeks)
-
-
-def self_management_from(logs: dict[date, WeekLog], day: date) -> tuple[float, bool | None]:
-    """(weeks since the first logged strength session, whether most logged weeks were adherent) on ``day``:
-    the context of the triage's "no improvement after 8–12 weeks of adherent self-management" rule."""
-    logged = sorted(m for m, log in logs.items() if log.strength_done + log.strength_skipped and m <= day)
-    if not logged:
-        return 0.0, None
-    weeks = (day - logged[0]).days / 7.0
-    outcomes = [
-        WeekOutcome(m, "logged", None, 2, logs[m].strength_done, logs[m].strength_skipped)
-        for m in logged
-        if m + timedelta(days=6) <= day  # only finished weeks say whether the week was adherent
-    ]
-    return weeks, adherent(outcomes)
+    """Every logged item up to ``until``, grouped by the Monday of its day."""
+    return week_logs_of(plan_log(db, athlete_id, until), until)

@@ -138,6 +138,11 @@ def today_in(zone: ZoneInfo) -> date:
     return datetime.now(zone).date()
 
 
+def local_today(db: Database, athlete_id: int) -> date:
+    """Today's calendar day where the athlete lives (their profile's time zone)."""
+    return today_in(ZoneInfo(get_profile(db, athlete_id).timezone))
+
+
 def system_timezone() -> str:
     """The machine's IANA time zone (TZ, then /etc/localtime), or UTC when it cannot be told."""
     candidates = [os.environ.get("TZ", "").lstrip(":")]

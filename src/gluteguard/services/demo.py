@@ -20,15 +20,16 @@ from gluteguard.samples.runner import write_sample_runner
 from gluteguard.services.activities import list_activities
 from gluteguard.services.athletes import ensure_athlete, update_profile
 from gluteguard.services.checkins import save_checkin
+from gluteguard.services.coach import LoadView, decision_on, load_on
 from gluteguard.services.gait import analyze_file, save_analysis
 from gluteguard.services.importer import ImportSummary, import_paths
-from gluteguard.services.load import WeekRow, athlete_sessions, state_on, weekly_history
-from gluteguard.services.plan import phase_on
+from gluteguard.services.load import WeekRow, athlete_sessions, weekly_history
 from gluteguard.services.selftests import record_palpation, record_stance
 from gluteguard.services.sitting import sitting_history
 from gluteguard.services.symptoms import symptom_report
 from gluteguard.store.db import Database
 from gluteguard.symptoms.selftests import stance_side
+from gluteguard.symptoms.status import StatusReport
 
 DEMO_PROFILE = {
     "birth_year": 1988,
@@ -56,11 +57,9 @@ class DemoReport:
     weekly_km: list[tuple[str, float]] = field(default_factory=list)  # (ISO week start, km)
     history: list[WeekRow] = field(default_factory=list)
     spike_states: list[LoadState] = field(default_factory=list)  # the load state on each spike's day
-    today: LoadState | None = None
-    statuses: list[dict | None] = field(default_factory=list)
-    phases: list[tuple[str, str]] = field(
-        default_factory=list
-    )  # (day, plan phase) every other day around the spike  # symptom status the day after the spike, and later
+    today: LoadView | None = None  # the last day's decision and load
+    statuses: list[StatusReport | None] = field(default_factory=list)  # the day after the spike, and later
+    phases: list[tuple[str, str]] = field(default_factory=list)  # (day, plan phase) every other day around the spike
     stride: dict | None = None  # the demo's stride analysis (synthetic keypoints), as saved
     sitting: list = field(default_factory=list)  # SittingDay of the last work days (from the watch's monitoring)
 
@@ -130,11 +129,11 @@ def build_demo(db: Database, *, end_date: date | None = None, workers: int | Non
     status_days = [spike_day(end_date) + timedelta(days=offset) for offset in (1, 19)]
     return DemoReport(
         history=weekly_history(db, athlete_id, 16, end_date),
-        spike_states=[state_on(db, athlete_id, date.fromisoformat(day)) for day in spike_days],
-        today=state_on(db, athlete_id, end_date),
+        spike_states=[load_on(db, athlete_id, date.fromisoformat(day)).state for day in spike_days],
+        today=load_on(db, athlete_id, end_date),
         statuses=[symptom_report(db, athlete_id, day) for day in status_days if day <= end_date],
         phases=[
-            (day.isoformat(), phase_on(db, athlete_id, day).phase)
+            (day.isoformat(), decision_on(db, athlete_id, day).phase)
             for day in (spike_day(end_date) + timedelta(days=offset) for offset in range(-3, 23, 2))
             if day <= end_date
         ],

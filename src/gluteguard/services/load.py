@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import func, or_, select
 
-from gluteguard.load.metrics import LoadState, RunSpike, _monotony, load_state, run_spikes
+from gluteguard.load.metrics import LoadState, RunSpike, load_state, monotony, run_spikes
 from gluteguard.load.rules import load_rules
 from gluteguard.load.series import DailySeries, Session, daily_series, pmc
 from gluteguard.load.trimp import trimp_from_average, trimp_from_histogram, trimp_weights
@@ -18,21 +18,23 @@ from gluteguard.services.activities import local_start
 from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.cache import VersionedCache, scoped
 from gluteguard.services.importer import histogram_blob
-from gluteguard.services.symptoms import cap_factor_for
 from gluteguard.store.codec import decode_histogram, decode_streams
 from gluteguard.store.db import Database
 from gluteguard.store.models import Activity, ActivityStream
 
 
-def backfill_hr_histograms(db: Database, athlete_id: int) -> int:
-    """Histograms for activities stored before they existed (schema 0002); returns how many were made."""
+def backfill_hr_histograms(db: Database, athlete_id: int | None = None) -> int:
+    """Histograms for activities stored before they existed (schema 0002); returns how many were made. A write:
+    run when the database is opened (``services.maintenance``), never inside a read."""
+    query = (
+        select(Activity, ActivityStream)
+        .join(ActivityStream, ActivityStream.activity_id == Activity.id)
+        .where(Activity.hr_histogram.is_(None), Activity.avg_hr.is_not(None), Activity.n_samples > 0)
+    )
+    if athlete_id is not None:
+        query = query.where(Activity.athlete_id == athlete_id)
     with db.session() as session:
-        rows = session.execute(
-            select(Activity, ActivityStream)
-            .join(ActivityStream, ActivityStream.activity_id == Activity.id)
-            .where(Activity.athlete_id == athlete_id, Activity.hr_histogram.is_(None), Activity.avg_hr.is_not(None))
-            .where(Activity.n_samples > 0)
-        ).all()
+        rows = session.execute(query).all()
         for activity, stream in rows:
             if "heart_rate_bpm" in (stream.columns or []):
                 activity.hr_histogram = histogram_blob(decode_streams(stream.data, stream.codec))
@@ -96,7 +98,6 @@ def _load_sessions(db: Database, athlete_id: int) -> tuple[Session, ...]:
     profile = get_profile(db, athlete_id)
     zone = ZoneInfo(profile.timezone)
     weights = trimp_weights(profile.resting_hr, profile.max_hr, profile.sex)
-    backfill_hr_histograms(db, athlete_id)
     query = select(
         Activity.id,
         Activity.start_utc,
@@ -139,15 +140,14 @@ def _load_sessions(db: Database, athlete_id: int) -> tuple[Session, ...]:
     return tuple(sessions)
 
 
-def state_on(db: Database, athlete_id: int, day: date | None = None, *, with_symptoms: bool = True) -> LoadState:
-    """The load state at the end of ``day``; the day's symptom status lowers the cap (amber) or stops
-    running (red, or a red flag that says so)."""
+def state_on(
+    db: Database, athlete_id: int, day: date | None = None, *, next_run: tuple[float | None, str] | None = None
+) -> LoadState:
+    """The load state at the end of ``day``. ``next_run`` is the day's decided cap and reason; the views get it
+    from ``services.coach.load_on``, which passes the day's decision."""
     day = day or today_in(ZoneInfo(get_profile(db, athlete_id).timezone))
     sessions, series = _series(db, athlete_id, day)
-    factor, reason = 1.0, None
-    if with_symptoms:
-        factor, reason = cap_factor_for(db, athlete_id, day)
-    return load_state(sessions, series, day, cap_factor_adjustment=factor, cap_adjustment_reason=reason)
+    return load_state(sessions, series, day, next_run=next_run)
 
 
 @dataclass(frozen=True)
@@ -242,5 +242,5 @@ def weekly_details(db: Database, athlete_id: int, rows: list[WeekRow]) -> dict[s
         )
         lo, hi = series.index(start), series.index(end)
         km = np.array([series.run_distance_m[i] / 1000.0 if 0 <= i < len(series) else 0.0 for i in range(lo, hi + 1)])
-        details[row.week_start] = WeekDetail(runs, _monotony(km, rules))
+        details[row.week_start] = WeekDetail(runs, monotony(km, rules))
     return details

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
 from gluteguard.store.db import Database
 from gluteguard.store.models import FunctionCheckRow, SelfTestRow
-from gluteguard.symptoms.selftests import FunctionCheck, StanceSide, function_check_items, score_function_check
-
-
-@dataclass(frozen=True)
-class SelfTestDay:
-    day: date
-    stance: dict[str, StanceSide]  # by side
-    palpation: dict[str, bool]  # by side: pressing reproduces the familiar pain
+from gluteguard.symptoms.selftests import (
+    FunctionCheck,
+    SelfTestDay,
+    StanceSide,
+    function_check_items,
+    score_function_check,
+)
 
 
 def _upsert_test(db: Database, athlete_id: int, day: date, kind: str, results: dict) -> None:

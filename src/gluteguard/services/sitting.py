@@ -10,7 +10,7 @@ from gluteguard.plan.generator import WEEKDAYS
 from gluteguard.services.athletes import Profile, get_profile
 from gluteguard.services.checkins import get_checkin
 from gluteguard.services.wearables import breaks_between, log_break, wearable_between
-from gluteguard.sitting.day import SittingDay, UpcomingRun, desk_day_note, sitting_day
+from gluteguard.sitting.day import SittingDay, sitting_day
 from gluteguard.sitting.model import BreakLog
 from gluteguard.store.db import Database
 
@@ -49,25 +49,6 @@ def sitting_on(db: Database, athlete_id: int, day: date) -> SittingDay:
 
 def sitting_history(db: Database, athlete_id: int, until: date, days: int) -> list[SittingDay]:
     return [sitting_on(db, athlete_id, until - timedelta(days=offset)) for offset in reversed(range(days))]
-
-
-def desk_note(db: Database, athlete_id: int, day: date, today: date | None = None) -> str | None:
-    """The context note when ``day`` was desk-heavy and a run is planned on it or the next day; ``today`` (default
-    ``day``) is when the note is read, for its wording ("yesterday", "today")."""
-    from gluteguard.services.plan import plan_for_week  # the plan needs the load engine: only when asked
-
-    figures = sitting_on(db, athlete_id, day)
-    if figures.sitting_min is None:
-        return None
-    for candidate in (d for d in (day, day + timedelta(days=1)) if d >= (today or day)):  # runs still ahead
-        plan = plan_for_week(db, athlete_id, candidate)
-        plan_day = next(d for d in plan.days if d.date == candidate)
-        run = next((i for i in plan_day.items if i.kind == "run"), None)
-        if run is not None:
-            long_run = run.title.startswith("Long")
-            distance = run.distance_cap_m / 1000 if run.distance_cap_m else None
-            return desk_day_note(figures, UpcomingRun(candidate, long_run, distance), today=today or day)
-    return None
 
 
 def record_break(db: Database, athlete_id: int, entry: BreakLog) -> dict:

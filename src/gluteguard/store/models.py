@@ -188,6 +188,21 @@ class PlanLogRow(Base):
     logged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class ClinicianVisitRow(Base):
+    """A clinician's clearance (lifts every warning sign raised on or before its day) or a booked visit (lifts
+    the see-a-clinician ones), as the runner recorded it."""
+
+    __tablename__ = "clinician_visit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(10))  # cleared | booked
+    by: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class GaitSessionRow(Base):
     """One saved stride analysis: the summary JSON (metrics, quality, findings) and where it came from.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from importlib import resources
 
@@ -42,6 +43,15 @@ class StanceSide:
             and self.seconds_to_pain <= rules["max_seconds"]
             and self.pain_nrs >= rules["min_pain_nrs"]
         )
+
+
+@dataclass(frozen=True)
+class SelfTestDay:
+    """The self-tests recorded on one day, by side."""
+
+    day: date
+    stance: dict[str, StanceSide]
+    palpation: dict[str, bool]  # pressing reproduces the familiar pain
 
 
 def stance_side(side: str, seconds_to_pain: float | None, pain_nrs: int | None) -> StanceSide:

@@ -1,15 +1,15 @@
 """The daily symptom status (pain-monitoring model), the pattern screen, trend and meaningful change (pure).
 
 Thresholds, messages and sources live in ``status_rules.toml``. ``status_report`` joins the day's status with the
-red-flag triage (a stop-running triage overrides the pain zones) in the shape the CLI and the plan consume, and
-``cap_adjustment`` turns that report into the factor the load engine multiplies its cap by.
+red-flag triage and the signs that hold (a stop-running sign overrides the pain zones) into a typed report, and
+``cap_adjustment`` turns that report into the share of the cap the day allows.
 """
 
 from __future__ import annotations
 
 import statistics
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from functools import cache
@@ -17,15 +17,18 @@ from importlib import resources
 from typing import Any
 
 from gluteguard.load.rules import load_rules
+from gluteguard.symptoms.holds import ClinicianVisit, Hold, is_lifted
 from gluteguard.symptoms.model import PAIN_FIELDS, CheckIn
 from gluteguard.symptoms.selftests import stance_test_safe
 from gluteguard.symptoms.triage import (
     NO_RUNNING_ACTIONS,
     Reason,
     SelfTests,
+    Triage,
     TriageContext,
     TriageInput,
     triage,
+    triage_rules,
 )
 
 _EPS = 1e-9  # means of whole numbers: keep an exact 30 % or 2.0 from falling just short in floating point
@@ -256,11 +259,21 @@ def day_status(
     reasons = [
         Reason(r.code, r.message.format(value=f"{measures[r.measure]:.3g}", baseline=baseline), r.source) for r in fired
     ]
-    if not fired:
+    last = by_day[max(by_day)] if by_day else None
+    held_red = (
+        checkin is None
+        and last is not None
+        and rules["carry"]["red_holds_until_checkin"]
+        and day_status(by_day.values(), last.date, baseline_morning_pain=baseline_morning_pain).status == "red"
+    )
+    if held_red:
+        status = order[-1]
+        reasons.insert(0, _note("red_held", checkin_date=last.date))
+    elif not fired:
         reasons.append(_note("within_safe_zone"))
-    if checkin is None:
+    if checkin is None and not held_red:
         reasons.append(_note("no_recent_checkin", carry_days=carry))
-    elif checkin.date != day:
+    elif checkin is not None and checkin.date != day:
         reasons.append(_note("carried_checkin", checkin_date=checkin.date))
     fired_measures = {r.measure for r in fired}
     return SymptomStatus(
@@ -275,14 +288,69 @@ def day_status(
     )
 
 
+def report_window(checkins: Sequence[CheckIn], day: date) -> list[CheckIn]:
+    """The check-ins (sorted by day, none after ``day``) that the report of ``day`` can look at: the first week
+    with a pain answer (the start of the meaningful-change comparison) and the weeks before the day or before the
+    last check-in (for a red day held by silence). The report is the same as from the whole history."""
+    if not checkins:
+        return []
+    rules = status_rules()
+    carry, trend = rules["carry"]["days"], rules["trend"]["window_days"]
+    reach = max(rules["baseline"]["window_days"], 2 * trend, rules["pattern"]["lookback_days"]) + 2 * carry + 1
+    anchor = min(day, checkins[-1].date) - timedelta(days=reach)
+    first = next((c.date for c in checkins if _worst(c) is not None), None)
+    start_end = first + timedelta(days=rules["meaningful"]["start_days"]) if first else None
+    return [c for c in checkins if c.date >= anchor or (start_end is not None and c.date < start_end)]
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """The day's symptom status joined with the red-flag triage and the warning signs that hold."""
+
+    date: date
+    status: str  # green | amber | red, after any stop-running sign
+    action: str  # self_manage | see_clinician | urgent | emergency
+    reasons: tuple[Reason, ...]  # warning signs first (most severe first), then the pain model's
+    pattern: PatternScreen
+    self_tests_allowed: bool
+    trend: Trend
+    meaningful_change: bool
+    running_allowed: bool
+    pain_status: str  # the pain-monitoring model's zone alone
+    holds: tuple[Hold, ...] = ()
+    checkin_date: date | None = None  # the check-in the status rests on
+    triage: Triage | None = None  # the triage of that check-in, before holds and lifts
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "date": self.date.isoformat(),
+            "status": self.status,
+            "action": self.action,
+            "reasons": [reason.as_dict() for reason in self.reasons],
+            "pattern": {**asdict(self.pattern), "self_tests_allowed": self.self_tests_allowed},
+            "trend": asdict(self.trend),
+            "meaningful_change": self.meaningful_change,
+            "running_allowed": self.running_allowed,
+            "pain_status": self.pain_status,
+            "holds": [hold.as_dict() for hold in self.holds],
+            "checkin_date": self.checkin_date.isoformat() if self.checkin_date else None,
+        }
+
+
 def status_report(
     history: Iterable[CheckIn],
     day: date,
     context: TriageContext | None = None,
     *,
     baseline_morning_pain: int | None = None,
-) -> dict[str, Any]:
-    """The day's status joined with the red-flag triage; a stop-running triage turns the status red."""
+    holds: tuple[Hold, ...] = (),
+    visits: tuple[ClinicianVisit, ...] = (),
+) -> StatusReport:
+    """The day's status joined with the red-flag triage; a stop-running sign turns the status red.
+
+    ``holds`` are the signs earlier check-ins raised that are still in force (``symptoms.holds``); ``visits`` are
+    the recorded clearances and bookings, which lift the day's own signs when they are dated on or after them.
+    """
     context = context or TriageContext()
     context = replace(context, self_tests=_fresh(context.self_tests, day))
     result = day_status(history, day, baseline_morning_pain=baseline_morning_pain, self_tests=context.self_tests)
@@ -294,31 +362,50 @@ def status_report(
     if context.nights_woken_7d is None:
         context = replace(context, nights_woken_7d=result.trend.nights_woken_7d)
     checked = triage(TriageInput(result.checkin or CheckIn(date=day), context))
-    reasons = list(checked.reasons)
+    rules = triage_rules()
+    raised_on = result.checkin.date if result.checkin else day
+    held = {hold.code for hold in holds}
+    # A clearance or booking dated on or after the check-in lifts what that check-in raised.
+    live = [rule for rule in checked.matched if rule.code not in held and not is_lifted(rule, raised_on, visits, day)]
+    signs = sorted(
+        [(rules.severity(h.action), h.since, h.reason(rules)) for h in holds]
+        + [(rules.severity(r.action), raised_on, Reason(r.code, r.message, r.source)) for r in live],
+        key=lambda sign: (-sign[0], sign[1]),
+    )
+    severity = max((sign[0] for sign in signs), default=0)
+    action = rules.actions[severity]
+    reasons = [sign[2] for sign in signs]
     status = result.status
-    if not checked.running_allowed:
+    stops = action in NO_RUNNING_ACTIONS
+    if stops:
         status = "red"
         reasons.append(_note("red_flag_override"))
-    reasons.extend(result.reasons)
+    # "The plan may progress" would contradict a stop: the pain model's all-clear is left out then.
+    reasons.extend(r for r in result.reasons if not (stops and r.code == "within_safe_zone"))
     # Both safety lists must agree before a test that loads the hip is offered (triage rules and selftests.py).
-    self_tests_allowed = checked.self_tests_allowed and stance_test_safe(result.checkin)[0]
-    return {
-        "date": day.isoformat(),
-        "status": status,
-        "action": checked.action,
-        "reasons": [reason.as_dict() for reason in reasons],
-        "pattern": {**asdict(result.pattern), "self_tests_allowed": self_tests_allowed},
-        "trend": asdict(result.trend),
-        "meaningful_change": result.meaningful_change,
-        "running_allowed": checked.running_allowed and status != "red",
-    }
+    no_tests = any(rule.no_self_tests for rule in live) or any(hold.no_self_tests for hold in holds)
+    return StatusReport(
+        date=day,
+        status=status,
+        action=action,
+        reasons=tuple(reasons),
+        pattern=result.pattern,
+        self_tests_allowed=not no_tests and stance_test_safe(result.checkin)[0],
+        trend=result.trend,
+        meaningful_change=result.meaningful_change,
+        running_allowed=not stops and status != "red",
+        pain_status=result.status,
+        holds=holds,
+        checkin_date=result.checkin.date if result.checkin else None,
+        triage=checked,
+    )
 
 
-def cap_adjustment(report: dict[str, Any]) -> tuple[float, str | None]:
+def cap_adjustment(report: StatusReport) -> tuple[float, str | None]:
     """The factor for the load engine's cap (itself 1.10 × the 30-day longest run) and why; green → (1.0, None)."""
     cfg, engine_factor = status_rules()["cap"], load_rules().cap_factor
-    if report["status"] == "red" or report["action"] in NO_RUNNING_ACTIONS or not report.get("running_allowed", True):
+    if report.status == "red" or report.action in NO_RUNNING_ACTIONS or not report.running_allowed:
         return cfg["red_of_longest"] / engine_factor, cfg["red_reason"]
-    if report["status"] == "amber":
+    if report.status == "amber":
         return min(cfg["amber_of_longest"] / engine_factor, 1.0), cfg["amber_reason"]
     return 1.0, None

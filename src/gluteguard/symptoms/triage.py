@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Any
 
 from gluteguard.symptoms.model import PAIN_FIELDS, PAIN_LOCATIONS, RED_FLAGS, CheckIn
-from gluteguard.symptoms.selftests import StanceSide
+from gluteguard.symptoms.selftests import SelfTestDay, StanceSide
 
 NO_RUNNING_ACTIONS = frozenset({"urgent", "emergency"})
 _HIP_SIDES = ("left", "right")
@@ -33,7 +33,7 @@ class Reason:
 
 @dataclass(frozen=True)
 class SelfTests:
-    """The latest home self-tests (``symptoms.selftests``, by side as ``services.selftests.SelfTestDay``).
+    """The latest home self-tests (``symptoms.selftests``, merged from ``SelfTestDay``s).
 
     A side that is absent was not tested, so it can neither fit nor rule out the pattern.
     """
@@ -48,6 +48,18 @@ class SelfTests:
 
     def tender(self, side: str) -> bool | None:
         return self.palpation.get(side)
+
+
+def merge_self_tests(history: list[SelfTestDay]) -> SelfTests | None:
+    """The latest result per test and side of the days given (oldest first); None when there are none."""
+    if not history:
+        return None
+    stance: dict[str, StanceSide] = {}
+    palpation: dict[str, bool] = {}
+    for entry in history:  # oldest first, so later days overwrite
+        stance.update(entry.stance)
+        palpation.update(entry.palpation)
+    return SelfTests(stance=stance, palpation=palpation, tested_on=history[-1].day)
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,7 @@ class Triage:
     action: str
     reasons: tuple[Reason, ...]
     self_tests_allowed: bool = True
+    matched: tuple[TriageRule, ...] = ()  # the rules behind the reasons, most severe first
 
     @property
     def running_allowed(self) -> bool:
@@ -91,6 +104,11 @@ class TriageRule:
     context: tuple[tuple[str, Any], ...] = ()
     no_self_tests: bool = False
 
+    @property
+    def from_answers(self) -> bool:
+        """The rule fires on a red-flag answer (so it can hold), not on the history alone."""
+        return bool(self.all_flags or self.any_groups)
+
 
 @dataclass(frozen=True)
 class TriageRules:
@@ -99,6 +117,12 @@ class TriageRules:
     rules: tuple[TriageRule, ...]
     screen_interval_days: int
     screen_source: str
+    hold_until_cleared: frozenset[str] = frozenset()
+    hold_until_booked: frozenset[str] = frozenset()
+    hold_texts: dict[str, str] = field(default_factory=dict)  # message, lift_cleared, lift_booked, source
+
+    def severity(self, action: str) -> int:
+        return self.actions.index(action)
 
 
 def _palpation_negative(item: TriageInput) -> bool | None:
@@ -197,6 +221,9 @@ def triage_rules() -> TriageRules:
         rules=tuple(_rule(rule, actions) for rule in raw["rule"]),
         screen_interval_days=raw["screening"]["interval_days"],
         screen_source=raw["screening"]["source"],
+        hold_until_cleared=frozenset(raw["holds"]["until_cleared"]),
+        hold_until_booked=frozenset(raw["holds"]["until_booked"]),
+        hold_texts={key: raw["holds"][key] for key in ("message", "lift_cleared", "lift_booked", "source")},
     )
 
 
@@ -218,6 +245,7 @@ def triage(item: TriageInput, rules: TriageRules | None = None) -> Triage:
         action=matched[0].action if matched else rules.actions[0],
         reasons=tuple(Reason(r.code, r.message, r.source) for r in matched),
         self_tests_allowed=not any(r.no_self_tests for r in matched),
+        matched=tuple(matched),
     )
 
 

@@ -8,6 +8,7 @@ from importlib.metadata import version
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from gluteguard.services.load import backfill_hr_histograms
 from gluteguard.store.db import Database, resolve_database_url
 from gluteguard.web.security import SameOriginMiddleware
 
@@ -29,6 +30,7 @@ def create_app(db_url: str | None = None, *, athlete_name: str = "me") -> FastAP
         redoc_url=None,
     )
     app.state.db = Database(resolve_database_url(db_url))
+    backfill_hr_histograms(app.state.db)  # data the schema gained later, filled at start, never in a GET
     app.state.athlete_name = athlete_name
     app.state.athlete_id = None
     app.add_middleware(SameOriginMiddleware)

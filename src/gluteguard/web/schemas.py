@@ -32,16 +32,62 @@ class WarningOut(_Out):
     source: str
 
 
+class NextRunOut(_Out):
+    kind: Literal["none", "ladder", "distance", "easy"]
+    summary: str
+    basis: str
+    source: str
+    cap_m: float | None = None
+    ladder_step: int | None = None
+    longest_tolerated_m: float | None = None
+    longest_tolerated_on: str | None = None
+
+
+class ReasonOut(_Out):
+    code: str
+    message: str
+    source: str
+
+
+class HoldOut(_Out):
+    code: str
+    action: str
+    since: str
+    blocks_running: bool
+    lifted_by: Literal["cleared", "booked"]
+    message: str
+    source: str
+
+
 class TodayOut(_Out):
     date: str
     status: Literal["green", "amber", "red"] | None
     action: str | None
     phase: str
+    running_allowed: bool
     next_run_cap_m: float | None
+    next_run: NextRunOut
+    headline: ReasonOut
+    reasons: list[ReasonOut]
+    holds: list[HoldOut]
     warnings: list[WarningOut]
     items: list[dict]
     sitting_yesterday: dict | None = None
     sitting_note: str | None = None
+
+
+class ClinicianVisitIn(_In):
+    kind: Literal["cleared", "booked"]
+    by: str | None = Field(default=None, max_length=200, description="Who cleared you (required for a clearance)")
+    date: Date | None = Field(default=None, description="Local day; default today")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ClinicianVisitOut(_Out):
+    date: str
+    kind: Literal["cleared", "booked"]
+    by: str | None
+    note: str | None
 
 
 class SourceOut(_Out):

@@ -24,6 +24,7 @@ from starlette.responses import Response
 from gluteguard.gait.model import KeypointError
 from gluteguard.services.activities import ActivityError
 from gluteguard.services.athletes import ProfileError
+from gluteguard.services.clinician import VisitError
 from gluteguard.services.plan import PlanItemError
 from gluteguard.sitting.day import SittingError
 from gluteguard.symptoms.model import CheckInError
@@ -39,6 +40,7 @@ DOMAIN_ERRORS: tuple[type[Exception], ...] = (
     SelfTestError,
     SittingError,
     KeypointError,
+    VisitError,
 )
 
 # Dates outside this range are refused up front: the engines do day arithmetic that would overflow near the

@@ -8,7 +8,8 @@ from typing import Annotated
 
 from fastapi import Query
 
-from gluteguard.services.load import state_on, weekly_details, weekly_history
+from gluteguard.services.coach import load_on
+from gluteguard.services.load import weekly_details, weekly_history
 from gluteguard.web.api.common import Ctx, Day, api_router, jsonable
 
 router = api_router("load")
@@ -16,7 +17,7 @@ router = api_router("load")
 
 @router.get("/load", summary="The load state at the end of a day: cap, last run's spike, week, PMC, warnings")
 def get_load(ctx: Ctx, date: Day | None = None) -> dict:
-    return jsonable(state_on(ctx.db, ctx.athlete_id, date).as_dict())
+    return jsonable(load_on(ctx.db, ctx.athlete_id, date).as_dict())
 
 
 @router.get("/load/history", summary="Weekly history: distance, spikes, cap, PMC, monotony and each week's runs")

@@ -12,7 +12,8 @@ from fastapi import Path, Response
 from gluteguard.reports.plan_export import plan_to_ics, plan_to_markdown
 from gluteguard.services.adherence import monday_of
 from gluteguard.services.athletes import get_profile, today_in
-from gluteguard.services.plan import adherence, item_outcomes, log_item, plan_for_week
+from gluteguard.services.coach import week_plan
+from gluteguard.services.plan import adherence, log_item
 from gluteguard.web.api.common import Ctx, Day, api_router, jsonable
 from gluteguard.web.deps import WebContext
 from gluteguard.web.schemas import PlanLogIn, PlanLogOut
@@ -23,15 +24,12 @@ ItemId = Annotated[str, Path(min_length=1, max_length=80, description="A plan it
 
 
 def _plan(ctx: WebContext, week_of: date | None) -> dict:
-    return jsonable(plan_for_week(ctx.db, ctx.athlete_id, week_of).as_dict())
+    return jsonable(week_plan(ctx.db, ctx.athlete_id, week_of).as_dict())
 
 
 @router.get("/plan", summary="The plan of the week (like plan --json), with what was logged of it")
 def get_plan(ctx: Ctx, week_of: Day | None = None) -> dict:
-    plan = _plan(ctx, week_of)
-    monday = date.fromisoformat(plan["week_of"])
-    plan["logged"] = item_outcomes(ctx.db, ctx.athlete_id, monday, monday + timedelta(days=6))
-    return plan
+    return _plan(ctx, week_of)
 
 
 def _download(body: bytes, media_type: str, filename: str) -> Response:

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from fastapi import HTTPException, Query
 
 from gluteguard.services.athletes import get_profile, today_in
-from gluteguard.services.sitting import desk_note, record_break, sitting_history, sitting_on, todays_breaks
+from gluteguard.services.coach import desk_note
+from gluteguard.services.sitting import record_break, sitting_history, sitting_on, todays_breaks
 from gluteguard.sitting.model import BreakLog
 from gluteguard.sitting.rules import load_rules
 from gluteguard.web.api.common import FIRST_DAY, LAST_DAY, Ctx, Day, api_router

@@ -1,22 +1,42 @@
-"""Today at a glance and the symptom status (``gluteguard today --json``, ``gluteguard status --json``)."""
+"""Today at a glance, the symptom status and the clinician's clearances (``gluteguard today --json``,
+``status --json``, ``cleared``/``booked``/``clearances``): renderers of the day's decision."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from gluteguard.services.symptoms import symptom_report
-from gluteguard.services.today import today_summary
+from gluteguard.services.athletes import local_today
+from gluteguard.services.clinician import list_visits, record_visit
+from gluteguard.services.coach import decision_on, today_summary
 from gluteguard.web.api.common import Ctx, Day, api_router, jsonable
-from gluteguard.web.schemas import TodayOut
+from gluteguard.web.schemas import ClinicianVisitIn, ClinicianVisitOut, TodayOut
 
 router = api_router("today")
 
 
-@router.get("/today", response_model=TodayOut, summary="Status, action, phase, cap, warnings, today's items")
+@router.get("/today", response_model=TodayOut, summary="The day's decision: status, action, next run, items")
 def get_today(ctx: Ctx, date: Day | None = None) -> Any:
-    return jsonable(today_summary(ctx.db, ctx.athlete_id, date))
+    return jsonable(today_summary(ctx.db, ctx.athlete_id, date).as_dict())
 
 
 @router.get("/status", summary="The symptom status of a day (null before the first check-in)")
 def get_status(ctx: Ctx, date: Day | None = None) -> dict | None:
-    return jsonable(symptom_report(ctx.db, ctx.athlete_id, date))
+    return jsonable(decision_on(ctx.db, ctx.athlete_id, date).status_dict())
+
+
+@router.get("/decision", summary="The day's whole decision, as every view renders it")
+def get_decision(ctx: Ctx, date: Day | None = None) -> dict:
+    return jsonable(decision_on(ctx.db, ctx.athlete_id, date).as_dict())
+
+
+@router.get("/clearances", response_model=list[ClinicianVisitOut], summary="Recorded clearances and booked visits")
+def get_clearances(ctx: Ctx) -> list[dict]:
+    return [visit.as_dict() for visit in list_visits(ctx.db, ctx.athlete_id)]
+
+
+@router.post("/clearances", response_model=ClinicianVisitOut, status_code=201,
+             summary="Record a clinician's clearance (kind cleared, by required) or a booked visit")  # fmt: skip
+def post_clearance(ctx: Ctx, body: ClinicianVisitIn) -> dict:
+    today = local_today(ctx.db, ctx.athlete_id)
+    visit = record_visit(ctx.db, ctx.athlete_id, body.kind, body.date or today, today, by=body.by, note=body.note)
+    return visit.as_dict()

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
+from gluteguard.services.athletes import local_today
 from gluteguard.services.checkins import get_checkin, last_screen, save_checkin
 from gluteguard.services.selftests import function_check_due, function_checks, record_function_check, record_stance
 from gluteguard.services.symptoms import symptom_report
-from gluteguard.services.today import local_today
 from gluteguard.symptoms.model import PAIN_FIELDS, PAIN_LOCATIONS, RED_FLAGS, CheckInError
 from gluteguard.symptoms.questions import questions
 from gluteguard.symptoms.selftests import (
@@ -69,7 +69,7 @@ def _checkin_page(
     report = symptom_report(ctx.db, ctx.athlete_id, day)
     triggered = bool(stored and stored.flags_raised)
     stance_safe, stance_reason = stance_test_safe(stored)
-    if report is not None and not report["pattern"]["self_tests_allowed"]:
+    if report is not None and not report.self_tests_allowed:
         stance_safe = False
         stance_reason = stance_reason or self_test_instructions()["single_leg_stance"]["skip_if"]
     history = function_checks(ctx.db, ctx.athlete_id)
@@ -84,7 +84,7 @@ def _checkin_page(
         saved=saved,
         stored=stored,
         report=report,
-        action_text=triage_rules().action_messages.get(report["action"]) if report else None,
+        action_text=triage_rules().action_messages.get(report.action) if report else None,
         questions=questions(),
         pain_fields=PAIN_FIELDS,
         run_pain=RUN_PAIN,

@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse
 from gluteguard.load.rules import load_rules
 from gluteguard.reports.load_chart import build_figure, category_labels, wrap_titles
 from gluteguard.services.cache import VersionedCache
-from gluteguard.services.load import activities_version, state_on, weekly_details, weekly_history
+from gluteguard.services.coach import load_on
+from gluteguard.services.load import activities_version, weekly_details, weekly_history
 from gluteguard.web.deps import WebContext, context
 from gluteguard.web.pages.assets import plotly_version
 from gluteguard.web.pages.render import PLOTLY_JS_URL, page
@@ -35,7 +36,7 @@ def _chart(ctx: WebContext, rows: list) -> str | None:
 @router.get("/load", response_class=HTMLResponse)
 def load_page(request: Request, ctx: Ctx, weeks: Annotated[int, Query(ge=4, le=104)] = 16) -> HTMLResponse:
     """The load state (cap, last run, week, warnings) and the weekly charts with the runs behind each bar."""
-    state = state_on(ctx.db, ctx.athlete_id)
+    view = load_on(ctx.db, ctx.athlete_id)
     rows = weekly_history(ctx.db, ctx.athlete_id, weeks)
     # Building a Plotly figure takes ~0.1–0.3 s; the chart only changes with the activities, so it is kept.
     version = (activities_version(ctx.db, ctx.athlete_id), tuple(rows))
@@ -45,7 +46,8 @@ def load_page(request: Request, ctx: Ctx, weeks: Annotated[int, Query(ge=4, le=1
         request,
         "load.html",
         "load",
-        state=state,
+        state=view.state,
+        decision=view.decision,
         rows=rows,
         weeks=weeks,
         chart=chart,

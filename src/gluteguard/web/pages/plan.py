@@ -12,8 +12,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from gluteguard.plan.library import load_library
 from gluteguard.reports.plan_export import plan_to_ics, plan_to_markdown
 from gluteguard.services.adherence import monday_of
-from gluteguard.services.plan import PlanItemError, item_outcomes, log_item, plan_for_week
-from gluteguard.services.today import local_today
+from gluteguard.services.athletes import local_today
+from gluteguard.services.coach import week_plan
+from gluteguard.services.plan import PlanItemError, log_item
 from gluteguard.web.deps import WebContext, context
 from gluteguard.web.pages.render import page, safe_next, see_other
 from gluteguard.web.security import CSRF_FIELD, verify_csrf
@@ -39,7 +40,7 @@ def _week(ctx: WebContext, week_of: str | None) -> tuple[date, str | None]:
 def plan_page(request: Request, ctx: Ctx, week_of: str | None = None) -> HTMLResponse:
     """The week's plan as a calendar, each item expandable, with the four-week outline."""
     monday, error = _week(ctx, week_of)
-    plan = plan_for_week(ctx.db, ctx.athlete_id, monday).as_dict()
+    plan = week_plan(ctx.db, ctx.athlete_id, monday).as_dict()
     return page(
         request,
         "plan.html",
@@ -48,7 +49,7 @@ def plan_page(request: Request, ctx: Ctx, week_of: str | None = None) -> HTMLRes
         plan=plan,
         error=error,
         today=local_today(ctx.db, ctx.athlete_id).isoformat(),
-        outcomes=item_outcomes(ctx.db, ctx.athlete_id, monday, monday + timedelta(days=6)),
+        outcomes=plan["logged"],
         library=load_library(),
         previous_week=(monday - timedelta(weeks=1)).isoformat(),
         next_week=(monday + timedelta(weeks=1)).isoformat(),
@@ -60,7 +61,7 @@ def plan_page(request: Request, ctx: Ctx, week_of: str | None = None) -> HTMLRes
 def plan_ics(ctx: Ctx, week_of: str | None = None) -> Response:
     """The week's runs and strength sessions as an iCalendar file (a download)."""
     monday, _ = _week(ctx, week_of)
-    plan = plan_for_week(ctx.db, ctx.athlete_id, monday).as_dict()
+    plan = week_plan(ctx.db, ctx.athlete_id, monday).as_dict()
     name = f"gluteguard-week-{monday.isoformat()}.ics"
     return Response(
         plan_to_ics(plan, datetime.now(UTC)),
@@ -73,7 +74,7 @@ def plan_ics(ctx: Ctx, week_of: str | None = None) -> Response:
 def plan_print(request: Request, ctx: Ctx, week_of: str | None = None, format: str = "html") -> Response:
     """The week to print (HTML) or as Markdown (``format=md``)."""
     monday, _ = _week(ctx, week_of)
-    plan = plan_for_week(ctx.db, ctx.athlete_id, monday).as_dict()
+    plan = week_plan(ctx.db, ctx.athlete_id, monday).as_dict()
     if format == "md":
         return Response(plan_to_markdown(plan), media_type="text/markdown; charset=utf-8")
     return page(request, "plan_print.html", "plan", plan=plan)

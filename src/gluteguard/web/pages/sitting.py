@@ -16,7 +16,8 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from gluteguard.services.athletes import get_profile, today_in
-from gluteguard.services.sitting import desk_note, record_break, sitting_history, sitting_on, todays_breaks
+from gluteguard.services.coach import desk_note
+from gluteguard.services.sitting import record_break, sitting_history, sitting_on, todays_breaks
 from gluteguard.sitting.day import SittingError
 from gluteguard.sitting.model import BreakLog
 from gluteguard.web.deps import WebContext, context

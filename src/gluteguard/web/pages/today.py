@@ -1,52 +1,63 @@
-"""Today (``/``): the symptom status and any warning-sign action first, the next-run cap, today's plan items with
-done/skip, load warnings with why and source, and yesterday's desk note."""
+"""Today (``/``): the day's decision — what to do first, the next run, today's plan items with done/skip — with
+the load warnings and yesterday's desk note beside it; and recording a clinician's clearance or a booked visit
+(``POST /clearance``)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from gluteguard.plan.library import load_library
-from gluteguard.services.load import state_on
-from gluteguard.services.plan import item_outcomes, plan_for_week
-from gluteguard.services.sitting import desk_note
-from gluteguard.services.symptoms import symptom_report
-from gluteguard.services.today import local_today
-from gluteguard.sitting.day import SittingError
-from gluteguard.symptoms.triage import NO_RUNNING_ACTIONS, triage_rules
+from gluteguard.services.athletes import local_today
+from gluteguard.services.clinician import VisitError, list_visits, record_visit
+from gluteguard.services.coach import today_summary
 from gluteguard.web.deps import WebContext, context
-from gluteguard.web.pages.render import page
+from gluteguard.web.pages.render import page, see_other
+from gluteguard.web.security import CSRF_FIELD, verify_csrf
 
 router = APIRouter()
 Ctx = Annotated[WebContext, Depends(context)]
 
 
+def _today_page(request: Request, ctx: WebContext, error: str | None = None) -> HTMLResponse:
+    summary = today_summary(ctx.db, ctx.athlete_id)
+    return page(
+        request,
+        "today.html",
+        "today",
+        status_code=422 if error else 200,
+        today=summary,
+        decision=summary.decision,
+        visits=list_visits(ctx.db, ctx.athlete_id)[-3:],
+        error=error,
+        library=load_library(),
+        next_url="/",
+    )
+
+
 @router.get("/", response_class=HTMLResponse)
 def today_page(request: Request, ctx: Ctx) -> HTMLResponse:
-    """Today at a glance (the services ``gluteguard today`` uses, with the full reasons and sources)."""
-    day = local_today(ctx.db, ctx.athlete_id)
-    report = symptom_report(ctx.db, ctx.athlete_id, day)
-    plan = plan_for_week(ctx.db, ctx.athlete_id, day).as_dict()
-    try:  # yesterday's desk time next to today's run: context, not a verdict
-        note = desk_note(ctx.db, ctx.athlete_id, day - timedelta(days=1), today=day)
-    except SittingError:
-        note = None
-    action = report["action"] if report else None
-    summary = {
-        "date": day,
-        "report": report,
-        "action": action,
-        "action_text": triage_rules().action_messages.get(action) if action else None,
-        "stop_running": bool(report) and (action in NO_RUNNING_ACTIONS or not report["running_allowed"]),
-        "phase": plan["phase"],
-        "phase_why": plan["phase_why"],
-        "ladder_step": plan.get("ladder_step"),
-        "load": state_on(ctx.db, ctx.athlete_id, day),
-        "items": next((d["items"] for d in plan["days"] if d["date"] == day.isoformat()), []),
-        "outcomes": item_outcomes(ctx.db, ctx.athlete_id, day, day),
-        "sitting_note": note,
-    }
-    return page(request, "today.html", "today", today=summary, library=load_library(), next_url="/")
+    """Today at a glance: the decision ``gluteguard today`` prints, with the full reasons and sources."""
+    return _today_page(request, ctx)
+
+
+@router.post("/clearance", response_model=None)
+async def clearance(request: Request, ctx: Ctx) -> Response:
+    """Record a clinician's clearance (``kind=cleared``, who cleared required) or a booked visit."""
+    form = await request.form()
+    verify_csrf(request, str(form.get(CSRF_FIELD) or "") or None)
+    today = local_today(ctx.db, ctx.athlete_id)
+    try:
+        raw_day = str(form.get("date") or "")
+        day = date.fromisoformat(raw_day) if raw_day else today
+    except ValueError:
+        return _today_page(request, ctx, error=f"date: '{form.get('date')}' is not a date like 2026-03-01")
+    try:
+        record_visit(ctx.db, ctx.athlete_id, str(form.get("kind") or ""), day, today,
+                     by=str(form.get("by") or ""), note=str(form.get("note") or ""))  # fmt: skip
+    except VisitError as exc:
+        return _today_page(request, ctx, error=str(exc))
+    return see_other("/#next-run")

@@ -1,0 +1,337 @@
+"""The day's decision — may the runner run, how far, in which phase, and what else to do — computed once (pure).
+
+``decide(history, day)`` reads only ``history.until(day)``: the past is decided with what was known then, a day
+ahead with what is known now. ``decide_week`` is the decisions of a week's days. Every view renders these
+objects and nothing else. Wording: ``decision.toml``; rules: the symptom, load, phase and plan TOML files.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from datetime import date, timedelta
+from functools import cache
+from importlib import resources
+from typing import TypeVar
+
+from gluteguard.coach.decision import DayDecision, NextRun, WeekPlan
+from gluteguard.coach.history import AthleteHistory
+from gluteguard.load.rules import load_rules
+from gluteguard.plan.adherence import WeekLog, monday_of, self_management_from
+from gluteguard.plan.generator import (
+    NO_RUN_PHASES,
+    WEEKDAYS,
+    PlanInputs,
+    ladder_step_on,
+    outline,
+    plan_day,
+    run_index_on,
+    week_rules,
+)
+from gluteguard.plan.library import return_to_run_ladder
+from gluteguard.plan.phase import DayState, PhaseDecision, ReturnCriteria, choose_phase, phase_rules
+from gluteguard.plan.progression import Progress, WeekOutcome, replay
+from gluteguard.symptoms.holds import holds_in_force
+from gluteguard.symptoms.status import StatusReport, cap_adjustment, report_window, status_report
+from gluteguard.symptoms.triage import NO_RUNNING_ACTIONS, Reason, Triage, TriageContext, action_message
+
+# How far back the stage and ladder are replayed: long enough for LEAP's ~8 weeks and a return after it.
+PROGRESS_WEEKS = 16
+_STATUS_ORDER = ("green", "amber", "red")
+T = TypeVar("T")
+
+
+@cache
+def wording() -> dict[str, dict[str, str]]:
+    with resources.files("gluteguard.coach").joinpath("decision.toml").open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def _memo(history: AthleteHistory, key: tuple, build: Callable[[], T]) -> T:
+    if key not in history.memo:
+        history.memo[key] = build()
+    return history.memo[key]
+
+
+# --- symptoms: the day's report with the signs that hold ---------------------------------------------------------
+
+
+def _context(history: AthleteHistory, day: date) -> TriageContext:
+    weeks, adherent = self_management_from(history.week_logs(day), day)
+    return TriageContext(weeks_self_managed=weeks, adherent=adherent, self_tests=history.self_tests_on(day))
+
+
+def _own_triage(history: AthleteHistory, day: date) -> Triage:
+    """The triage of the check-in of ``day`` by itself, before holds (the day has a check-in)."""
+
+    def build() -> Triage:
+        report = status_report(report_window(history.checkins_between(None, day), day), day, _context(history, day))
+        assert report.triage is not None
+        return report.triage
+
+    return _memo(history, ("triage", day), build)
+
+
+def report_on(history: AthleteHistory, day: date) -> StatusReport | None:
+    """The symptom report of ``day`` from what is known (None before the first check-in)."""
+    horizon = history.horizon(day)
+
+    def build() -> StatusReport | None:
+        checkins = history.checkins_between(None, day)
+        if not checkins:
+            return None
+        visits = history.visits_until(day)
+        raised = [(c.date, _own_triage(history, c.date)) for c in checkins if c.flags_raised]
+        holds = holds_in_force(raised, visits, day)
+        window = report_window(checkins, day)
+        return status_report(window, day, _context(history, day), holds=holds, visits=visits)
+
+    return _memo(history, ("report", day, horizon), build)
+
+
+# --- phase and progress ------------------------------------------------------------------------------------------
+
+
+def phase_on(history: AthleteHistory, day: date) -> PhaseDecision:
+    """The plan phase of ``day`` from its report, the red days before it and the return criteria."""
+    horizon = history.horizon(day)
+
+    def build() -> PhaseDecision:
+        report = report_on(history, day)
+        if report is None:
+            return choose_phase(None, [])
+        window = timedelta(days=phase_rules()["return"]["return_window_days"])
+        recent = []
+        for checkin in history.checkins_between(day - window, day - timedelta(days=1)):
+            earlier = report_on(history, checkin.date)
+            if earlier is not None:
+                recent.append(DayState(checkin.date, earlier.status, earlier.action))
+        tests = history.self_tests_on(day)
+        stance_positive = any(s.positive for s in tests.stance.values()) if tests and tests.stance else None
+        # The latest answer of the last 7 days about a pain-free brisk walk (clinical.md §5.2's first criterion).
+        walks = [c.brisk_walk_pain_free for c in history.checkins_between(day - timedelta(days=6), day)]
+        walk_ok = next((answer for answer in reversed(walks) if answer is not None), None)
+        today = DayState(day, report.status, report.action)
+        return choose_phase(today, recent, ReturnCriteria(walk_ok, stance_positive))
+
+    return _memo(history, ("phase", day, horizon), build)
+
+
+def _worst_status(history: AthleteHistory, monday: date) -> str | None:
+    statuses = [
+        report.status
+        for checkin in history.checkins_between(monday, monday + timedelta(days=6))
+        if (report := report_on(history, checkin.date)) is not None
+    ]
+    return max(statuses, key=_STATUS_ORDER.index) if statuses else None
+
+
+def _week_outcome(history: AthleteHistory, monday: date, phase: str) -> WeekOutcome:
+    log = history.week_logs(monday + timedelta(days=6)).get(monday, WeekLog())
+    logged_runs = log.runs_done + log.runs_skipped
+    imported = len({r.local_date for r in history.runs_between(monday, monday + timedelta(days=6))})
+    runs = log.runs_done if logged_runs else imported  # nothing logged: what was imported
+    sessions = 0 if phase == "blocked" else week_rules()["strength"]["sessions_per_week"]
+    return WeekOutcome(
+        monday, phase, _worst_status(history, monday), sessions, log.strength_done, log.strength_skipped, runs
+    )
+
+
+def progress_on(history: AthleteHistory, monday: date) -> Progress:
+    """The strength stage and walk/run ladder step the week of ``monday`` starts with, replayed from the weeks
+    before it (each week in the phase decided at the end of the Sunday before it)."""
+    horizon = history.horizon(monday - timedelta(days=1))
+
+    def build() -> Progress:
+        sunday = monday - timedelta(days=1)
+        first_checkin = history.checkins[0].date if history.checkins else None
+        first_log = history.plan_log[0].day if history.plan_log else None
+        starts = [d for d in (first_checkin, first_log) if d is not None and d <= horizon]
+        phase = phase_on(history, sunday).phase
+        if not starts:
+            return replay([], phase)
+        week = max(monday_of(min(starts)), monday - timedelta(weeks=PROGRESS_WEEKS))
+        weeks = []
+        while week < monday:
+            weeks.append(_week_outcome(history, week, phase_on(history, week - timedelta(days=1)).phase))
+            week += timedelta(weeks=1)
+        return replay(weeks, phase)
+
+    return _memo(history, ("progress", monday, horizon), build)
+
+
+# --- the next run -------------------------------------------------------------------------------------------------
+
+
+def longest_tolerated_run(history: AthleteHistory, day: date) -> tuple[float, date] | None:
+    """The longest run of the 30 days before ``day`` that was not followed, on its day or the two after, by an
+    amber or red check-in (load/rules.toml [cap]); None when there is none."""
+    rules = load_rules()
+    best: tuple[float, date] | None = None
+    for run in history.runs_between(day - timedelta(days=rules.spike_window_days), day - timedelta(days=1)):
+        settle_by = run.local_date + timedelta(days=rules.cap_tolerance_days_after)
+        after = history.checkins_between(run.local_date, settle_by)
+        hurt = any(
+            (report := report_on(history, c.date)) is not None and report.status in rules.cap_not_tolerated_statuses
+            for c in after
+        )
+        if not hurt and (best is None or run.distance_m > best[0]):
+            best = (run.distance_m, run.local_date)
+    return best
+
+
+def _has_history(history: AthleteHistory, day: date) -> bool:
+    window = load_rules().spike_window_days
+    return bool(history.runs_between(day - timedelta(days=window), day - timedelta(days=1)))
+
+
+def _next_run(
+    history: AthleteHistory, day: date, report: StatusReport | None, inputs: PlanInputs, blocking: Reason | None
+) -> NextRun:
+    words = wording()["next_run"]
+    rules = load_rules()
+    if inputs.phase.phase in NO_RUN_PHASES:
+        basis = blocking or Reason("no_running", inputs.phase.why, inputs.phase.source)
+        return NextRun("none", words["none"], basis.message, basis.source)
+    if inputs.phase.phase == "return":
+        step = ladder_step_on(inputs.ladder_step, run_index_on(inputs, day))
+        ladder = return_to_run_ladder()[step - 1]
+        return NextRun(
+            "ladder",
+            words["ladder"].format(step=step, session=ladder.session),
+            words["ladder_basis"],
+            "; ".join(ladder.sources),
+            ladder_step=step,
+        )
+    longest = longest_tolerated_run(history, day)
+    if longest is None:
+        basis = words["easy_none_tolerated"] if _has_history(history, day) else words["easy_no_history"]
+        return NextRun("easy", words["easy"], basis, f"{rules.cap_source}; {rules.cap_tolerance_source}")
+    adjustment, _ = cap_adjustment(report) if report is not None else (1.0, None)
+    factor = rules.cap_factor * adjustment
+    cap = longest[0] * factor
+    basis = words["distance_basis"].format(
+        factor=f"{factor:.2f}",
+        longest_km=f"{longest[0] / 1000:.1f}",
+        longest_date=longest[1].isoformat(),
+        amber=words["amber"] if adjustment < 1.0 else "",
+    )
+    return NextRun(
+        "distance",
+        words["distance"].format(km=f"{cap / 1000:.1f}"),
+        basis,
+        f"{rules.cap_source}; {rules.cap_tolerance_source}",
+        cap_m=cap,
+        longest_tolerated_m=longest[0],
+        longest_tolerated_on=longest[1],
+    )
+
+
+# --- the decision -------------------------------------------------------------------------------------------------
+
+
+def _plan_inputs(
+    history: AthleteHistory, day: date, phase: PhaseDecision, report: StatusReport | None, progress: Progress
+) -> PlanInputs:
+    monday = monday_of(day)
+    profile = history.profile
+    last_7 = sum(r.distance_m for r in history.runs_between(day - timedelta(days=7), day - timedelta(days=1)))
+    logs = history.week_logs(monday + timedelta(days=6)).get(monday, WeekLog())
+    return PlanInputs(
+        week_of=monday,
+        phase=phase,
+        cap_m=None,
+        last_7_days_m=last_7,
+        running_days=profile.running_days or ("tue", "thu", "sat"),
+        long_run_day=profile.long_run_day,
+        work_days=profile.work_days,
+        equipment=profile.equipment,
+        stage=progress.stage,
+        ladder_step=progress.ladder_step,
+        progress_why=progress.why,
+        weeks_at_stage=progress.weeks_at_stage,
+        skipped_item_ids=frozenset(logs.skipped_ids),
+        symptom_action=report.action if report else None,
+        stride_cues=history.stride_cues(monday),
+        shoes=history.shoe_use(monday, week_rules()["shoes"]["window_days"]),
+    )
+
+
+def _headline(report: StatusReport | None, running_allowed: bool, run_day: bool, next_run: NextRun) -> Reason:
+    words = wording()["headline"]
+    if report is not None and report.action in NO_RUNNING_ACTIONS:
+        reason = report.reasons[0]
+        return Reason(report.action, action_message(report.action), reason.source)
+    if not running_allowed:
+        return Reason("red", words["red"], words["red_source"])
+    if report is None:
+        return Reason("no_checkin", words["no_checkin"].format(summary=next_run.summary), next_run.source)
+    text = words["run_day" if run_day else "rest_day"].format(summary=next_run.summary)
+    if report.action != "self_manage":
+        text = f"{action_message(report.action)} {text}"
+    return Reason(report.action, text, next_run.source)
+
+
+def decide(history: AthleteHistory, day: date) -> DayDecision:
+    """What the runner may do on ``day``, from the history known at the end of that day (or now, if later)."""
+    horizon = history.horizon(day)
+    return _memo(history, ("decision", day, horizon), lambda: _decide(history.until(horizon), day))
+
+
+def _decide(history: AthleteHistory, day: date) -> DayDecision:
+    report = report_on(history, day)
+    phase = phase_on(history, day)
+    progress = progress_on(history, monday_of(day))
+    inputs = _plan_inputs(history, day, phase, report, progress)
+    blocking = next(iter(report.reasons), None) if report is not None and not report.running_allowed else None
+    next_run = _next_run(history, day, report, inputs, blocking)
+    inputs = inputs.__class__(**{**inputs.__dict__, "cap_m": next_run.cap_m, "no_cap_details": next_run.summary})
+    items = plan_day(inputs, day)
+    running_allowed = phase.phase not in NO_RUN_PHASES
+    run_day = any(item.kind == "run" for item in items)
+    return DayDecision(
+        date=day,
+        decided_on=history.horizon(day),
+        status=report.status if report else None,
+        action=report.action if report else None,
+        headline=_headline(report, running_allowed, run_day, next_run),
+        phase=phase.phase,
+        phase_why=phase.why,
+        phase_source=phase.source,
+        running_allowed=running_allowed,
+        next_run=next_run,
+        reasons=report.reasons if report else (),
+        holds=report.holds if report else (),
+        items=items,
+        stage=inputs.stage,
+        ladder_step=inputs.ladder_step if phase.phase == "return" else None,
+        progress_why=progress.why,
+        report=report,
+        plan_inputs=inputs,
+    )
+
+
+def decide_week(history: AthleteHistory, any_day: date, today: date) -> WeekPlan:
+    """The week of ``any_day`` as the decisions of its days; ``today`` picks the day whose phase heads the week
+    (today when it is in the week, else the Monday) and whose inputs project the 4-week outline."""
+    monday = monday_of(any_day)
+    days = tuple(decide(history, monday + timedelta(days=k)) for k in range(7))
+    lead = days[(today - monday).days] if monday <= today <= monday + timedelta(days=6) else days[0]
+    return WeekPlan(
+        week_of=monday,
+        lead=lead,
+        days=days,
+        outline=outline(lead.plan_inputs),
+        logged=history.logged(monday, monday + timedelta(days=6)),
+    )
+
+
+__all__ = [
+    "WEEKDAYS",
+    "decide",
+    "decide_week",
+    "longest_tolerated_run",
+    "phase_on",
+    "progress_on",
+    "report_on",
+]

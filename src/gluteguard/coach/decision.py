@@ -1,0 +1,157 @@
+"""The day's decision and the week made of them, as typed objects; ``as_dict`` is their one JSON shape."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+from gluteguard.plan.generator import PlanInputs, PlanItem
+from gluteguard.symptoms.holds import Hold
+from gluteguard.symptoms.status import StatusReport
+from gluteguard.symptoms.triage import Reason
+
+
+@dataclass(frozen=True)
+class NextRun:
+    """The next run: none today, a walk/run ladder step, a distance cap with its basis, or short and easy."""
+
+    kind: str  # none | ladder | distance | easy
+    summary: str  # the sentence every view prints
+    basis: str  # why, in plain words
+    source: str
+    cap_m: float | None = None
+    ladder_step: int | None = None
+    longest_tolerated_m: float | None = None
+    longest_tolerated_on: date | None = None
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["longest_tolerated_on"] = self.longest_tolerated_on.isoformat() if self.longest_tolerated_on else None
+        return data
+
+
+def _item_dict(item: PlanItem) -> dict:
+    return {k: v for k, v in asdict(item).items() if v not in (None, ())}
+
+
+@dataclass(frozen=True)
+class DayDecision:
+    """What the runner may do on one day — computed once, rendered by every view."""
+
+    date: date
+    decided_on: date  # the last day whose data counted: the day itself, or today for a day ahead
+    status: str | None  # green | amber | red; None before the first check-in
+    action: str | None  # self_manage | see_clinician | urgent | emergency; None before the first check-in
+    headline: Reason  # what to do today, in one sentence, with its source
+    phase: str  # prevent | manage | settle | return | blocked
+    phase_why: str
+    phase_source: str
+    running_allowed: bool
+    next_run: NextRun
+    reasons: tuple[Reason, ...]  # warning signs first, then the pain model's
+    holds: tuple[Hold, ...]
+    items: tuple[PlanItem, ...]
+    stage: int
+    ladder_step: int | None  # the step the week started at, in the return phase
+    progress_why: str
+    report: StatusReport | None = field(default=None, compare=False, repr=False)
+    plan_inputs: PlanInputs | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def projected(self) -> bool:
+        """Decided ahead of the day, from what is known now."""
+        return self.decided_on < self.date
+
+    @property
+    def next_run_cap_m(self) -> float | None:
+        """The distance ceiling of the next run; 0 when there is no running today (the load output's contract)."""
+        return 0.0 if not self.running_allowed else self.next_run.cap_m
+
+    def status_dict(self) -> dict | None:
+        """``status --json``: the day's symptom report with the decision's running answer, phase and next run."""
+        if self.report is None:
+            return None
+        return {
+            **self.report.as_dict(),
+            "running_allowed": self.running_allowed,
+            "phase": self.phase,
+            "next_run": self.next_run.as_dict(),
+            "headline": self.headline.as_dict(),
+        }
+
+    def as_dict(self) -> dict:
+        return {
+            "date": self.date.isoformat(),
+            "decided_on": self.decided_on.isoformat(),
+            "projected": self.projected,
+            "status": self.status,
+            "action": self.action,
+            "headline": self.headline.as_dict(),
+            "phase": self.phase,
+            "phase_why": self.phase_why,
+            "phase_source": self.phase_source,
+            "running_allowed": self.running_allowed,
+            "next_run": self.next_run.as_dict(),
+            "next_run_cap_m": self.next_run_cap_m,
+            "reasons": [reason.as_dict() for reason in self.reasons],
+            "holds": [hold.as_dict() for hold in self.holds],
+            "items": [_item_dict(item) for item in self.items],
+            "stage": self.stage,
+            "ladder_step": self.ladder_step,
+            "progress_why": self.progress_why,
+        }
+
+
+@dataclass(frozen=True)
+class WeekPlan:
+    """A week as the decisions of its days; ``lead`` (today, or the Monday) heads it and projects the outline."""
+
+    week_of: date
+    lead: DayDecision
+    days: tuple[DayDecision, ...]
+    outline: tuple[dict, ...]
+    logged: dict[str, str]  # item id → done | skipped, for the week's days
+
+    @property
+    def phase(self) -> str:
+        return self.lead.phase
+
+    @property
+    def stage(self) -> int:
+        return self.lead.stage
+
+    @property
+    def progress_why(self) -> str:
+        return self.lead.progress_why
+
+    def as_dict(self) -> dict:
+        lead = self.lead
+        return {
+            "week_of": self.week_of.isoformat(),
+            "phase": lead.phase,
+            "phase_why": lead.phase_why,
+            "phase_source": lead.phase_source,
+            "stage": lead.stage,
+            "ladder_step": lead.ladder_step,
+            "progress_why": lead.progress_why,
+            "decided_on": lead.decided_on.isoformat(),
+            "days": [
+                {
+                    "date": day.date.isoformat(),
+                    "items": [
+                        {**_item_dict(item), **({"outcome": self.logged[item.id]} if item.id in self.logged else {})}
+                        for item in day.items
+                    ],
+                    "status": day.status,
+                    "action": day.action,
+                    "phase": day.phase,
+                    "running_allowed": day.running_allowed,
+                    "next_run": day.next_run.as_dict(),
+                    "headline": day.headline.message,
+                    "projected": day.projected,
+                }
+                for day in self.days
+            ],
+            "outline": list(self.outline),
+            "logged": dict(self.logged),
+        }

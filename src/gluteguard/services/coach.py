@@ -1,0 +1,224 @@
+"""The one place the day's decision is made for an athlete in the store: read the history once, decide in the
+pure core (``gluteguard.coach``), hand the typed result to the views.
+
+The history is cached with the versions of everything it is read from, so a write (check-in, import, done/skip,
+clearance, profile, stride analysis) re-decides, and reads in between share one set of decisions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+
+from gluteguard.coach.decide import decide, decide_week
+from gluteguard.coach.decision import DayDecision, WeekPlan
+from gluteguard.coach.history import AthleteHistory, GearRun, PlanProfile, StrideAnalysis
+from gluteguard.ingest.model import Sport
+from gluteguard.load.metrics import LoadState
+from gluteguard.plan.generator import StrideCue
+from gluteguard.services.activities import local_start
+from gluteguard.services.adherence import plan_log
+from gluteguard.services.athletes import Profile, get_profile, local_today
+from gluteguard.services.cache import VersionedCache, scoped
+from gluteguard.services.checkins import checkins_version, list_checkins
+from gluteguard.services.clinician import list_visits, visits_version
+from gluteguard.services.load import activities_version, athlete_sessions, state_on
+from gluteguard.services.selftests import self_test_history
+from gluteguard.services.sitting import sitting_on
+from gluteguard.sitting.day import SittingError, UpcomingRun, desk_day_note
+from gluteguard.store.db import Database
+from gluteguard.store.models import Activity, GaitSessionRow, PlanLogRow, SelfTestRow
+
+_HISTORIES = VersionedCache(size=8)
+SITTING_KEYS = ("date", "sitting_min", "longest_bout_min", "breaks", "active_hours", "source")
+
+
+def _records_version(db: Database, athlete_id: int) -> tuple:
+    """Self-tests, the plan log and saved stride analyses: what else the decisions read."""
+    queries = (
+        select(func.count(SelfTestRow.id), func.max(SelfTestRow.created_at)).where(
+            SelfTestRow.athlete_id == athlete_id
+        ),
+        select(func.count(PlanLogRow.id), func.max(PlanLogRow.logged_at)).where(PlanLogRow.athlete_id == athlete_id),
+        select(func.count(GaitSessionRow.id), func.max(GaitSessionRow.id)).where(
+            GaitSessionRow.athlete_id == athlete_id
+        ),
+    )
+
+    def ask() -> tuple:
+        with db.session() as session:
+            return tuple(tuple(session.execute(query).one()) for query in queries)
+
+    return scoped(("records", db.url, athlete_id), ask)
+
+
+def _gear(db: Database, athlete_id: int, profile: Profile) -> tuple[GearRun, ...]:
+    query = select(Activity.shoes, Activity.distance_m, Activity.start_utc, Activity.utc_offset_s).where(
+        Activity.athlete_id == athlete_id,
+        Activity.shoes.is_not(None),
+        Activity.sport == Sport.RUN.value,  # trail, treadmill and track are sub-sports of run
+        or_(Activity.duplicate_status.is_(None), Activity.duplicate_status != "possible"),
+    )
+    zone = ZoneInfo(profile.timezone)
+    with db.session() as session:
+        rows = session.execute(query).all()
+    runs = [
+        GearRun(local_start(start, offset, zone).date(), shoes, distance or 0.0)
+        for shoes, distance, start, offset in rows
+    ]
+    return tuple(sorted(runs, key=lambda run: run.day))
+
+
+def _stride(db: Database, athlete_id: int) -> tuple[StrideAnalysis, ...]:
+    query = (
+        select(GaitSessionRow.recorded_on, GaitSessionRow.view, GaitSessionRow.findings)
+        .where(GaitSessionRow.athlete_id == athlete_id)
+        .order_by(GaitSessionRow.recorded_on, GaitSessionRow.id)
+    )
+    with db.session() as session:
+        rows = session.execute(query).all()
+    return tuple(
+        StrideAnalysis(
+            day,
+            view,
+            tuple(
+                StrideCue(f["code"], f.get("cue") or "", tuple(f.get("exercises") or ()), f["source"])
+                for f in findings or []
+            ),
+        )
+        for day, view, findings in rows
+    )
+
+
+def athlete_history(db: Database, athlete_id: int) -> AthleteHistory:
+    """Everything the decisions read, loaded once per data version."""
+    profile = get_profile(db, athlete_id)
+    version = (
+        profile,
+        activities_version(db, athlete_id),
+        checkins_version(db, athlete_id),
+        _records_version(db, athlete_id),
+        visits_version(db, athlete_id),
+    )
+
+    def load() -> AthleteHistory:
+        sessions, _ = athlete_sessions(db, athlete_id)
+        return AthleteHistory(
+            profile=PlanProfile(
+                running_days=tuple(profile.running_days) or ("tue", "thu", "sat"),
+                long_run_day=profile.long_run_day,
+                work_days=tuple(profile.work_days),
+                equipment=tuple(profile.equipment),
+            ),
+            sessions=tuple(sessions),
+            checkins=tuple(list_checkins(db, athlete_id)),
+            self_tests=tuple(self_test_history(db, athlete_id)),
+            plan_log=plan_log(db, athlete_id),
+            visits=list_visits(db, athlete_id),
+            stride=_stride(db, athlete_id),
+            gear=_gear(db, athlete_id, profile),
+        )
+
+    return _HISTORIES.get((db.url, athlete_id), version, load)
+
+
+def decision_on(db: Database, athlete_id: int, day: date | None = None) -> DayDecision:
+    """The decision of ``day`` (default today where the athlete lives)."""
+    return decide(athlete_history(db, athlete_id), day or local_today(db, athlete_id))
+
+
+def week_plan(db: Database, athlete_id: int, any_day: date | None = None) -> WeekPlan:
+    """The week of ``any_day`` (default this week) as the decisions of its days."""
+    today = local_today(db, athlete_id)
+    return decide_week(athlete_history(db, athlete_id), any_day or today, today)
+
+
+@dataclass(frozen=True)
+class LoadView:
+    """The day's load state, whose cap and reason are the day's decided next run."""
+
+    decision: DayDecision
+    state: LoadState
+
+    def as_dict(self) -> dict:
+        """``load --json``: the load state with the decision's answer beside it."""
+        return {
+            **self.state.as_dict(),
+            "running_allowed": self.decision.running_allowed,
+            "phase": self.decision.phase,
+            "next_run": self.decision.next_run.as_dict(),
+        }
+
+
+def load_on(db: Database, athlete_id: int, day: date | None = None) -> LoadView:
+    """The day's decision and the load state whose cap and reason are that decision's next run."""
+    decision = decision_on(db, athlete_id, day)
+    next_run = decision.next_run
+    reason = next_run.summary + " " + next_run.basis
+    return LoadView(decision, state_on(db, athlete_id, decision.date, next_run=(decision.next_run_cap_m, reason)))
+
+
+def desk_note(db: Database, athlete_id: int, day: date, today: date | None = None) -> str | None:
+    """The context note when ``day`` was desk-heavy and a run is decided on it or the next day; ``today`` (default
+    ``day``) is when the note is read, for its wording ("yesterday", "today")."""
+    figures = sitting_on(db, athlete_id, day)
+    if figures.sitting_min is None:
+        return None
+    for candidate in (d for d in (day, day + timedelta(days=1)) if d >= (today or day)):  # runs still ahead
+        run = next((i for i in decision_on(db, athlete_id, candidate).items if i.kind == "run"), None)
+        if run is not None:
+            long_run = run.title.startswith("Long")
+            distance = run.distance_cap_m / 1000 if run.distance_cap_m else None
+            return desk_day_note(figures, UpcomingRun(candidate, long_run, distance), today=today or day)
+    return None
+
+
+@dataclass(frozen=True)
+class TodaySummary:
+    """Today at a glance: the decision, the load behind it, and yesterday's desk time beside it."""
+
+    decision: DayDecision
+    load: LoadState
+    sitting_yesterday: dict | None
+    sitting_note: str | None
+    outcomes: dict[str, str]
+
+    def as_dict(self) -> dict:
+        d = self.decision
+        return {
+            "date": d.date.isoformat(),
+            "status": d.status,
+            "action": d.action,
+            "phase": d.phase,
+            "running_allowed": d.running_allowed,
+            "next_run_cap_m": d.next_run_cap_m,
+            "next_run": d.next_run.as_dict(),
+            "headline": d.headline.as_dict(),
+            "reasons": [reason.as_dict() for reason in d.reasons],
+            "holds": [hold.as_dict() for hold in d.holds],
+            "warnings": [w.__dict__ for w in self.load.warnings],
+            "items": [
+                {**item, **({"outcome": self.outcomes[item["id"]]} if item["id"] in self.outcomes else {})}
+                for item in d.as_dict()["items"]
+            ],
+            "sitting_yesterday": self.sitting_yesterday,
+            "sitting_note": self.sitting_note,
+        }
+
+
+def today_summary(db: Database, athlete_id: int, day: date | None = None) -> TodaySummary:
+    """The day's summary (default: today where the athlete lives)."""
+    view = load_on(db, athlete_id, day)
+    decision, load = view.decision, view.state
+    day = decision.date
+    history = athlete_history(db, athlete_id)
+    try:  # yesterday's desk time next to today's run: context, not a verdict
+        sitting = sitting_on(db, athlete_id, day - timedelta(days=1))
+        yesterday = {k: v for k, v in sitting.as_json().items() if k in SITTING_KEYS}
+        note = desk_note(db, athlete_id, day - timedelta(days=1), today=day)
+    except SittingError:
+        yesterday, note = None, None
+    return TodaySummary(decision, load, yesterday, note, history.logged(day, day))
