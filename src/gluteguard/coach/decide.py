@@ -26,6 +26,7 @@ from gluteguard.plan.generator import (
     outline,
     plan_day,
     run_index_on,
+    usual_run_id,
     week_rules,
 )
 from gluteguard.plan.library import return_to_run_ladder
@@ -289,6 +290,7 @@ def _decide(history: AthleteHistory, day: date) -> DayDecision:
     items = plan_day(inputs, day)
     running_allowed = phase.phase not in NO_RUN_PHASES
     run_day = any(item.kind == "run" for item in items)
+    usual = usual_run_id(inputs, day)
     return DayDecision(
         date=day,
         decided_on=history.horizon(day),
@@ -306,6 +308,7 @@ def _decide(history: AthleteHistory, day: date) -> DayDecision:
         stage=inputs.stage,
         ladder_step=inputs.ladder_step if phase.phase == "return" else None,
         progress_why=progress.why,
+        cancelled_runs=(usual,) if usual and usual not in {item.id for item in items} else (),
         report=report,
         plan_inputs=inputs,
     )

@@ -54,6 +54,7 @@ class DayDecision:
     stage: int
     ladder_step: int | None  # the step the week started at, in the return phase
     progress_why: str
+    cancelled_runs: tuple[str, ...] = ()  # usual run ids with no run today (for calendars to cancel)
     report: StatusReport | None = field(default=None, compare=False, repr=False)
     plan_inputs: PlanInputs | None = field(default=None, compare=False, repr=False)
 
@@ -99,6 +100,7 @@ class DayDecision:
             "stage": self.stage,
             "ladder_step": self.ladder_step,
             "progress_why": self.progress_why,
+            "cancelled_runs": list(self.cancelled_runs),
         }
 
 
@@ -149,6 +151,7 @@ class WeekPlan:
                     "next_run": day.next_run.as_dict(),
                     "headline": day.headline.message,
                     "projected": day.projected,
+                    "cancelled_runs": list(day.cancelled_runs),
                 }
                 for day in self.days
             ],

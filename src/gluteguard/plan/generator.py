@@ -424,6 +424,14 @@ def run_index_on(inputs: PlanInputs, day: date) -> int:
     return sum(1 for run_day in _week_runs(inputs) if run_day < weekday)
 
 
+def usual_run_id(inputs: PlanInputs, day: date) -> str | None:
+    """The id a run on ``day`` has in the runner's usual week (``2026-11-24-run-1``), or None on a day without one:
+    what a calendar exported earlier may hold, so a later export can cancel it."""
+    weekday = (day - inputs.week_of).days
+    usual = sorted(WEEKDAYS.index(d) for d in inputs.running_days) or [1, 3, 5]
+    return f"{day.isoformat()}-run-{usual.index(weekday)}" if weekday in usual else None
+
+
 def plan_day(inputs: PlanInputs, day: date) -> tuple[PlanItem, ...]:
     """The items of ``day`` (in the week of ``inputs.week_of``) in the phase the inputs give; every item says why
     and cites its source. Strength days follow the runner's usual run days, so they stay put when the phase
@@ -513,5 +521,6 @@ __all__ = [
     "outline",
     "plan_day",
     "run_index_on",
+    "usual_run_id",
     "weekly_plan",
 ]

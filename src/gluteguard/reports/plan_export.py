@@ -28,7 +28,8 @@ def _describe(item: dict, same_day: list[dict]) -> str:
 
 def plan_to_ics(plan: dict, stamp: datetime) -> bytes:
     """One all-day event per run and strength session. UIDs are the item ids, so importing a newer export of
-    the same week updates the events instead of adding copies."""
+    the same week updates the events instead of adding copies; a usual run day without a run carries that run's
+    UID as a cancelled event."""
     calendar = Calendar()
     calendar.add("prodid", "-//gluteguard//plan//EN")
     calendar.add("version", "2.0")
@@ -46,6 +47,19 @@ def plan_to_ics(plan: dict, stamp: datetime) -> bytes:
             event.add("description", _describe(item, day["items"]))
             event.add("categories", ["gluteguard", item["kind"]])
             event.add("transp", "TRANSPARENT")  # a plan item does not make the runner busy
+            calendar.add_component(event)
+        # A run an earlier export put on this day and the day no longer has: the same UID, cancelled, so
+        # importing this file takes it out of the calendar.
+        for run_id in day.get("cancelled_runs", []):
+            event = Event()
+            event.add("uid", f"{run_id}@gluteguard")
+            event.add("dtstamp", stamp)
+            event.add("dtstart", on)
+            event.add("dtend", on + timedelta(days=1))
+            event.add("status", "CANCELLED")
+            event.add("summary", "No run today (gluteguard)")
+            event.add("description", day.get("headline") or "The plan has no run on this day.")
+            event.add("transp", "TRANSPARENT")
             calendar.add_component(event)
     return calendar.to_ical()
 

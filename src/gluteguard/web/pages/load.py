@@ -14,7 +14,7 @@ from gluteguard.services.coach import load_on
 from gluteguard.services.load import activities_version, weekly_details, weekly_history
 from gluteguard.web.deps import WebContext, context
 from gluteguard.web.pages.assets import plotly_version
-from gluteguard.web.pages.render import PLOTLY_JS_URL, page
+from gluteguard.web.pages.render import PLOTLY_JS_URL, page, parse_day
 
 router = APIRouter()
 Ctx = Annotated[WebContext, Depends(context)]
@@ -34,9 +34,12 @@ def _chart(ctx: WebContext, rows: list) -> str | None:
 
 
 @router.get("/load", response_class=HTMLResponse)
-def load_page(request: Request, ctx: Ctx, weeks: Annotated[int, Query(ge=4, le=104)] = 16) -> HTMLResponse:
+def load_page(
+    request: Request, ctx: Ctx, weeks: Annotated[int, Query(ge=4, le=104)] = 16, date: str | None = None
+) -> HTMLResponse:
     """The load state (cap, last run, week, warnings) and the weekly charts with the runs behind each bar."""
-    view = load_on(ctx.db, ctx.athlete_id)
+    day, error = parse_day(date)
+    view = load_on(ctx.db, ctx.athlete_id, day)
     rows = weekly_history(ctx.db, ctx.athlete_id, weeks)
     # Building a Plotly figure takes ~0.1–0.3 s; the chart only changes with the activities, so it is kept.
     version = (activities_version(ctx.db, ctx.athlete_id), tuple(rows))
@@ -46,6 +49,7 @@ def load_page(request: Request, ctx: Ctx, weeks: Annotated[int, Query(ge=4, le=1
         request,
         "load.html",
         "load",
+        error=error,
         state=view.state,
         decision=view.decision,
         rows=rows,

@@ -63,6 +63,16 @@ def page(request: Request, template: str, active: str, status_code: int = 200, *
     return response
 
 
+def parse_day(value: str | None) -> tuple[date | None, str | None]:
+    """A ``?date=`` value as a day, or (None, a one-line error) when it is not one; None when absent."""
+    if not value:
+        return None, None
+    try:
+        return date.fromisoformat(value), None
+    except ValueError:
+        return None, f"date: '{value}' is not a date like 2026-03-01; showing today"
+
+
 def safe_next(target: str | None, default: str = "/") -> str:
     """A same-site path to go back to after a form post (never another host: no open redirect)."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:

@@ -15,15 +15,17 @@ from gluteguard.services.athletes import local_today
 from gluteguard.services.clinician import VisitError, list_visits, record_visit
 from gluteguard.services.coach import today_summary
 from gluteguard.web.deps import WebContext, context
-from gluteguard.web.pages.render import page, see_other
+from gluteguard.web.pages.render import page, parse_day, see_other
 from gluteguard.web.security import CSRF_FIELD, verify_csrf
 
 router = APIRouter()
 Ctx = Annotated[WebContext, Depends(context)]
 
 
-def _today_page(request: Request, ctx: WebContext, error: str | None = None) -> HTMLResponse:
-    summary = today_summary(ctx.db, ctx.athlete_id)
+def _today_page(
+    request: Request, ctx: WebContext, error: str | None = None, day: date | None = None
+) -> HTMLResponse:
+    summary = today_summary(ctx.db, ctx.athlete_id, day)
     return page(
         request,
         "today.html",
@@ -39,9 +41,11 @@ def _today_page(request: Request, ctx: WebContext, error: str | None = None) -> 
 
 
 @router.get("/", response_class=HTMLResponse)
-def today_page(request: Request, ctx: Ctx) -> HTMLResponse:
-    """Today at a glance: the decision ``gluteguard today`` prints, with the full reasons and sources."""
-    return _today_page(request, ctx)
+def today_page(request: Request, ctx: Ctx, date: str | None = None) -> HTMLResponse:
+    """Today at a glance: the decision ``gluteguard today`` prints, with the full reasons and sources
+    (``?date=`` shows another day as it was, or as it is planned)."""
+    day, error = parse_day(date)
+    return _today_page(request, ctx, error=error, day=day)
 
 
 @router.post("/clearance", response_model=None)
