@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from gluteguard.coach.decide import decide, decide_week
 from gluteguard.coach.history import AthleteHistory, PlanProfile
 from gluteguard.load.series import Session
+from gluteguard.plan.progression import stage_bounds
 from gluteguard.symptoms.holds import ClinicianVisit
 from gluteguard.symptoms.model import CheckIn, parse_checkin
 from gluteguard.symptoms.triage import NO_RUNNING_ACTIONS, triage_rules
@@ -190,6 +191,7 @@ def test_every_day_agrees_with_itself_and_the_evidence(h: AthleteHistory) -> Non
         # one answer: no run item and no cap when running is not allowed, and the other way round
         assert decision.running_allowed is (decision.next_run.kind != "none")
         assert decision.running_allowed or not runs
+        assert stage_bounds(decision.phase)[0] <= decision.stage <= stage_bounds(decision.phase)[1]
         # a stop-running flag holds until a clearance dated on or after it
         if any(f <= day and not any(f <= c <= day for c in clearances) for f in stops):
             assert not decision.running_allowed and not runs, day

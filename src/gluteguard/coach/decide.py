@@ -31,7 +31,7 @@ from gluteguard.plan.generator import (
 )
 from gluteguard.plan.library import return_to_run_ladder
 from gluteguard.plan.phase import DayState, PhaseDecision, ReturnCriteria, choose_phase, phase_rules
-from gluteguard.plan.progression import Progress, WeekOutcome, replay
+from gluteguard.plan.progression import Progress, WeekOutcome, replay, stage_bounds
 from gluteguard.symptoms.holds import holds_in_force
 from gluteguard.symptoms.status import StatusReport, cap_adjustment, report_window, status_report
 from gluteguard.symptoms.triage import NO_RUNNING_ACTIONS, Reason, Triage, TriageContext, action_message
@@ -238,6 +238,8 @@ def _plan_inputs(
     profile = history.profile
     last_7 = sum(r.distance_m for r in history.runs_between(day - timedelta(days=7), day - timedelta(days=1)))
     logs = history.week_logs(monday + timedelta(days=6)).get(monday, WeekLog())
+    # The stage the week started at, kept within what the day's phase allows (a red day mid-week: isometrics).
+    low, high = stage_bounds(phase.phase)
     return PlanInputs(
         week_of=monday,
         phase=phase,
@@ -247,7 +249,7 @@ def _plan_inputs(
         long_run_day=profile.long_run_day,
         work_days=profile.work_days,
         equipment=profile.equipment,
-        stage=progress.stage,
+        stage=max(low, min(progress.stage, high)),
         ladder_step=progress.ladder_step,
         progress_why=progress.why,
         weeks_at_stage=progress.weeks_at_stage,
