@@ -4,6 +4,9 @@ Usage::
 
     .venv/bin/python benchmarks/web_bench.py [--years 10] [--requests 40] [--profile URL] [--strict]
 
+After the steady-state figures, the first request of the Today API, the plan (page and API) and the load API
+right after a check-in is saved (a write re-decides the days from it on) is timed too (``after_write``).
+
 A SQLite file gets ten years of deterministic activities (the load benchmark's session generator: ~500 a year,
 runs, walks, rides, gaps) inserted in bulk, and a check-in every day (pain answers that drift, so the symptom
 engine has real history). Each URL is requested ``--requests`` times through the ASGI test client, in process,
@@ -44,7 +47,12 @@ URLS = {
     "today_api": "/api/v1/today?date={day}",
     "load_api": "/api/v1/load?date={day}",
     "load_history_api": "/api/v1/load/history?date={day}&weeks=16",
+    "plan_page": "/plan?week_of={day}",
+    "plan_api": "/api/v1/plan?week_of={day}",
+    "status_api": "/api/v1/status?date={day}",
 }
+# After a write (a new check-in re-decides every day from it on), the first request of each of these.
+AFTER_WRITE = ("today_api", "plan_api", "plan_page", "load_api")
 PROFILE = {"timezone": "Europe/Berlin", "running_days": "tue,thu,sat,sun", "long_run_day": "sun",
            "max_hr": 188, "resting_hr": 54, "sex": "female"}  # fmt: skip
 
@@ -112,6 +120,36 @@ def measure(url: str, requests: int, warmup: int = 3) -> dict[str, dict]:
     return figures
 
 
+def measure_after_write(url: str, rounds: int) -> dict[str, dict]:
+    """The first request of each ``AFTER_WRITE`` URL right after a check-in is saved (``rounds`` times)."""
+    from fastapi.testclient import TestClient
+
+    from gluteguard.services.checkins import save_checkin
+    from gluteguard.web.app import create_app
+
+    app = create_app(url)
+    writer = Database(url)
+    times: dict[str, list[float]] = {name: [] for name in AFTER_WRITE}
+    with TestClient(app) as client:
+        for name in AFTER_WRITE:  # warm: the caches hold the decisions before the first write
+            client.get(URLS[name].format(day=LAST_DAY.isoformat()))
+        for round_ in range(rounds):
+            for name in AFTER_WRITE:
+                # each URL gets its own write, so each is timed as the very first request after one
+                save_checkin(writer, 1, {"date": LAST_DAY.isoformat(), "pain_at_rest": round_ % 4})
+                started = time.perf_counter()
+                client.get(URLS[name].format(day=LAST_DAY.isoformat()))
+                times[name].append((time.perf_counter() - started) * 1000)
+    writer.dispose()
+    app.state.db.dispose()
+    figures = {}
+    for name, values in times.items():
+        values.sort()
+        figures[name] = {"p50_ms": round(statistics.median(values), 1),
+                         "p95_ms": round(values[min(len(values) - 1, round(0.95 * (len(values) - 1)))], 1)}  # fmt: skip
+    return figures
+
+
 def profile(url: str, path: str, calls: int = 5) -> str:
     from fastapi.testclient import TestClient
 
@@ -149,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
             print(profile(long_url, args.profile))
         long = measure(long_url, args.requests)
         short = measure(short_url, args.requests)
+        long_after = measure_after_write(long_url, max(args.requests // 4, 5))
+        short_after = measure_after_write(short_url, max(args.requests // 4, 5))
     print(f"{'url':<20} {'status':>6} {'p50 ms':>8} {'p95 ms':>8} {'1-year p95':>11} {'ratio':>6}")
     result: dict = {"years": args.years, "activities": n_activities, "checkins": n_checkins,
                     "requests": args.requests, "target_p95_ms": TARGET_P95_MS, "urls": {}}  # fmt: skip
@@ -159,6 +199,13 @@ def main(argv: list[str] | None = None) -> int:
                                 "ratio_p95_vs_1y": ratio}  # fmt: skip
         print(f"{name:<20} {figure['status']:>6} {figure['p50_ms']:>8} {figure['p95_ms']:>8} {base['p95_ms']:>11} "
               f"{ratio!s:>6}")  # fmt: skip
+    result["after_write"] = {}
+    print(f"{'first after a write':<20} {'':>6} {'p50 ms':>8} {'p95 ms':>8} {'1-year p95':>11} {'ratio':>6}")
+    for name, figure in long_after.items():
+        base = short_after[name]
+        ratio = round(figure["p95_ms"] / base["p95_ms"], 2) if base["p95_ms"] else None
+        result["after_write"][name] = {**figure, "baseline_1y_p95_ms": base["p95_ms"], "ratio_p95_vs_1y": ratio}
+        print(f"{name:<20} {'':>6} {figure['p50_ms']:>8} {figure['p95_ms']:>8} {base['p95_ms']:>11} {ratio!s:>6}")
     result["missing_pages"] = [n for n, f in long.items() if f["status"] == 404]
     measured = [f for f in long.values() if f["status"] == 200]
     result["worst_p95_ms"] = max((f["p95_ms"] for f in measured), default=None)

@@ -33,7 +33,7 @@ from gluteguard.plan.library import return_to_run_ladder
 from gluteguard.plan.phase import DayState, PhaseDecision, ReturnCriteria, choose_phase, phase_rules
 from gluteguard.plan.progression import Progress, WeekOutcome, replay, stage_bounds
 from gluteguard.symptoms.holds import holds_in_force
-from gluteguard.symptoms.status import StatusReport, cap_adjustment, report_window, status_report
+from gluteguard.symptoms.status import StatusReport, cap_adjustment, status_report
 from gluteguard.symptoms.triage import NO_RUNNING_ACTIONS, Reason, Triage, TriageContext, action_message
 
 # How far back the stage and ladder are replayed: long enough for LEAP's ~8 weeks and a return after it.
@@ -66,7 +66,7 @@ def _own_triage(history: AthleteHistory, day: date) -> Triage:
     """The triage of the check-in of ``day`` by itself, before holds (the day has a check-in)."""
 
     def build() -> Triage:
-        report = status_report(report_window(history.checkins_between(None, day), day), day, _context(history, day))
+        report = status_report(history.report_checkins(day), day, _context(history, day))
         assert report.triage is not None
         return report.triage
 
@@ -78,13 +78,12 @@ def report_on(history: AthleteHistory, day: date) -> StatusReport | None:
     horizon = history.horizon(day)
 
     def build() -> StatusReport | None:
-        checkins = history.checkins_between(None, day)
-        if not checkins:
+        window = history.report_checkins(day)
+        if not window:
             return None
         visits = history.visits_until(day)
-        raised = [(c.date, _own_triage(history, c.date)) for c in checkins if c.flags_raised]
+        raised = [(c.date, _own_triage(history, c.date)) for c in history.flagged_until(day)]
         holds = holds_in_force(raised, visits, day)
-        window = report_window(checkins, day)
         return status_report(window, day, _context(history, day), holds=holds, visits=visits)
 
     return _memo(history, ("report", day, horizon), build)

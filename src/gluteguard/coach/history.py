@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 
 from gluteguard.load.series import Session
 from gluteguard.plan.adherence import PlanLogEntry, WeekLog, week_logs
@@ -17,6 +17,7 @@ from gluteguard.plan.generator import ShoeUse, StrideCue
 from gluteguard.symptoms.holds import ClinicianVisit
 from gluteguard.symptoms.model import CheckIn
 from gluteguard.symptoms.selftests import SelfTestDay
+from gluteguard.symptoms.status import first_pain_day, report_span
 from gluteguard.symptoms.triage import SelfTests, merge_self_tests
 
 
@@ -69,6 +70,9 @@ class AthleteHistory:
         if "index" not in self.memo:
             runs = [s for s in self.sessions if s.is_run]
             self.memo["index"] = ([c.date for c in self.checkins], runs, [s.local_date for s in runs])
+            flagged = tuple(c for c in self.checkins if c.flags_raised)
+            self.memo["flagged"] = (flagged, [c.date for c in flagged])
+            self.memo["first_pain"] = first_pain_day(self.checkins)
 
     def until(self, day: date) -> AthleteHistory:
         """The history as known at the end of ``day`` (never later than this one's own horizon)."""
@@ -86,6 +90,23 @@ class AthleteHistory:
         end = bisect_right(days, self.horizon(until))
         start = 0 if since is None else bisect_left(days, since)
         return self.checkins[start:end]
+
+    def flagged_until(self, day: date) -> tuple[CheckIn, ...]:
+        """The check-ins with a red-flag answer up to ``day`` (within the horizon)."""
+        flagged, days = self.memo["flagged"]
+        return flagged[: bisect_right(days, self.horizon(day))]
+
+    def report_checkins(self, day: date) -> tuple[CheckIn, ...]:
+        """The check-ins the symptom report of ``day`` looks at (``symptoms.status.report_span``), oldest first."""
+        known = self.checkins_between(None, day)
+        if not known:
+            return ()
+        first_pain = self.memo["first_pain"]
+        first_pain = first_pain if first_pain is not None and first_pain <= known[-1].date else None
+        since, start_end = report_span(day, known[-1].date, first_pain)
+        recent = self.checkins_between(since, day)
+        start = self.checkins_between(None, start_end - timedelta(days=1)) if start_end and start_end <= since else ()
+        return (*start, *recent)
 
     def checkin_on(self, day: date) -> CheckIn | None:
         found = self.checkins_between(day, day)

@@ -71,14 +71,31 @@ def checkins_version(db: Database, athlete_id: int) -> tuple:
     return scoped(("checkins", db.url, athlete_id), ask)
 
 
+_PARSED: dict[tuple[str, int], dict[date, tuple[object, CheckIn]]] = {}  # (url, athlete) → day → (updated, parsed)
+
+
 def _history(db: Database, athlete_id: int) -> tuple[list[CheckIn], list[date]]:
-    """Every check-in of the athlete, parsed, oldest first, with their days; rebuilt only after a write."""
+    """Every check-in of the athlete, parsed, oldest first, with their days; rebuilt only after a write, and then
+    only the days whose row changed are read and parsed again (ten years of daily check-ins stay cheap)."""
     version = checkins_version(db, athlete_id)
 
     def load() -> tuple[list[CheckIn], list[date]]:
-        query = select(CheckInRow.answers).where(CheckInRow.athlete_id == athlete_id).order_by(CheckInRow.day)
+        stamps = select(CheckInRow.day, CheckInRow.updated_at).where(CheckInRow.athlete_id == athlete_id)
+        known = _PARSED.get((db.url, athlete_id), {})
         with db.session() as session:
-            checkins = [parse_checkin(answers) for answers in session.scalars(query)]
+            rows = sorted(session.execute(stamps).all())
+            stale = [day for day, updated in rows if day not in known or known[day][0] != updated]
+            fresh: dict[date, CheckIn] = {}
+            for start in range(0, len(stale), 500):  # bounded IN lists
+                query = select(CheckInRow.answers).where(
+                    CheckInRow.athlete_id == athlete_id, CheckInRow.day.in_(stale[start : start + 500])
+                )
+                for answers in session.scalars(query):
+                    checkin = parse_checkin(answers)
+                    fresh[checkin.date] = checkin
+        parsed = {day: (updated, fresh[day] if day in fresh else known[day][1]) for day, updated in rows}
+        _PARSED[(db.url, athlete_id)] = parsed
+        checkins = [parsed[day][1] for day, _ in rows]
         return checkins, [c.date for c in checkins]
 
     return _HISTORY.get((db.url, athlete_id), version, load)

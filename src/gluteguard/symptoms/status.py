@@ -288,19 +288,29 @@ def day_status(
     )
 
 
-def report_window(checkins: Sequence[CheckIn], day: date) -> list[CheckIn]:
-    """The check-ins (sorted by day, none after ``day``) that the report of ``day`` can look at: the first week
-    with a pain answer (the start of the meaningful-change comparison) and the weeks before the day or before the
-    last check-in (for a red day held by silence). The report is the same as from the whole history."""
-    if not checkins:
-        return []
+def report_span(day: date, last_checkin: date, first_pain: date | None) -> tuple[date, date | None]:
+    """What the report of ``day`` can look at: check-ins from the first returned day on (the weeks before the day,
+    or before the last check-in when a red day is held by silence), and those before the second (the first week
+    with a pain answer: the start of the meaningful-change comparison; None when there is none)."""
     rules = status_rules()
     carry, trend = rules["carry"]["days"], rules["trend"]["window_days"]
     reach = max(rules["baseline"]["window_days"], 2 * trend, rules["pattern"]["lookback_days"]) + 2 * carry + 1
-    anchor = min(day, checkins[-1].date) - timedelta(days=reach)
-    first = next((c.date for c in checkins if _worst(c) is not None), None)
-    start_end = first + timedelta(days=rules["meaningful"]["start_days"]) if first else None
-    return [c for c in checkins if c.date >= anchor or (start_end is not None and c.date < start_end)]
+    start_end = first_pain + timedelta(days=rules["meaningful"]["start_days"]) if first_pain else None
+    return min(day, last_checkin) - timedelta(days=reach), start_end
+
+
+def first_pain_day(checkins: Iterable[CheckIn]) -> date | None:
+    """The first day with a pain answer (check-ins oldest first)."""
+    return next((c.date for c in checkins if _worst(c) is not None), None)
+
+
+def report_window(checkins: Sequence[CheckIn], day: date) -> list[CheckIn]:
+    """The check-ins (sorted by day, none after ``day``) that the report of ``day`` looks at (``report_span``):
+    the report is the same as from the whole history."""
+    if not checkins:
+        return []
+    since, start_end = report_span(day, checkins[-1].date, first_pain_day(checkins))
+    return [c for c in checkins if c.date >= since or (start_end is not None and c.date < start_end)]
 
 
 @dataclass(frozen=True)
