@@ -14,6 +14,7 @@ from gluteguard.load.series import Session
 from gluteguard.plan.progression import stage_bounds
 from gluteguard.symptoms.holds import ClinicianVisit
 from gluteguard.symptoms.model import CheckIn, parse_checkin
+from gluteguard.symptoms.status import status_report
 from gluteguard.symptoms.triage import NO_RUNNING_ACTIONS, triage_rules
 
 MON = date(2026, 10, 5)  # a Monday
@@ -207,3 +208,13 @@ def test_every_day_agrees_with_itself_and_the_evidence(h: AthleteHistory) -> Non
             ]
             assert tolerated and decision.next_run.cap_m <= 1.10 * max(tolerated) + 1e-6
             assert all((item.distance_cap_m or 0) <= decision.next_run.cap_m + 1e-6 for item in runs)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(), st.integers(-10, 40))
+def test_the_report_reads_only_what_it_needs(h: AthleteHistory, offset: int) -> None:
+    # The report of a day from the check-ins its spans keep equals the report from the whole history (the
+    # speed-up must never change an answer): months of silence after the last check-in included.
+    day = MON + timedelta(days=offset)
+    whole = status_report(h.checkins_between(None, day), day).as_dict()
+    assert status_report(h.report_checkins(day), day).as_dict() == whole

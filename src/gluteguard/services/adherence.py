@@ -6,12 +6,9 @@ from datetime import date
 
 from sqlalchemy import select
 
-from gluteguard.plan.adherence import PlanLogEntry, WeekLog, monday_of, self_management_from
-from gluteguard.plan.adherence import week_logs as week_logs_of
+from gluteguard.plan.adherence import PlanLogEntry
 from gluteguard.store.db import Database
 from gluteguard.store.models import PlanLogRow
-
-__all__ = ["PlanLogEntry", "WeekLog", "monday_of", "plan_log", "self_management_from", "week_logs"]
 
 
 def plan_log(db: Database, athlete_id: int, until: date | None = None) -> tuple[PlanLogEntry, ...]:
@@ -24,8 +21,3 @@ def plan_log(db: Database, athlete_id: int, until: date | None = None) -> tuple[
     with db.session() as session:
         rows = session.execute(query.order_by(PlanLogRow.day, PlanLogRow.item_id)).all()
     return tuple(PlanLogEntry(item_id, day, kind, outcome) for item_id, day, kind, outcome in rows)
-
-
-def week_logs(db: Database, athlete_id: int, until: date) -> dict[date, WeekLog]:
-    """Every logged item up to ``until``, grouped by the Monday of its day."""
-    return week_logs_of(plan_log(db, athlete_id, until), until)

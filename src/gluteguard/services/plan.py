@@ -53,12 +53,3 @@ def adherence(db: Database, athlete_id: int, since: date, until: date) -> dict:
         for kind, outcome in session.execute(query):
             counts.setdefault(kind, {"done": 0, "skipped": 0})[outcome] += 1
     return counts
-
-
-def item_outcomes(db: Database, athlete_id: int, since: date, until: date) -> dict[str, str]:
-    """The logged outcome ("done" or "skipped") of each plan item whose day is between two days, by item id."""
-    query = select(PlanLogRow.item_id, PlanLogRow.outcome).where(
-        PlanLogRow.athlete_id == athlete_id, PlanLogRow.day >= since, PlanLogRow.day <= until
-    )
-    with db.session() as session:
-        return {item_id: outcome for item_id, outcome in session.execute(query)}

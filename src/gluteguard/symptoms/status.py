@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 import tomllib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from functools import cache
@@ -289,9 +289,10 @@ def day_status(
 
 
 def report_span(day: date, last_checkin: date, first_pain: date | None) -> tuple[date, date | None]:
-    """What the report of ``day`` can look at: check-ins from the first returned day on (the weeks before the day,
-    or before the last check-in when a red day is held by silence), and those before the second (the first week
-    with a pain answer: the start of the meaningful-change comparison; None when there is none)."""
+    """What the report of ``day`` looks at (it is the same as from the whole history): the check-ins from the
+    first returned day on (the weeks before the day, or before the last check-in when a red day is held by
+    silence), and those before the second (the first week with a pain answer, the start of the meaningful-change
+    comparison; None when there is none)."""
     rules = status_rules()
     carry, trend = rules["carry"]["days"], rules["trend"]["window_days"]
     reach = max(rules["baseline"]["window_days"], 2 * trend, rules["pattern"]["lookback_days"]) + 2 * carry + 1
@@ -302,15 +303,6 @@ def report_span(day: date, last_checkin: date, first_pain: date | None) -> tuple
 def first_pain_day(checkins: Iterable[CheckIn]) -> date | None:
     """The first day with a pain answer (check-ins oldest first)."""
     return next((c.date for c in checkins if _worst(c) is not None), None)
-
-
-def report_window(checkins: Sequence[CheckIn], day: date) -> list[CheckIn]:
-    """The check-ins (sorted by day, none after ``day``) that the report of ``day`` looks at (``report_span``):
-    the report is the same as from the whole history."""
-    if not checkins:
-        return []
-    since, start_end = report_span(day, checkins[-1].date, first_pain_day(checkins))
-    return [c for c in checkins if c.date >= since or (start_end is not None and c.date < start_end)]
 
 
 @dataclass(frozen=True)

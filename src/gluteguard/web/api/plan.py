@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Path, Response
 
+from gluteguard.plan.adherence import monday_of
 from gluteguard.reports.plan_export import plan_to_ics, plan_to_markdown
-from gluteguard.services.adherence import monday_of
 from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.coach import week_plan
 from gluteguard.services.plan import adherence, log_item

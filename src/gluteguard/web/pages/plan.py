@@ -9,9 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from gluteguard.plan.adherence import monday_of
 from gluteguard.plan.library import load_library
 from gluteguard.reports.plan_export import plan_to_ics, plan_to_markdown
-from gluteguard.services.adherence import monday_of
 from gluteguard.services.athletes import local_today
 from gluteguard.services.coach import week_plan
 from gluteguard.services.plan import PlanItemError, log_item
