@@ -227,3 +227,21 @@ def test_every_view_renders_the_same_decision(template: Path, entries, runs, cle
                 assert allowed or not runs_in(entry)
                 if next_run["cap_m"] is not None:
                     assert next_run["cap_m"] <= 1.10 * next_run["longest_tolerated_m"] + 1e-6
+
+
+def test_today_on_the_command_line_says_what_to_do_first(db: Database) -> None:
+    seed(db)
+    runner = CliRunner()
+    calm = runner.invoke(app, ["--db", db.url, "today", "--date", MON.isoformat()])
+    decided = cli(db.url, "today", "--date", MON.isoformat(), "--json")
+    lines = calm.output.splitlines()
+    assert calm.exit_code == 0 and lines[1] == decided["headline"]["message"]  # the web page's words
+    assert decided["next_run"]["summary"] in lines[1] and "No running today" not in calm.output
+    save_checkin(db, 1, {"date": WED.isoformat(), "red_flags": {"cannot_bear_weight": True}})
+    stopped = runner.invoke(app, ["--db", db.url, "today", "--date", WED.isoformat()])
+    decided = cli(db.url, "today", "--date", WED.isoformat(), "--json")
+    lines = stopped.output.splitlines()
+    assert lines[1].startswith("Stop running and see a clinician") and lines[1] == decided["headline"]["message"]
+    assert lines[2] == "No running today."
+    assert lines[3].startswith("• Stop running and see a clinician within a day or two because not being able")
+    assert stopped.output.index("No running today.") < stopped.output.index("Today's plan")
