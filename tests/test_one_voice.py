@@ -111,6 +111,8 @@ def test_an_urgent_flag_stops_every_view_until_a_clearance(db: Database, tmp_pat
     assert after["running_allowed"] is True and after["action"] != "urgent"
     assert any(runs_in(plan_day(url, cleared_on + timedelta(days=k))) for k in range(1, 8))
     assert cli(url, "clearances", "--json")[0]["by"] == "Dr Jones, sports physician"
+    weeks = cli(url, "load", "--history", "--weeks", "3", "--date", (WED + timedelta(days=4)).isoformat(), "--json")
+    assert weeks[-1]["week_start"] == MON.isoformat() and weeks[-1]["cap_at_end_m"] == 0.0  # held at week's end
 
 
 def test_a_red_day_is_not_lifted_by_silence(db: Database) -> None:
@@ -143,6 +145,8 @@ def test_a_run_that_hurt_does_not_raise_the_cap_in_any_view(db: Database) -> Non
     week = cli(db.url, "plan", "--week-of", WED.isoformat(), "--json")
     caps = [i["distance_cap_m"] for d in week["days"] for i in runs_in(d) if i.get("distance_cap_m")]
     assert caps and max(caps) <= 11_000.0 + 1e-6
+    weeks = cli(db.url, "load", "--history", "--weeks", "2", "--date", WED.isoformat(), "--json")
+    assert weeks[0]["longest_run_m"] == 20_000.0 and weeks[0]["cap_at_end_m"] <= 11_000.0 + 1e-6
 
 
 # ------------------------------------------------------------------------------- every view, random histories

@@ -13,8 +13,7 @@ from rich.text import Text
 from gluteguard.cli.context import console, fail, print_json, state
 from gluteguard.coach.decision import DayDecision
 from gluteguard.load.metrics import LoadState
-from gluteguard.services.coach import load_on
-from gluteguard.services.load import weekly_history
+from gluteguard.services.coach import load_history, load_on
 
 SEVERITY_STYLE = {"info": "cyan", "caution": "yellow", "warning": "dark_orange", "high": "bold red"}
 
@@ -34,7 +33,7 @@ def load_command(
         raise fail(f"--date: '{on}' is not a date like 2026-03-01") from None
     app_state = state(ctx)
     if history:
-        rows = weekly_history(app_state.db, app_state.athlete_id, weeks, day)
+        rows = load_history(app_state.db, app_state.athlete_id, weeks, day)
         if json_output:
             print_json([row.__dict__ for row in rows])
         else:

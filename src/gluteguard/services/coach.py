@@ -7,7 +7,7 @@ clearance, profile, stride analysis) re-decides, and reads in between share one 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,7 @@ from gluteguard.services.athletes import Profile, get_profile, local_today
 from gluteguard.services.cache import VersionedCache, scoped
 from gluteguard.services.checkins import checkins_version, list_checkins
 from gluteguard.services.clinician import list_visits, visits_version
-from gluteguard.services.load import activities_version, athlete_sessions, state_on
+from gluteguard.services.load import WeekRow, activities_version, athlete_sessions, state_on, weekly_history
 from gluteguard.services.selftests import self_test_history
 from gluteguard.services.sitting import sitting_on
 from gluteguard.sitting.day import SittingError, UpcomingRun, desk_day_note
@@ -134,6 +134,19 @@ def week_plan(db: Database, athlete_id: int, any_day: date | None = None) -> Wee
     """The week of ``any_day`` (default this week) as the decisions of its days."""
     today = local_today(db, athlete_id)
     return decide_week(athlete_history(db, athlete_id), any_day or today, today)
+
+
+def load_history(db: Database, athlete_id: int, weeks: int, day: date | None = None) -> list[WeekRow]:
+    """The weekly history whose cap is the decided one: each week's ``cap_at_end_m`` is the next run's cap as the
+    Monday after it decided it (the day itself, in its own week) — 0 when running was off, never a spike's 110 %."""
+    day = day or local_today(db, athlete_id)
+    history = athlete_history(db, athlete_id)
+    rows = weekly_history(db, athlete_id, weeks, day)
+    return [
+        replace(row, cap_at_end_m=decide(history, min(date.fromisoformat(row.week_start) + timedelta(days=7), day))
+                .next_run_cap_m)
+        for row in rows
+    ]  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from typing import Annotated
 
 from fastapi import Query
 
-from gluteguard.services.coach import load_on
-from gluteguard.services.load import weekly_details, weekly_history
+from gluteguard.services.coach import load_history, load_on
+from gluteguard.services.load import weekly_details
 from gluteguard.web.api.common import Ctx, Day, api_router, jsonable
 
 router = api_router("load")
@@ -22,7 +22,7 @@ def get_load(ctx: Ctx, date: Day | None = None) -> dict:
 
 @router.get("/load/history", summary="Weekly history: distance, spikes, cap, PMC, monotony and each week's runs")
 def get_load_history(ctx: Ctx, date: Day | None = None, weeks: Annotated[int, Query(ge=1, le=1000)] = 16) -> list[dict]:
-    rows = weekly_history(ctx.db, ctx.athlete_id, weeks, date)
+    rows = load_history(ctx.db, ctx.athlete_id, weeks, date)
     details = weekly_details(ctx.db, ctx.athlete_id, rows)
     out = []
     for row in rows:

@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse
 from gluteguard.load.rules import load_rules
 from gluteguard.reports.load_chart import build_figure, category_labels, wrap_titles
 from gluteguard.services.cache import VersionedCache
-from gluteguard.services.coach import load_on
-from gluteguard.services.load import activities_version, weekly_details, weekly_history
+from gluteguard.services.coach import load_history, load_on
+from gluteguard.services.load import activities_version, weekly_details
 from gluteguard.web.deps import WebContext, context
 from gluteguard.web.pages.assets import plotly_version
 from gluteguard.web.pages.render import PLOTLY_JS_URL, page, parse_day
@@ -40,7 +40,7 @@ def load_page(
     """The load state (cap, last run, week, warnings) and the weekly charts with the runs behind each bar."""
     day, error = parse_day(date)
     view = load_on(ctx.db, ctx.athlete_id, day)
-    rows = weekly_history(ctx.db, ctx.athlete_id, weeks)
+    rows = load_history(ctx.db, ctx.athlete_id, weeks)
     # Building a Plotly figure takes ~0.1–0.3 s; the chart only changes with the activities, so it is kept.
     version = (activities_version(ctx.db, ctx.athlete_id), tuple(rows))
     chart = _CHARTS.get((ctx.db.url, ctx.athlete_id, weeks), version, lambda: _chart(ctx, rows))
