@@ -19,7 +19,7 @@ from rich.text import Text
 from gluteguard.cli.context import AppState, console, fail, print_json, state
 from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.coach import desk_note
-from gluteguard.services.sitting import record_break, sitting_history, sitting_on, todays_breaks
+from gluteguard.services.sitting import record_break, reminder_tick, sitting_history, sitting_on
 from gluteguard.sitting.day import SittingDay, SittingError
 from gluteguard.sitting.model import BreakLog
 
@@ -123,22 +123,22 @@ def _ask_terminal(timeout_s: float) -> str | None:
 
 def _run_loop(app_state: AppState, interval: int | None, once: bool, now_text: str | None, wait_s: float) -> None:
     from gluteguard.sitting.notify import send_reminder
-    from gluteguard.sitting.reminders import Event, Prompt, Record, ReminderState, WorkSchedule, step
+    from gluteguard.sitting.reminders import Event, Prompt, Record, step
     from gluteguard.sitting.rules import load_rules
 
     db, athlete_id = app_state.db, app_state.athlete_id
     profile = get_profile(db, athlete_id)
     rules = load_rules() if interval is None else load_rules().with_interval(interval)
-    schedule = WorkSchedule.from_profile(profile.work_days, profile.work_start, profile.work_end, profile.timezone)
-    if schedule is None:
-        raise fail("no work hours in your profile: gluteguard athlete set --work-hours 09:00-17:00")
 
     def now() -> datetime:
         return datetime.fromisoformat(now_text).astimezone(UTC) if now_text else datetime.now(UTC)
 
-    current = ReminderState.from_log(todays_breaks(db, athlete_id, now()), now(), rules)
-    if once:  # one look: prompt now if a break is due (cron-like use, and tests)
-        current = replace(current, started_at=None)
+    first = reminder_tick(db, athlete_id, now(), rules)
+    schedule = first.schedule
+    if schedule is None:
+        raise fail("no work hours in your profile: gluteguard athlete set --work-hours 09:00-17:00")
+    # The loop keeps the state in memory from here on; a one-off look prompts now if a break is due (cron-like use).
+    current = first.state if once else replace(first.state, started_at=now())
     console.print(Text(f"Break reminders every {int(rules.interval.total_seconds() // 60)} min in work hours "
                        f"({profile.work_start}–{profile.work_end}); Ctrl+C stops."))  # fmt: skip
     while True:

@@ -3,6 +3,7 @@ note next to running, and what the reminder loop reads and writes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,9 @@ from gluteguard.services.checkins import get_checkin
 from gluteguard.services.wearables import breaks_between, log_break, wearable_between
 from gluteguard.sitting.day import SittingDay, sitting_day
 from gluteguard.sitting.model import BreakLog
+from gluteguard.sitting.reminders import Event, Prompt, ReminderState, StepResult, WorkSchedule, step
+from gluteguard.sitting.rules import SittingRules
+from gluteguard.sitting.rules import load_rules as load_sitting_rules
 from gluteguard.store.db import Database
 
 
@@ -71,3 +75,40 @@ def todays_breaks(db: Database, athlete_id: int, now: datetime) -> list[BreakLog
     zone = ZoneInfo(get_profile(db, athlete_id).timezone)
     start, end = _day_bounds(now.astimezone(zone).date(), zone)
     return breaks_between(db, athlete_id, start, end)
+
+
+@dataclass(frozen=True)
+class ReminderTick:
+    """One look at the break reminders: the schedule and state from the profile and today's answers, and what
+    the state machine says now (a prompt due, or when to look again)."""
+
+    schedule: WorkSchedule | None
+    state: ReminderState
+    rules: SittingRules
+    result: StepResult
+
+    @property
+    def prompt(self) -> Prompt | None:
+        return next((a for a in self.result.actions if isinstance(a, Prompt)), None)
+
+
+def reminder_tick(
+    db: Database,
+    athlete_id: int,
+    now: datetime,
+    rules: SittingRules | None = None,
+    *,
+    started_at: datetime | None = None,
+    shown_at: datetime | None = None,
+) -> ReminderTick:
+    """The reminder state machine's tick for the athlete at ``now``, as the CLI loop and the web page both run it:
+    ``started_at`` is when reminders were turned on (the timer does not predate it), ``shown_at`` the last prompt
+    shown outside the store (an unanswered prompt repeats one interval later). Raises ValueError for work hours
+    the profile cannot give."""
+    rules = rules or load_sitting_rules()
+    profile = get_profile(db, athlete_id)
+    schedule = WorkSchedule.from_profile(profile.work_days, profile.work_start, profile.work_end, profile.timezone)
+    state = ReminderState.from_log(todays_breaks(db, athlete_id, now), now, rules)
+    prompts = [moment for moment in (state.last_prompt_at, shown_at) if moment is not None]
+    state = replace(state, started_at=started_at, last_prompt_at=max(prompts) if prompts else None)
+    return ReminderTick(schedule, state, rules, step(state, now, Event.TICK, schedule, rules))

@@ -7,7 +7,6 @@ prompt is due and what to say, shows it with the Notification API while the page
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -17,7 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.coach import desk_note
-from gluteguard.services.sitting import record_break, sitting_history, sitting_on, todays_breaks
+from gluteguard.services.sitting import record_break, reminder_tick, sitting_history, sitting_on
 from gluteguard.sitting.day import SittingError
 from gluteguard.sitting.model import BreakLog
 from gluteguard.web.deps import WebContext, context
@@ -140,23 +139,15 @@ def next_reminder_json(
     """When the next break prompt is due and what it says, by the CLI's schedule: ``since`` is when the page's
     reminders were turned on (the timer does not predate it), ``last_prompt`` the last prompt the page showed
     (unanswered prompts repeat one interval later)."""
-    from gluteguard.sitting.reminders import Event, Prompt, ReminderState, WorkSchedule, pick_move, reminder_message
-    from gluteguard.sitting.reminders import step as reminder_step
-    from gluteguard.sitting.rules import load_rules
+    from gluteguard.sitting.reminders import pick_move, reminder_message
 
     profile = get_profile(ctx.db, ctx.athlete_id)
-    rules = load_rules()
     now = datetime.now(UTC)
     try:
-        schedule = WorkSchedule.from_profile(profile.work_days, profile.work_start, profile.work_end, profile.timezone)
+        tick = reminder_tick(ctx.db, ctx.athlete_id, now, started_at=_moment(since), shown_at=_moment(last_prompt))
     except ValueError as exc:
         return JSONResponse({"detail": str(exc)}, status_code=400)
-    state = ReminderState.from_log(todays_breaks(ctx.db, ctx.athlete_id, now), now, rules)
-    shown = _moment(last_prompt)
-    prompts = [m for m in (state.last_prompt_at, shown) if m is not None]
-    state = replace(state, started_at=_moment(since), last_prompt_at=max(prompts) if prompts else None)
-    result = reminder_step(state, now, Event.TICK, schedule, rules)
-    prompt = next((a for a in result.actions if isinstance(a, Prompt)), None)
+    state, schedule, rules, result, prompt = tick.state, tick.schedule, tick.rules, tick.result, tick.prompt
     message = prompt.message if prompt else reminder_message(pick_move(state.rotation), rules=rules)
     move = pick_move(state.rotation)
     return JSONResponse(
