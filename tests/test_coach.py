@@ -63,7 +63,13 @@ def test_a_green_runner_runs_within_the_cap() -> None:
     assert tuesday.next_run.cap_m == 11_000.0 and tuesday.next_run.longest_tolerated_m == 10_000.0
     (item,) = run_items(tuesday)
     assert item.distance_cap_m is not None and item.distance_cap_m <= tuesday.next_run.cap_m
-    assert "You may run today" in tuesday.headline.message
+    assert tuesday.next_run.planned_on == tuesday.date and tuesday.next_run.planned_m == item.distance_cap_m
+    assert tuesday.headline.message == f"You may run. {tuesday.next_run.summary}"
+    assert tuesday.next_run.summary == "Today: easy run, up to 6.6 km (never past 11.0 km)."
+    # a rest day names the next run the plan holds, with the same distance the plan gives it
+    monday = decide(history(runs, checkins), MON)
+    assert not run_items(monday) and monday.next_run.planned_on == tuesday.date
+    assert monday.next_run.planned_m == item.distance_cap_m and monday.next_run.summary.startswith("Tuesday 06 Oct:")
 
 
 def test_an_urgent_flag_removes_every_run_from_its_day_on_this_week_and_the_next() -> None:
@@ -192,6 +198,8 @@ def test_every_day_agrees_with_itself_and_the_evidence(h: AthleteHistory) -> Non
         # one answer: no run item and no cap when running is not allowed, and the other way round
         assert decision.running_allowed is (decision.next_run.kind != "none")
         assert decision.running_allowed or not runs
+        if runs:  # the next run every view shows is the plan's run of the day
+            assert decision.next_run.planned_on == day and decision.next_run.planned_m == runs[0].distance_cap_m
         assert stage_bounds(decision.phase)[0] <= decision.stage <= stage_bounds(decision.phase)[1]
         # a stop-running flag holds until a clearance dated on or after it
         if any(f <= day and not any(f <= c <= day for c in clearances) for f in stops):

@@ -7,11 +7,9 @@ objects and nothing else. Wording: ``decision.toml``; rules: the symptom, load, 
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
-from functools import cache
-from importlib import resources
 from typing import TypeVar
 
 from gluteguard.coach.decision import DayDecision, NextRun, WeekPlan
@@ -22,6 +20,7 @@ from gluteguard.plan.generator import (
     NO_RUN_PHASES,
     WEEKDAYS,
     PlanInputs,
+    PlanItem,
     ladder_step_on,
     outline,
     plan_day,
@@ -32,20 +31,21 @@ from gluteguard.plan.generator import (
 from gluteguard.plan.library import return_to_run_ladder
 from gluteguard.plan.phase import DayState, PhaseDecision, ReturnCriteria, choose_phase, phase_rules
 from gluteguard.plan.progression import Progress, WeekOutcome, replay, stage_bounds
+from gluteguard.rules_data import rules_data
 from gluteguard.symptoms.holds import holds_in_force
 from gluteguard.symptoms.status import StatusReport, cap_adjustment, status_report
 from gluteguard.symptoms.triage import NO_RUNNING_ACTIONS, Reason, Triage, TriageContext, action_message
 
 # How far back the stage and ladder are replayed: long enough for LEAP's ~8 weeks and a return after it.
 PROGRESS_WEEKS = 16
+# How far ahead a rest day looks for the next run the plan holds.
+LOOK_AHEAD_DAYS = 6
 _STATUS_ORDER = ("green", "amber", "red")
 T = TypeVar("T")
 
 
-@cache
 def wording() -> dict[str, dict[str, str]]:
-    with resources.files("gluteguard.coach").joinpath("decision.toml").open("rb") as handle:
-        return tomllib.load(handle)
+    return rules_data("gluteguard.coach", "decision.toml")
 
 
 def _memo(history: AthleteHistory, key: tuple, build: Callable[[], T]) -> T:
@@ -227,6 +227,36 @@ def _next_run(
     )
 
 
+def _with_planned_run(history: AthleteHistory, day: date, ceiling: NextRun, items: tuple[PlanItem, ...]) -> NextRun:
+    """The ceiling joined with the run the plan holds next — today's, or the next day's with one (decided from
+    what is known today) — so every view says the same distance the plan says."""
+    if ceiling.kind == "none":
+        return ceiling
+    words = wording()["next_run"]
+    for ahead in range(LOOK_AHEAD_DAYS + 1):
+        on = day + timedelta(days=ahead)
+        decided = None if ahead == 0 else decide(history, on)
+        if decided is not None and not decided.running_allowed:
+            break
+        run = next((item for item in (items if decided is None else decided.items) if item.kind == "run"), None)
+        if run is None:
+            continue
+        step = (decided.next_run if decided else ceiling).ladder_step
+        if ceiling.kind == "ladder" and step is not None:
+            what = words["planned_ladder"].format(step=step, session=return_to_run_ladder()[step - 1].session)
+        elif run.distance_cap_m:
+            title = run.title[0].lower() + run.title[1:]
+            what = words["planned_distance"].format(title=title, km=f"{run.distance_cap_m / 1000:.1f}")
+            if ceiling.cap_m and run.distance_cap_m < ceiling.cap_m - 50:
+                what += words["planned_ceiling"].format(km=f"{ceiling.cap_m / 1000:.1f}")
+        else:
+            what = f"{run.title.lower()}: {words['easy'][0].lower()}{words['easy'][1:].rstrip('.')}"
+        when = words["today"] if ahead == 0 else on.strftime("%A %d %b")
+        summary = words["planned"].format(when=when, what=what)
+        return replace(ceiling, summary=summary, planned_on=on, planned_m=run.distance_cap_m, ladder_step=step)
+    return ceiling
+
+
 # --- the decision -------------------------------------------------------------------------------------------------
 
 
@@ -287,8 +317,9 @@ def _decide(history: AthleteHistory, day: date) -> DayDecision:
     inputs = _plan_inputs(history, day, phase, report, progress)
     blocking = next(iter(report.reasons), None) if report is not None and not report.running_allowed else None
     next_run = _next_run(history, day, report, inputs, blocking)
-    inputs = inputs.__class__(**{**inputs.__dict__, "cap_m": next_run.cap_m, "no_cap_details": next_run.summary})
+    inputs = replace(inputs, cap_m=next_run.cap_m, no_cap_details=wording()["next_run"]["easy"])
     items = plan_day(inputs, day)
+    next_run = _with_planned_run(history, day, next_run, items)
     running_allowed = phase.phase not in NO_RUN_PHASES
     run_day = any(item.kind == "run" for item in items)
     usual = usual_run_id(inputs, day)

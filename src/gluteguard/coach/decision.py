@@ -19,14 +19,17 @@ class NextRun:
     summary: str  # the sentence every view prints
     basis: str  # why, in plain words
     source: str
-    cap_m: float | None = None
+    cap_m: float | None = None  # the ceiling: no run goes past it
     ladder_step: int | None = None
     longest_tolerated_m: float | None = None
     longest_tolerated_on: date | None = None
+    planned_on: date | None = None  # the day of the next run the plan holds (today or a later day of the week)
+    planned_m: float | None = None  # that run's distance in the plan (at most the ceiling)
 
     def as_dict(self) -> dict:
         data = asdict(self)
-        data["longest_tolerated_on"] = self.longest_tolerated_on.isoformat() if self.longest_tolerated_on else None
+        for key in ("longest_tolerated_on", "planned_on"):
+            data[key] = data[key].isoformat() if data[key] else None
         return data
 
 
