@@ -44,12 +44,12 @@ def test_demo_stride_analysis_feeds_the_plan(sqlite_db: Database) -> None:
 
     report = build_demo(sqlite_db, end_date=date(2026, 11, 22), workers=2)
     stride = report.stride
-    assert stride is not None and "synthetic" in stride["source"]  # labelled as made by the project
-    drop = stride["metrics"]["pelvic_drop_deg"]
-    assert drop["right"]["mean"] > drop["left"]["mean"] + 2.8  # the sore right hip's pattern
-    assert [f["code"] for f in stride["findings"]][:1] == ["pelvic_drop_asymmetric"]
+    assert stride is not None and "synthetic" in stride.source  # labelled as made by the project
+    drop = stride.analysis.metrics["pelvic_drop_deg"].by_side
+    assert drop["right"].mean > drop["left"].mean + 2.8  # the sore right hip's pattern
+    assert [f.code for f in stride.findings][:1] == ["pelvic_drop_asymmetric"]
     assert gait_history(sqlite_db, 1)[0]["input_kind"] == "synthetic"
-    week_after = date.fromisoformat(stride["recorded_on"]) + timedelta(days=7)
+    week_after = stride.recorded_on + timedelta(days=7)
     runs = [i for d in plan_for_week(sqlite_db, 1, week_after).days for i in d.items if i.kind == "run"]
     assert runs and all("Stride cue" in r.details for r in runs)
 

@@ -24,7 +24,7 @@ from gluteguard.samples.gait_synth import synthetic_run
 from gluteguard.samples.runner import write_sample_runner
 from gluteguard.services.athletes import ensure_athlete
 from gluteguard.services.checkins import save_checkin
-from gluteguard.services.gait import analyze_file, save_analysis
+from gluteguard.services.gait import StrideOptions, analyze_stride
 from gluteguard.services.importer import import_paths
 from gluteguard.store.db import Database
 from gluteguard.web.app import create_app
@@ -52,8 +52,7 @@ def seeded_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         save_checkin(database, athlete_id, {"date": day.isoformat(), "pain_at_rest": offset % 4, "sitting_hours": 6})
     clip = folder / "clip.csv"
     clip.write_text(keypoints_csv_text(synthetic_run(view="rear", seconds=10.0, seed=1)), encoding="utf-8")
-    analysis = analyze_file(clip, view="rear").analysis
-    save_analysis(database, athlete_id, analysis, recorded_on=END, source_name="clip.csv", input_kind="keypoints_csv")
+    analyze_stride(database, athlete_id, clip, StrideOptions(view="rear", recorded_on=END, save=True))
     placeholder = APP.state.db
     APP.state.db, APP.state.athlete_id = database, None
     placeholder.dispose()

@@ -67,16 +67,17 @@ def demo_command(
         console.print(Text("  " + " → ".join(f"{day[5:]} {phase}" for day, phase in report.phases)))
     if report.stride is not None:
         stride = report.stride
-        drop = stride["metrics"].get("pelvic_drop_deg", {})
-        console.print(Text(f"\nStride analysis on {stride['recorded_on']} ({stride['source']}):", style="bold"))
+        metric = stride.analysis.metrics.get("pelvic_drop_deg")
+        drop = {side: summary.mean for side, summary in metric.by_side.items()} if metric else {}
+        console.print(Text(f"\nStride analysis on {stride.recorded_on.isoformat()} ({stride.source}):", style="bold"))
         console.print(Text(
-            f"  pelvic drop {drop.get('left', {}).get('mean', float('nan')):.1f}° standing on the left foot, "
-            f"{drop.get('right', {}).get('mean', float('nan')):.1f}° standing on the right; "
-            f"cadence {stride['cadence_spm']:.0f} steps/min"))  # fmt: skip
-        for finding in stride["findings"]:
-            console.print(Text(f"  • {finding['message']}"))
-            if finding.get("cue"):
-                console.print(Text(f"    cue for the plan's runs: {finding['cue']}"))
+            f"  pelvic drop {drop.get('left', float('nan')):.1f}° standing on the left foot, "
+            f"{drop.get('right', float('nan')):.1f}° standing on the right; "
+            f"cadence {stride.analysis.cadence_spm:.0f} steps/min"))  # fmt: skip
+        for finding in stride.findings:
+            console.print(Text(f"  • {finding.message}"))
+            if finding.cue:
+                console.print(Text(f"    cue for the plan's runs: {finding.cue}"))
     if report.sitting:
         console.print(Text("\nSitting in work hours, from her watch's all-day monitoring:", style="bold"))
         for day in report.sitting:

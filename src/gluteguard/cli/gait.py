@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -14,14 +13,13 @@ from rich.text import Text
 
 from gluteguard.cli.context import console, fail, print_json, state
 from gluteguard.gait.model import KeypointError
-from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.gait import (
+    StrideOptions,
     StrideResult,
-    analyze_file,
-    compare_with_previous,
+    analyze_stride,
     gait_history,
     running_dynamics,
-    save_analysis,
+    save_stride,
 )
 
 INPUT_HELP = (
@@ -129,9 +127,11 @@ def _parse_crop(crop: str | None) -> tuple[float, float, float, float] | None:
     return values  # type: ignore[return-value]
 
 
-def _run(path: Path, view: str | None, fps: float | None, model: str, crop, max_seconds, quiet: bool) -> StrideResult:
+def _run(ctx: typer.Context, path: Path, options: StrideOptions, quiet: bool) -> StrideResult:
+    """The service's workflow behind a progress bar (videos), its one-line errors as the CLI's."""
     from gluteguard.gait.pose import PoseBackendMissing
 
+    app_state = state(ctx)
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -143,46 +143,45 @@ def _run(path: Path, view: str | None, fps: float | None, model: str, crop, max_
     ) as progress:
         task = progress.add_task("finding the runner in each frame", total=None)
         try:
-            return analyze_file(
+            return analyze_stride(
+                app_state.db,
+                app_state.athlete_id,
                 path,
-                view=view,
-                fps=fps,
-                model=model,
-                crop=crop,
-                max_seconds=max_seconds,
+                options,
                 on_progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
         except (KeypointError, PoseBackendMissing) as exc:
             raise fail(str(exc)) from None
 
 
-def _print_analysis(result: dict) -> None:
-    cadence = result.get("cadence_spm")
+def _print_analysis(result: StrideResult) -> None:
+    analysis = result.analysis
+    cadence = analysis.cadence_spm
     console.print(Text(
-        f"{result['source']}: {result['view']} view (sure to {result['view_confidence']:.0%}), "
-        f"{result['fps']:.0f} frames/s, clean steps left {result['steps']['left']} / right {result['steps']['right']}, "
+        f"{analysis.source}: {analysis.view} view (sure to {analysis.view_confidence:.0%}), {analysis.fps:.0f} "
+        f"frames/s, clean steps left {analysis.steps['left']} / right {analysis.steps['right']}, "
         f"cadence {'—' if cadence is None else f'{cadence:.0f} steps/min'}", style="bold"))  # fmt: skip
-    for warning in result.get("warnings", []):
+    for warning in analysis.warnings:
         console.print(Text(f"warning: {warning}", style="yellow"))
     table = Table()
     for column in ("metric", "left stance", "right stance", "unit", "notice a change of"):
         table.add_column(column)
-    for name, metric in result.get("metrics", {}).items():
+    for name, metric in analysis.metrics.items():
         cells = []
         for side in ("left", "right"):
-            s = metric.get(side)
-            cells.append("—" if not s else f"{s['mean']:.2f} ± {s['sd'] or 0:.2f} (n={s['n']})")
-        change = metric.get("smallest_change")
-        table.add_row(name, *cells, metric.get("unit", ""), "" if change is None else f"{change:g}")
+            s = metric.by_side.get(side)
+            cells.append("—" if s is None else f"{s.mean:.2f} ± {s.sd or 0:.2f} (n={s.n})")
+        change = metric.smallest_change
+        table.add_row(name, *cells, metric.unit, "" if change is None else f"{change:g}")
     console.print(table)
-    for finding in result.get("findings", []):
-        console.print(Text(f"• {finding['message']}", style="bold"))
-        if finding.get("cue"):
-            console.print(Text(f"  cue: {finding['cue']}"))
-        if finding.get("exercises"):
-            console.print(Text(f"  exercises: {', '.join(finding['exercises'])}"))
-        console.print(Text(f"  source: {finding['source']}", style="dim"))
-    if not result.get("findings"):
+    for finding in analysis.findings:
+        console.print(Text(f"• {finding.message}", style="bold"))
+        if finding.cue:
+            console.print(Text(f"  cue: {finding.cue}"))
+        if finding.exercises:
+            console.print(Text(f"  exercises: {', '.join(finding.exercises)}"))
+        console.print(Text(f"  source: {finding.source}", style="dim"))
+    if not analysis.findings:
         console.print("No finding in this clip.")
 
 
@@ -214,21 +213,15 @@ def analyze_command(
     if fps is not None and not 1 <= fps <= 1000:
         raise fail("--fps: give the frame rate in frames per second (1–1000)")
     day = _date_option("--date", recorded_on)
-    result = _run(input_path, view, fps, model, _parse_crop(crop), max_seconds, json_output)
-    analysis = result.analysis
-    if result.truth is not None:
-        analysis["truth_3d"] = result.truth
-    app_state = state(ctx)
-    day = day or today_in(ZoneInfo(get_profile(app_state.db, app_state.athlete_id).timezone))
-    analysis = compare_with_previous(app_state.db, app_state.athlete_id, analysis, day)
+    options = StrideOptions(view=view, fps=fps, model=model, crop=_parse_crop(crop), max_seconds=max_seconds,
+                            recorded_on=day)  # fmt: skip
+    # Saved only once the files asked for are written: a failed write leaves nothing half done.
+    result = _run(ctx, input_path, options, json_output)
     from gluteguard.reports.files import write_atomic
 
     try:
         if report is not None:
-            from gluteguard.reports.gait_report import render_gait_report
-
-            page = render_gait_report(analysis, result.series, result.pictures)
-            write_atomic(report, page.encode("utf-8"), "report")
+            write_atomic(report, result.report_html().encode("utf-8"), "report")
         if keypoints is not None:
             from gluteguard.gait.readers.csv_keypoints import keypoints_csv_text
 
@@ -236,14 +229,14 @@ def analyze_command(
     except OSError as exc:
         raise fail(str(exc)) from None
     if save:
-        analysis["saved_id"] = save_analysis(app_state.db, app_state.athlete_id, analysis, recorded_on=day,
-                                             source_name=input_path.name, input_kind=result.kind)  # fmt: skip
+        app_state = state(ctx)
+        result = save_stride(app_state.db, app_state.athlete_id, result)
     if json_output:
-        print_json(analysis)
+        print_json(result.as_dict(with_recorded_on=False))  # the --json contract has never carried the day
         return
-    _print_analysis(analysis)
+    _print_analysis(result)
     for path, what in ((report, "report"), (keypoints, "keypoints")):
         if path is not None:
             console.print(Text(f"{what} written to {path}"))
-    if save:
-        console.print(Text(f"saved as analysis {analysis['saved_id']}: the plan takes its cues from now on"))
+    if result.saved_id is not None:
+        console.print(Text(f"saved as analysis {result.saved_id}: the plan takes its cues from now on"))

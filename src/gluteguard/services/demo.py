@@ -21,7 +21,7 @@ from gluteguard.services.activities import list_activities
 from gluteguard.services.athletes import ensure_athlete, update_profile
 from gluteguard.services.checkins import save_checkin
 from gluteguard.services.coach import LoadView, decision_on, load_on
-from gluteguard.services.gait import analyze_file, save_analysis
+from gluteguard.services.gait import StrideOptions, StrideResult, analyze_stride
 from gluteguard.services.importer import ImportSummary, import_paths
 from gluteguard.services.load import WeekRow, athlete_sessions, weekly_history
 from gluteguard.services.selftests import record_palpation, record_stance
@@ -60,7 +60,7 @@ class DemoReport:
     today: LoadView | None = None  # the last day's decision and load
     statuses: list[StatusReport | None] = field(default_factory=list)  # the day after the spike, and later
     phases: list[tuple[str, str]] = field(default_factory=list)  # (day, plan phase) every other day around the spike
-    stride: dict | None = None  # the demo's stride analysis (synthetic keypoints), as saved
+    stride: StrideResult | None = None  # the demo's stride analysis (synthetic keypoints), as saved
     sitting: list = field(default_factory=list)  # SittingDay of the last work days (from the watch's monitoring)
 
 
@@ -69,22 +69,20 @@ class DemoReport:
 DEMO_STRIDE = {"view": "rear", "seconds": 20.0, "fps": 60.0, "cadence_spm": 166.0, "pelvic_drop_deg": (3.5, 8.0),
                "hip_adduction_deg": (7.0, 10.0), "noise_px": 0.8, "seed": 7}  # fmt: skip
 STRIDE_DAY_AFTER_SPIKE = 9
+DEMO_STRIDE_SOURCE = "synthetic keypoints made by gluteguard (demo)"
 DEMO_WEAR_DAYS = 14  # filmed while managing the hip, so the return weeks' plans use its cues
 
 
-def _add_stride_analysis(db: Database, athlete_id: int, folder: Path, end_date: date) -> dict | None:
+def _add_stride_analysis(db: Database, athlete_id: int, folder: Path, end_date: date) -> StrideResult | None:
     """Film (synthetically) the runner from behind, analyse it through the same path a user's file takes, save it."""
     day = spike_day(end_date) + timedelta(days=STRIDE_DAY_AFTER_SPIKE)
     if day > end_date:
         return None
     path = folder / "stride-rear-synthetic.csv"
     path.write_text(keypoints_csv_text(synthetic_run(**DEMO_STRIDE)), encoding="utf-8")
-    result = analyze_file(path, view="rear")
-    analysis = {**result.analysis, "source": "synthetic keypoints made by gluteguard (demo)"}
-    analysis["saved_id"] = save_analysis(db, athlete_id, analysis, recorded_on=day, source_name=path.name,
-                                         input_kind="synthetic")  # fmt: skip
-    analysis["recorded_on"] = day.isoformat()
-    return analysis
+    options = StrideOptions(view="rear", recorded_on=day, label=DEMO_STRIDE_SOURCE, stored_name=path.name,
+                            input_kind="synthetic", compare=False, save=True)  # fmt: skip
+    return analyze_stride(db, athlete_id, path, options)
 
 
 def _add_sample_checkins(db: Database, athlete_id: int, end_date: date) -> None:

@@ -70,7 +70,12 @@ def verify_csrf(request: Request, submitted: str | None) -> None:
 
 
 class UploadRefused(ValueError):
-    """An upload that is too large or of a type this endpoint does not take; one line for the user."""
+    """An upload that is too large, empty or of a type this endpoint does not take: one line for the user, and
+    ``status``, the HTTP status that says which (413, 422, 415)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 async def save_upload(upload: UploadFile, folder: Path, *, max_bytes: int, suffixes: tuple[str, ...]) -> Path:
@@ -79,7 +84,7 @@ async def save_upload(upload: UploadFile, folder: Path, *, max_bytes: int, suffi
     name = (upload.filename or "").lower()
     suffix = next((s for s in sorted(suffixes, key=len, reverse=True) if name.endswith(s)), None)
     if suffix is None:
-        raise UploadRefused(f"'{upload.filename}': not a file type this takes ({', '.join(suffixes)})")
+        raise UploadRefused(f"'{upload.filename}': not a file type this takes ({', '.join(suffixes)})", 415)
     folder.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile(dir=folder, prefix="upload-", suffix=suffix, delete=False)  # noqa: SIM115
     written = 0
@@ -88,10 +93,10 @@ async def save_upload(upload: UploadFile, folder: Path, *, max_bytes: int, suffi
             while chunk := await upload.read(UPLOAD_CHUNK):
                 written += len(chunk)
                 if written > max_bytes:
-                    raise UploadRefused(f"'{upload.filename}': larger than {max_bytes // (1 << 20)} MB")
+                    raise UploadRefused(f"'{upload.filename}': larger than {max_bytes // (1 << 20)} MB", 413)
                 handle.write(chunk)
         if written == 0:
-            raise UploadRefused(f"'{upload.filename}': the file is empty")
+            raise UploadRefused(f"'{upload.filename}': the file is empty", 422)
     except BaseException:
         Path(handle.name).unlink(missing_ok=True)
         raise

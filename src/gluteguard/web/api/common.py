@@ -1,5 +1,6 @@
 """What every API router shares: the route class that turns bad input into one-line errors, the documented error
-responses, the request context, and the bounded types of path and query values.
+responses, the request context, the bounded types of path and query values, and how an upload (saved and checked
+by ``web.uploads``, the pipeline the pages use too) is refused: whole, with the first problem's status.
 
 Every error of the API is ``{"detail": "one line"}``: FastAPI's validation errors (a list of objects) are
 rewritten to the first problem in one line, and the service layer's own one-line errors (``ValueError``
@@ -14,7 +15,7 @@ from datetime import date
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -30,6 +31,7 @@ from gluteguard.sitting.day import SittingError
 from gluteguard.symptoms.model import CheckInError
 from gluteguard.symptoms.selftests import SelfTestError
 from gluteguard.web.deps import WebContext, context
+from gluteguard.web.uploads import MB, SavedUpload, SavedUploads, declared_over
 
 # The service layer's one-line errors: bad input from the runner, never a server fault.
 DOMAIN_ERRORS: tuple[type[Exception], ...] = (
@@ -131,3 +133,17 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+def check_declared_size(request: Request, max_total: int) -> None:
+    """Refuse (413) an upload whose declared length passes the total cap, before its body is spooled to disk."""
+    if declared_over(request, max_total) is not None:
+        raise HTTPException(413, f"the upload is larger than {max_total // MB} MB in total")
+
+
+def whole_upload(batch: SavedUploads) -> list[SavedUpload]:
+    """The API takes an upload whole or not at all: the saved files, or the first refusal as the error."""
+    if batch.refused:
+        first = batch.refused[0]
+        raise HTTPException(first.status, first.reason)
+    return batch.saved

@@ -11,8 +11,8 @@ from fastapi import File, HTTPException, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
 from gluteguard.services.importer import default_workers, import_paths
-from gluteguard.web.api import uploads
-from gluteguard.web.api.common import UPLOAD_ERRORS, Ctx, api_router
+from gluteguard.web import uploads
+from gluteguard.web.api.common import UPLOAD_ERRORS, Ctx, api_router, check_declared_size, whole_upload
 from gluteguard.web.schemas import ImportOut
 
 router = api_router("import")
@@ -41,15 +41,16 @@ async def post_import(
     request: Request,
     files: Annotated[list[UploadFile], File(description="Activity or wearable files")],
 ) -> dict:
-    uploads.check_content_length(request, MAX_TOTAL_BYTES)
+    check_declared_size(request, MAX_TOTAL_BYTES)
     if not files:
         raise HTTPException(422, "files: give at least one file")
     if len(files) > MAX_FILES:
         raise HTTPException(413, f"at most {MAX_FILES} files in one upload")
     with uploads.request_folder() as folder:
-        saved = await uploads.save_all(
+        batch = await uploads.save_uploads(
             files, folder, suffixes=IMPORT_SUFFIXES, max_file=MAX_FILE_BYTES, max_total=MAX_TOTAL_BYTES
         )
+        saved = whole_upload(batch)
         paths = [item.path for item in saved]
         # Parsing uses worker processes for many files; one or two are quicker in this process.
         workers = 1 if len(paths) <= 2 else min(len(paths), default_workers())

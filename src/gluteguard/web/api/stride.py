@@ -1,6 +1,10 @@
 """Stride analysis by upload: a keypoint or motion-capture file is analysed within the request; a video (seconds
 to minutes) runs as a background job whose progress the page polls. Each result can be saved (then the history
-and the plan use it) and has an offline HTML report. Also the saved history and the watch's running dynamics."""
+and the plan use it) and has an offline HTML report. Also the saved history and the watch's running dynamics.
+
+Routes only parse and render: the upload is saved and checked by ``web.uploads``, the analysis is
+``services.gait.analyze_stride``, and its ``result`` JSON is ``StrideResult.as_dict()`` (every key, ``recorded_on``
+included)."""
 
 from __future__ import annotations
 
@@ -11,7 +15,6 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import File, Form, HTTPException, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -19,19 +22,29 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from gluteguard.gait.inputs import VIDEO_SUFFIXES
 from gluteguard.reports.gait_report import render_gait_report
-from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.gait import (
-    analyze_file,
-    compare_with_previous,
+    ProgressCallback,
+    StrideOptions,
+    analyze_stride,
     gait_history,
     get_analysis,
     running_dynamics,
-    save_analysis,
 )
 from gluteguard.services.jobs import JobState, JobStore, TooBusy
 from gluteguard.store.db import Database
-from gluteguard.web.api import uploads
-from gluteguard.web.api.common import FIRST_DAY, LAST_DAY, MAX_ID, UPLOAD_ERRORS, Ctx, Day, api_router, jsonable
+from gluteguard.web import uploads
+from gluteguard.web.api.common import (
+    FIRST_DAY,
+    LAST_DAY,
+    MAX_ID,
+    UPLOAD_ERRORS,
+    Ctx,
+    Day,
+    api_router,
+    check_declared_size,
+    jsonable,
+    whole_upload,
+)
 from gluteguard.web.schemas import JobOut
 
 router = api_router("stride")
@@ -57,26 +70,21 @@ def job_store(request: Request) -> JobStore:
 
 
 def _analysis_work(
-    db: Database, athlete_id: int, path: Path, label: str, options: dict[str, Any]
-) -> Callable[[Callable[[int, int], None]], tuple[dict, dict]]:
+    db: Database, athlete_id: int, path: Path, options: StrideOptions
+) -> Callable[[ProgressCallback], tuple[dict, dict]]:
     """The whole analysis of one saved upload, as a job's work function: (result JSON, {"report": html})."""
 
-    def work(report: Callable[[int, int], None]) -> tuple[dict, dict]:
-        result = analyze_file(path, view=options["view"], fps=options["fps"], model=options["model"],
-                              max_seconds=options["max_seconds"], on_progress=report)  # fmt: skip
-        analysis = {**result.analysis, "source": label}
-        if result.truth is not None:
-            analysis["truth_3d"] = result.truth
-        day = options["recorded_on"] or today_in(ZoneInfo(get_profile(db, athlete_id).timezone))
-        analysis = compare_with_previous(db, athlete_id, analysis, day)
-        analysis["recorded_on"] = day.isoformat()
-        if options["save"]:
-            analysis["saved_id"] = save_analysis(db, athlete_id, analysis, recorded_on=day, source_name=label,
-                                                 input_kind=result.kind)  # fmt: skip
-        page = render_gait_report(analysis, result.series, result.pictures)
-        return jsonable(analysis), {"report": page}
+    def work(report: ProgressCallback) -> tuple[dict, dict]:
+        result = analyze_stride(db, athlete_id, path, options, on_progress=report)
+        return jsonable(result.as_dict()), {"report": result.report_html()}
 
     return work
+
+
+async def _saved_upload(file: UploadFile, folder: Path, cap: int) -> Path:
+    batch = await uploads.save_uploads([file], folder, suffixes=STRIDE_SUFFIXES, max_file=cap, max_total=cap)
+    [saved] = whole_upload(batch)
+    return saved.path
 
 
 def _job_json(job: JobState) -> dict:
@@ -103,20 +111,19 @@ async def post_stride(
     save: Annotated[bool, Form()] = False,
     background: Annotated[bool, Form(description="Run a keypoint file as a job too")] = False,
 ) -> Any:
-    uploads.check_content_length(request, MAX_VIDEO_BYTES)
+    check_declared_size(request, MAX_VIDEO_BYTES)
     label = uploads.client_base_name(file.filename)
     is_video = any(label.lower().endswith(s) for s in VIDEO_SUFFIXES)
     cap = MAX_VIDEO_BYTES if is_video else MAX_KEYPOINT_BYTES
-    options = {"view": view, "fps": fps, "model": model, "max_seconds": max_seconds,
-               "recorded_on": recorded_on, "save": save}  # fmt: skip
+    options = StrideOptions(view=view, fps=fps, model=model, max_seconds=max_seconds, recorded_on=recorded_on,
+                            label=label, save=save)  # fmt: skip
     store = job_store(request)
     if is_video or background:
         # The folder outlives the request: the job removes it when the analysis ends (or at once if refused).
         folder = Path(tempfile.mkdtemp(prefix="gluteguard-stride-"))
         try:
-            [saved] = await uploads.save_all([file], folder, suffixes=STRIDE_SUFFIXES, max_file=cap, max_total=cap)
-            job = store.start("stride", label, _analysis_work(ctx.db, ctx.athlete_id, saved.path, label, options),
-                              cleanup=folder)  # fmt: skip
+            path = await _saved_upload(file, folder, cap)
+            job = store.start("stride", label, _analysis_work(ctx.db, ctx.athlete_id, path, options), cleanup=folder)
         except TooBusy as exc:
             raise HTTPException(429, str(exc)) from None
         except BaseException:
@@ -124,8 +131,7 @@ async def post_stride(
             raise
         return JSONResponse(_job_json(job), status_code=202)
     with uploads.request_folder(prefix="gluteguard-stride-") as folder:
-        [saved] = await uploads.save_all([file], folder, suffixes=STRIDE_SUFFIXES, max_file=cap, max_total=cap)
-        work = _analysis_work(ctx.db, ctx.athlete_id, saved.path, label, options)
+        work = _analysis_work(ctx.db, ctx.athlete_id, await _saved_upload(file, folder, cap), options)
         result, extras = await run_in_threadpool(work, lambda done, total: None)
     job = store.add_finished("stride", label, result, extras)
     return _job_json(job)

@@ -7,19 +7,16 @@ and uploads into their arguments and their answers into pages.
 from __future__ import annotations
 
 import math
-import re
 import shutil
 import tempfile
-from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Annotated
 
 import numpy as np
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from gluteguard.ingest.model import Sport, Streams
 from gluteguard.services.activities import ActivityError, ActivityRow, list_activities, load_streams, resolve_duplicate
@@ -27,7 +24,8 @@ from gluteguard.services.importer import FileReport, import_paths
 from gluteguard.web.deps import WebContext, context
 from gluteguard.web.pages.assets import plotly_version
 from gluteguard.web.pages.render import page
-from gluteguard.web.security import CSRF_FIELD, UploadRefused, save_upload, verify_csrf
+from gluteguard.web.security import verify_csrf
+from gluteguard.web.uploads import UploadProblem, read_upload_form, save_uploads
 
 router = APIRouter()
 
@@ -43,7 +41,6 @@ MAX_FILE_BYTES = 64 << 20
 MAX_ARCHIVE_BYTES = 2 << 30
 MAX_TOTAL_BYTES = 3 << 30
 MAX_FILES = 500  # files per upload (a selected folder of FIT files); an export is one zip
-MULTIPART_SLACK = 1 << 20  # boundaries and headers on top of the files themselves
 # A handful of plain files parse in a second in this process; a pool of worker processes only pays off (and is
 # only started) for exports and larger batches.
 SMALL_BATCH = 8
@@ -57,77 +54,6 @@ STATUS_LABELS = {
     "not_activity": "not an activity",
     "failed": "failed",
 }
-
-
-# --- uploads (shared with the stride page) ---------------------------------------------------------------------
-
-
-def display_name(client_name: str | None) -> str:
-    """The client's file name for display only: the last path part, at most 120 characters."""
-    name = PurePosixPath((client_name or "").replace("\\", "/")).name
-    return name[:120] or "unnamed file"
-
-
-def safe_stem(client_name: str | None, suffix: str) -> str:
-    """A file name built by the server: the client's base name reduced to letters, digits, '-', '_' and '.', so the
-    importer records a recognisable name (never a path: no separator or leading dot survives)."""
-    base = display_name(client_name)
-    stem = base[: -len(suffix)] if base.lower().endswith(suffix) else base
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("._")[:80] or "upload"
-    return stem + suffix
-
-
-@dataclass
-class SavedUpload:
-    path: Path
-    client_name: str
-
-
-class UploadProblem(ValueError):
-    """The whole upload is refused (too large, too many files, nothing chosen); one line for the user."""
-
-
-def content_length(request: Request) -> int | None:
-    value = request.headers.get("content-length")
-    return int(value) if value and value.isdigit() else None
-
-
-async def read_upload_form(request: Request, max_total: int, max_files: int) -> tuple[list[UploadFile], dict]:
-    """The multipart form's files and fields, after refusing an over-large body by its declared length (before it
-    is spooled to disk) and checking the CSRF token."""
-    declared = content_length(request)
-    if declared is not None and declared > max_total + MULTIPART_SLACK:
-        raise UploadProblem(f"the upload is {declared / (1 << 20):.0f} MB; at most {max_total >> 20} MB at a time")
-    form = await request.form(max_files=max_files, max_fields=20)
-    verify_csrf(request, str(form.get(CSRF_FIELD) or ""))
-    files = [item for item in form.getlist("files") if isinstance(item, UploadFile) and item.filename]
-    fields = {key: value for key, value in form.items() if isinstance(value, str)}
-    return files, fields
-
-
-async def save_uploads(
-    files: list[UploadFile], folder: Path, suffixes: tuple[str, ...], cap_for: dict[str, int], default_cap: int
-) -> tuple[list[SavedUpload], list[tuple[str, str]]]:
-    """Each upload into its own numbered sub-folder under a server-made name; refused ones come back as
-    (client name, reason) so the others still go through."""
-    saved: list[SavedUpload] = []
-    refused: list[tuple[str, str]] = []
-    for index, upload in enumerate(files):
-        name = display_name(upload.filename)
-        lowered = name.lower()
-        cap = next((c for s, c in cap_for.items() if lowered.endswith(s)), default_cap)
-        try:
-            path = await save_upload(upload, folder / f"{index:04d}", max_bytes=cap, suffixes=suffixes)
-        except UploadRefused as exc:
-            refused.append((name, str(exc).replace(f"'{upload.filename}'", f"'{name}'")))
-            continue
-        finally:
-            await upload.close()
-        suffix = next(s for s in sorted(suffixes, key=len, reverse=True) if path.name.endswith(s))
-        target = path.with_name(safe_stem(name, suffix))
-        path.rename(target)
-        saved.append(SavedUpload(target, name))
-    return saved, refused
 
 
 # --- Activities ---------------------------------------------------------------------------------------------------
@@ -411,17 +337,22 @@ async def import_upload(request: Request, ctx: Annotated[WebContext, Depends(con
         return _import_page(request, 400, error="no file chosen: pick or drop activity files or an export zip")
     folder = Path(tempfile.mkdtemp(prefix="gluteguard-import-"))
     try:
-        saved, refused = await save_uploads(
-            files, folder, IMPORT_SUFFIXES, dict.fromkeys(ARCHIVE_SUFFIXES, MAX_ARCHIVE_BYTES), MAX_FILE_BYTES
+        batch = await save_uploads(
+            files,
+            folder,
+            suffixes=IMPORT_SUFFIXES,
+            max_file=MAX_FILE_BYTES,
+            max_total=MAX_TOTAL_BYTES,
+            max_file_for=dict.fromkeys(ARCHIVE_SUFFIXES, MAX_ARCHIVE_BYTES),
         )
-        total = sum(s.path.stat().st_size for s in saved)
-        if total > MAX_TOTAL_BYTES:
+        if batch.over_total:
             return _import_page(
                 request,
                 413,
-                error=f"{total >> 20} MB in one upload; at most {MAX_TOTAL_BYTES >> 20}"
+                error=f"more than {MAX_TOTAL_BYTES >> 20} MB in one upload; at most {MAX_TOTAL_BYTES >> 20}"
                 " MB at a time: upload in parts or use gluteguard import",
             )
+        saved = batch.saved
         reports: list[dict] = []
         counts = None
         if saved:
@@ -434,18 +365,18 @@ async def import_upload(request: Request, ctx: Annotated[WebContext, Depends(con
             counts = summary.as_json()
         reports += [
             {
-                "file": name,
+                "file": refusal.client_name,
                 "status": "failed",
                 "label": "refused",
-                "reason": reason,
+                "reason": refusal.reason,
                 "activity_ids": [],
                 "duplicate_ids": [],
                 "wearable": {},
             }
-            for name, reason in refused
+            for refusal in batch.refused
         ]
         status = 200 if saved else 400
-        error = None if saved else "nothing was imported: " + "; ".join(reason for _, reason in refused)
+        error = None if saved else "nothing was imported: " + "; ".join(refusal.reason for refusal in batch.refused)
         return _import_page(request, status, reports=reports, counts=counts, error=error)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

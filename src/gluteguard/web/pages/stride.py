@@ -3,6 +3,9 @@ history of saved analyses and the watch's running dynamics.
 
 The analysis runs in a background job (``services.jobs``, the store the API uses too): the upload answers at
 once with the job's page, which polls ``/stride/jobs/{id}`` for progress and shows the report when it is ready.
+Routes only parse and render: the upload is saved and checked by ``web.uploads`` (the pipeline the API uses), the
+analysis is ``services.gait.analyze_stride`` (judged against the previous saved analysis, not saved), and the Save
+button is ``services.gait.save_stride``.
 """
 
 from __future__ import annotations
@@ -10,23 +13,29 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from gluteguard.services.athletes import get_profile, today_in
-from gluteguard.services.gait import analyze_file, compare_with_previous, gait_history, running_dynamics, save_analysis
+from gluteguard.services.athletes import local_today
+from gluteguard.services.gait import (
+    ProgressCallback,
+    StrideOptions,
+    StrideResult,
+    analyze_stride,
+    gait_history,
+    running_dynamics,
+    save_stride,
+)
 from gluteguard.services.jobs import JobState, JobStore, TooBusy
 from gluteguard.web.deps import WebContext, context
-from gluteguard.web.pages.activities import UploadProblem, read_upload_form, save_uploads
 from gluteguard.web.pages.render import page
 from gluteguard.web.security import verify_csrf
+from gluteguard.web.uploads import UploadProblem, read_upload_form, save_uploads
 
 router = APIRouter()
 
@@ -42,14 +51,12 @@ HISTORY_SESSIONS = 8  # sessions per view side by side: more no longer fit a scr
 DYNAMICS_RUNS = 20  # the latest runs in the running dynamics table
 
 
-@dataclass
+@dataclass(frozen=True)
 class StrideOutcome:
-    """What a finished job keeps: the analysis (compared with the previous one), its input kind and the report."""
+    """What a finished job keeps: the result (judged against the previous one, not saved) and its report."""
 
-    analysis: dict
-    kind: str
+    result: StrideResult
     report_html: str
-    recorded_on: date
 
 
 PAGE_KIND = "stride-page"  # this page's jobs in the app's shared store (the API keeps its own kind there)
@@ -89,7 +96,7 @@ def _job_json(job: JobState) -> dict:
 
 
 def _today(ctx: WebContext) -> date:
-    return today_in(ZoneInfo(get_profile(ctx.db, ctx.athlete_id).timezone))
+    return local_today(ctx.db, ctx.athlete_id)
 
 
 def _history_tables(sessions: list[dict]) -> list[dict]:
@@ -160,29 +167,23 @@ async def stride_upload(request: Request, ctx: Annotated[WebContext, Depends(con
         except ValueError:
             raise UploadProblem(f"'{fields.get('recorded_on')}' is not a date like 2026-03-01") from None
         folder = Path(tempfile.mkdtemp(prefix="gluteguard-stride-"))
-        saved, refused = await save_uploads(
-            files, folder, STRIDE_SUFFIXES, dict.fromkeys(VIDEO_SUFFIXES, MAX_VIDEO_BYTES), MAX_DATA_BYTES
-        )
-        if refused:
+        videos = dict.fromkeys(VIDEO_SUFFIXES, MAX_VIDEO_BYTES)
+        batch = await save_uploads(files, folder, suffixes=STRIDE_SUFFIXES, max_file=MAX_DATA_BYTES,
+                                   max_total=MAX_VIDEO_BYTES, max_file_for=videos)  # fmt: skip
+        if batch.refused:
             shutil.rmtree(folder, ignore_errors=True)
-            raise UploadProblem(refused[0][1])
+            raise UploadProblem(batch.refused[0].reason)
     except UploadProblem as exc:
         if _wants_json(request):
             return JSONResponse({"detail": str(exc)}, status_code=400)
         return _stride_page(request, ctx, 400, str(exc))
-    upload = saved[0]
+    upload = batch.saved[0]
     db, athlete_id = ctx.db, ctx.athlete_id
+    options = StrideOptions(view=None if view == "auto" else view, recorded_on=recorded_on, label=upload.client_name)
 
-    def work(report: Callable[[int, int], None]) -> tuple[StrideOutcome, dict]:
-        from gluteguard.reports.gait_report import render_gait_report
-
-        result = analyze_file(upload.path, view=None if view == "auto" else view, on_progress=report)
-        analysis = {**result.analysis, "source": upload.client_name}
-        if result.truth is not None:
-            analysis["truth_3d"] = result.truth
-        analysis = compare_with_previous(db, athlete_id, analysis, recorded_on)
-        report_html = render_gait_report(analysis, result.series, result.pictures)
-        return StrideOutcome(analysis, result.kind, report_html, recorded_on), {}
+    def work(report: ProgressCallback) -> tuple[StrideOutcome, dict]:
+        result = analyze_stride(db, athlete_id, upload.path, options, on_progress=report)
+        return StrideOutcome(result, result.report_html()), {}
 
     try:
         job = registry(request).start(PAGE_KIND, upload.client_name, work, cleanup=folder)
@@ -220,7 +221,7 @@ def job_page(request: Request, job_id: str) -> Response:
         running=_running(job),
         saved_id=job.extras.get("saved_id"),
         outcome=outcome,
-        analysis=outcome.analysis if outcome else None,
+        result=outcome.result if outcome else None,
     )
 
 
@@ -249,12 +250,5 @@ def job_save(
         return _stride_page(request, ctx, 404, "that analysis is no longer here: upload the file again to save it")
     if job.extras.get("saved_id") is None:
         outcome: StrideOutcome = job.result
-        job.extras["saved_id"] = save_analysis(
-            ctx.db,
-            ctx.athlete_id,
-            outcome.analysis,
-            recorded_on=outcome.recorded_on,
-            source_name=job.label,
-            input_kind=outcome.kind,
-        )
+        job.extras["saved_id"] = save_stride(ctx.db, ctx.athlete_id, outcome.result).saved_id
     return RedirectResponse(f"/stride/job/{job.id}?saved={job.extras['saved_id']}", status_code=303)
