@@ -28,7 +28,7 @@ def _normalised(summary: tuple[dict, list[dict], dict]) -> tuple:
     file_id, sessions, activity = summary
     return (
         fit._enum_name("file", file_id.get("type")),
-        fit._device_name(file_id.get("manufacturer"), file_id.get("product")),
+        fit.device_name(file_id.get("manufacturer"), file_id.get("product")),
         [(s.get("sport"), s.get("sub_sport"), *(fit._finite(s, key) for key in SESSION_FIELDS)) for s in sessions],
         fit._local_offset_s(activity),
     )

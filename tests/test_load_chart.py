@@ -15,9 +15,10 @@ from typer.testing import CliRunner
 
 from gluteguard.cli.app import app
 from gluteguard.load.rules import load_rules
+from gluteguard.load.weeks import WeekRow
 from gluteguard.reports.load_chart import build_figure, category_labels, render_html, write_load_chart
 from gluteguard.services.demo import build_demo
-from gluteguard.services.load import WeekRow, weekly_history
+from gluteguard.services.load import weekly_history
 from gluteguard.store.db import Database
 
 DEMO_END = date(2026, 11, 22)

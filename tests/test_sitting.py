@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gluteguard.ingest.wearable import SedentaryDay, StandHour, StepSample
 from gluteguard.plan.library import by_kind
 from gluteguard.sitting import service_unit
 from gluteguard.sitting.day import (
@@ -29,7 +30,7 @@ from gluteguard.sitting.day import (
     desk_day_note,
     sitting_day,
 )
-from gluteguard.sitting.model import BreakLog, SedentaryDay, StandHour, StepSample
+from gluteguard.sitting.model import BreakLog
 from gluteguard.sitting.reminders import (
     Event,
     Prompt,

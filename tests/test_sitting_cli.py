@@ -12,10 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from gluteguard.cli.app import app
+from gluteguard.ingest.wearable import StepSample, WearableData
 from gluteguard.services.athletes import ensure_athlete, update_profile
 from gluteguard.services.checkins import save_checkin
 from gluteguard.services.wearables import store_wearable_rows
-from gluteguard.sitting.model import StepSample, WearableData
 from gluteguard.store.db import Database
 
 runner = CliRunner()

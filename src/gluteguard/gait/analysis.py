@@ -351,7 +351,7 @@ def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
         means = {
             name: {s: summary.mean for s, summary in metric.by_side.items() if s in trusted_sides}
             for name, metric in metrics.items()
-            if name != "knee_fppa_deg"  # low validity: never a finding (gait.md §0.5, §3.5)
+            if rules.metrics[name].in_findings  # knee FPPA: too weak in 2D for a finding (findings.toml)
         }
         findings = derive_findings(means, cadence)
     required = list(REQUIRED_LANDMARKS)
@@ -360,10 +360,16 @@ def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
     scores = series.confidence[:, indices]
     mean_confidence = float(np.nanmean(scores)) if np.isfinite(scores).any() else 0.0
     counted = clean_steps[near_leg] if near_leg else min(clean_steps.values())
-    score = 0.4 * visibility + 0.3 * mean_confidence + 0.3 * min(1.0, counted / minimum)
+    weights = rules.quality_weights  # findings.toml [quality]
+    score = (
+        weights.visibility * visibility
+        + weights.confidence * mean_confidence
+        + weights.clean_steps * min(1.0, counted / minimum)
+    )
     quality: dict[str, Any] = {
         "score": round(float(np.clip(score, 0.0, 1.0)), 3),
-        "score_formula": "0.4·visibility + 0.3·mean confidence + 0.3·min(1, clean steps / 7)",
+        "score_formula": f"{weights.visibility:g}·visibility + {weights.confidence:g}·mean confidence"
+        f" + {weights.clean_steps:g}·min(1, clean steps / {minimum})",
         "visibility": visibility,
         "mean_confidence": mean_confidence,
         "clean_steps": dict(clean_steps),

@@ -3,15 +3,13 @@ run, left/right flags and trends against the runner's own earlier runs. Pure; ru
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from functools import cache
-from importlib import resources
 
 import numpy as np
 
 from gluteguard.ingest.model import Streams
+from gluteguard.rules_data import Table, rules_data
 
 METRICS = (
     "cadence_spm",
@@ -23,10 +21,8 @@ METRICS = (
 )
 
 
-@cache
-def dynamics_rules() -> dict:
-    with resources.files("gluteguard.gait").joinpath("dynamics_rules.toml").open("rb") as handle:
-        return tomllib.load(handle)
+def dynamics_rules() -> Table:
+    return rules_data("gluteguard.gait", "dynamics_rules.toml")
 
 
 @dataclass(frozen=True)

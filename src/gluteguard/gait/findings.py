@@ -7,18 +7,19 @@ steps than the minimum; that gate is applied by the caller (``analysis``), which
 
 from __future__ import annotations
 
+import copy
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Any
+
+from gluteguard.rules_data import rules_data
 
 FINDING_KINDS = frozenset({"asymmetry", "side_at_least", "increase"})
 VIEWS = frozenset({"rear", "side"})
 FORBIDDEN_PHRASES = ("you have",)  # house rule: health wording never asserts a condition
 FROM_DATA = "from_data"
+QUALITY_WEIGHTS = ("visibility_weight", "confidence_weight", "clean_steps_weight")  # [quality], QualityWeights' order
 
 
 class FindingsRulesError(ValueError):
@@ -34,6 +35,16 @@ class MetricInfo:
     meaning: str
     validity: str
     source: str
+    in_findings: bool = True  # False: too weak in 2D to ground a finding, shown as a secondary cue only
+
+
+@dataclass(frozen=True)
+class QualityWeights:
+    """Weights of the clip's quality score: visibility·seen share + confidence·mean confidence + clean_steps·steps."""
+
+    visibility: float
+    confidence: float
+    clean_steps: float
 
 
 @dataclass(frozen=True)
@@ -74,15 +85,19 @@ class FindingsRules:
     min_clean_steps_source: str
     cadence_smallest_change_pct: float
     cadence_source: str
+    cadence_cue_raise_pct: tuple[float, float]  # the cues' metronome range: step rate + low % to + high %
+    cadence_cue_source: str
     max_duty_factor: float
     running_check_source: str
+    quality_weights: QualityWeights
+    quality_source: str
     metrics: dict[str, MetricInfo]
     findings: tuple[FindingRule, ...]
 
 
 def load_raw() -> dict[str, Any]:
-    with resources.files("gluteguard.gait").joinpath("findings.toml").open("rb") as handle:
-        return tomllib.load(handle)
+    """The parsed findings.toml, a fresh copy on each call, so tests can break it."""
+    return copy.deepcopy(rules_data("gluteguard.gait", "findings.toml"))
 
 
 def validate_rules(raw: Mapping[str, Any], exercise_ids: set[str] | None = None) -> list[str]:
@@ -95,6 +110,18 @@ def validate_rules(raw: Mapping[str, Any], exercise_ids: set[str] | None = None)
     cadence = raw.get("cadence", {})
     if not isinstance(cadence.get("smallest_change_pct"), int | float) or not cadence.get("source"):
         problems.append("[cadence] needs smallest_change_pct and source")
+    raise_pct = cadence.get("cue_raise_pct")
+    if (
+        not isinstance(raise_pct, list)
+        or len(raise_pct) != 2
+        or not all(isinstance(p, int | float) and p > 0 for p in raise_pct)
+        or not cadence.get("cue_source")
+    ):
+        problems.append("[cadence] needs cue_raise_pct (two positive percentages) and cue_source")
+    quality = raw.get("quality", {})
+    weights = [quality.get(key) for key in QUALITY_WEIGHTS]
+    if not all(isinstance(w, int | float) and w >= 0 for w in weights) or not quality.get("source"):
+        problems.append(f"[quality] needs {', '.join(QUALITY_WEIGHTS)} (numbers ≥ 0) and source")
     metrics = raw.get("metric", {})
     if not metrics:
         problems.append("no [metric.*] sections")
@@ -109,6 +136,10 @@ def validate_rules(raw: Mapping[str, Any], exercise_ids: set[str] | None = None)
         change = info.get("smallest_change")
         if not (change == FROM_DATA or (isinstance(change, int | float) and change > 0)):
             problems.append(f"{where}: smallest_change must be a positive number or {FROM_DATA!r}")
+        if not isinstance(info.get("in_findings", True), bool):
+            problems.append(f"{where}: in_findings must be true or false")
+        elif info.get("in_findings") is False and not info.get("in_findings_source"):
+            problems.append(f"{where}: in_findings = false needs in_findings_source")
     codes: set[str] = set()
     for i, rule in enumerate(raw.get("finding", [])):
         where = f"finding[{i}] ({rule.get('code', '?')})"
@@ -121,6 +152,8 @@ def validate_rules(raw: Mapping[str, Any], exercise_ids: set[str] | None = None)
             codes.add(code)
         if rule.get("metric") not in metrics:
             problems.append(f"{where}: metric {rule.get('metric')!r} has no [metric.*] section")
+        elif metrics[rule["metric"]].get("in_findings") is False:
+            problems.append(f"{where}: metric {rule['metric']!r} has in_findings = false")
         if rule.get("kind") not in FINDING_KINDS:
             problems.append(f"{where}: kind must be one of {sorted(FINDING_KINDS)}")
         threshold = rule.get("threshold")
@@ -145,9 +178,11 @@ def validate_rules(raw: Mapping[str, Any], exercise_ids: set[str] | None = None)
     return problems
 
 
-@cache
 def load_rules() -> FindingsRules:
-    raw = load_raw()
+    return rules_data("gluteguard.gait", "findings.toml", _parse)
+
+
+def _parse(raw: dict[str, Any]) -> FindingsRules:
     problems = validate_rules(raw)
     if problems:
         raise FindingsRulesError("findings.toml: " + "; ".join(problems))
@@ -160,6 +195,7 @@ def load_rules() -> FindingsRules:
             meaning=info["meaning"],
             validity=info["validity"],
             source=info["source"],
+            in_findings=info.get("in_findings", True),
         )
         for name, info in raw["metric"].items()
     }
@@ -176,13 +212,18 @@ def load_rules() -> FindingsRules:
         )
         for r in raw.get("finding", [])
     )
+    low, high = raw["cadence"]["cue_raise_pct"]
     return FindingsRules(
         min_clean_steps_per_side=raw["min_clean_steps_per_side"],
         min_clean_steps_source=raw["min_clean_steps_source"],
         cadence_smallest_change_pct=float(raw["cadence"]["smallest_change_pct"]),
         cadence_source=raw["cadence"]["source"],
+        cadence_cue_raise_pct=(float(low), float(high)),
+        cadence_cue_source=raw["cadence"]["cue_source"],
         max_duty_factor=float(raw["running_check"]["max_duty_factor"]),
         running_check_source=raw["running_check"]["source"],
+        quality_weights=QualityWeights(*(float(raw["quality"][key]) for key in QUALITY_WEIGHTS)),
+        quality_source=raw["quality"]["source"],
         metrics=metrics,
         findings=findings,
     )
@@ -201,9 +242,10 @@ def derive_findings(
     """Evaluate every rule. ``side_means`` maps metric → {"left": mean, "right": mean} (sides may be missing)."""
     rules = rules or load_rules()
     found: list[Finding] = []
+    low, high = rules.cadence_cue_raise_pct
     cadence_values = {
-        "cadence_plus_5": round(cadence_spm * 1.05) if cadence_spm else "+5 %",
-        "cadence_plus_10": round(cadence_spm * 1.10) if cadence_spm else "+10 %",
+        "cadence_plus_5": round(cadence_spm * (1 + low / 100)) if cadence_spm else f"+{low:g} %",
+        "cadence_plus_10": round(cadence_spm * (1 + high / 100)) if cadence_spm else f"+{high:g} %",
     }
     for rule in rules.findings:
         means = {s: v for s, v in side_means.get(rule.metric, {}).items() if v is not None and math.isfinite(v)}

@@ -26,12 +26,9 @@ metadata when present, else it is left unknown.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
-from importlib import resources
 from typing import IO, BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -43,7 +40,8 @@ from gluteguard.ingest.apple_health_prolog import ENTITIES_REFUSED, ENTITY_MARKE
 from gluteguard.ingest.gpx import TrackPoints, parse_gpx
 from gluteguard.ingest.model import ParsedActivity, ParseError, Sport, Streams
 from gluteguard.ingest.sources import MEMBER_READ_ERRORS
-from gluteguard.sitting.model import StandHour, StepSample, WearableData
+from gluteguard.ingest.wearable import StandHour, StepSample, WearableData
+from gluteguard.rules_data import Table, rules_data
 
 STEP_COUNT = "HKQuantityTypeIdentifierStepCount"
 STAND_HOUR = "HKCategoryTypeIdentifierAppleStandHour"
@@ -99,10 +97,12 @@ class AppleHealthLimits:
     max_export_depth: int
 
 
-@cache
 def apple_health_limits() -> AppleHealthLimits:
-    with resources.files("gluteguard.ingest").joinpath("import_rules.toml").open("rb") as handle:
-        table = tomllib.load(handle)["wearables"]
+    return rules_data("gluteguard.ingest", "import_rules.toml", _limits)
+
+
+def _limits(rules: Table) -> AppleHealthLimits:
+    table = rules["wearables"]
     return AppleHealthLimits(
         max_export_xml_bytes=int(table["apple_max_export_xml_bytes"]),
         max_prolog_bytes=int(table["apple_max_prolog_bytes"]),

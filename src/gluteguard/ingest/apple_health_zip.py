@@ -22,7 +22,7 @@ from gluteguard.ingest.apple_health_prolog import looks_like_apple_health
 from gluteguard.ingest.model import ParseError
 from gluteguard.ingest.rules import import_rules
 from gluteguard.ingest.sources import MEMBER_READ_ERRORS, unsafe_member_name
-from gluteguard.sitting.model import WearableData
+from gluteguard.ingest.wearable import WearableData
 
 
 def find_export_xml(names: Iterable[str], max_depth: int | None = None) -> str | None:

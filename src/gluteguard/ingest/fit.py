@@ -85,7 +85,9 @@ def _enum_name(type_name: str, value: Any) -> str | None:
     return _fit_types().get(type_name, {}).get(int(value), str(int(value)))
 
 
-def _device_name(manufacturer: Any, product: Any) -> str | None:
+def device_name(manufacturer: Any, product: Any) -> str | None:
+    """The recording device as "maker product" (``garmin fenix7``), from a FIT file_id's manufacturer and product
+    fields (enum numbers or names); the maker alone when the product is unknown, None without a maker."""
     maker = _enum_name("manufacturer", manufacturer)
     if maker is None:
         return None
@@ -141,7 +143,7 @@ def _read_with_fitfast(data: bytes) -> RawFit:
         sessions=sessions,
         activity=activity,
         file_type=_enum_name("file", file_id.get("type")),
-        device=_device_name(file_id.get("manufacturer"), file_id.get("product")),
+        device=device_name(file_id.get("manufacturer"), file_id.get("product")),
     )
 
 
@@ -230,7 +232,7 @@ def _read_with_fitdecode(data: bytes) -> RawFit:
         sessions=sessions,
         activity=activity,
         file_type=str(file_id["type"]) if file_id.get("type") is not None else None,
-        device=_device_name(file_id.get("manufacturer"), file_id.get("garmin_product", file_id.get("product"))),
+        device=device_name(file_id.get("manufacturer"), file_id.get("garmin_product", file_id.get("product"))),
         damage=damage,
     )
 

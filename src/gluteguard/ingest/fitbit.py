@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gluteguard.ingest.model import ParseError
 from gluteguard.ingest.summary import finite_float
-from gluteguard.sitting.model import SedentaryDay, StepSample, WearableData
+from gluteguard.ingest.wearable import SedentaryDay, StepSample, WearableData
 
 STEPS = "steps"
 SEDENTARY_MINUTES = "sedentary_minutes"

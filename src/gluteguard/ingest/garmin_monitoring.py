@@ -33,9 +33,9 @@ from typing import Any
 
 import fitdecode
 
-from gluteguard.ingest.fit import FIT_EPOCH_OFFSET_S, _device_name
+from gluteguard.ingest.fit import FIT_EPOCH_OFFSET_S, device_name
 from gluteguard.ingest.model import ParseError
-from gluteguard.sitting.model import StepSample, WearableData
+from gluteguard.ingest.wearable import StepSample, WearableData
 
 MONITORING_FILE_TYPES = frozenset({"monitoring_a", "monitoring_b", "monitoring_daily"})
 _MONITORING_FILE_TYPE_NUMBERS = {15: "monitoring_a", 28: "monitoring_daily", 32: "monitoring_b"}
@@ -134,7 +134,7 @@ class _MonitoringReader:
             value = frame.get_value("type", fallback=None)
             self.file_type = _MONITORING_FILE_TYPE_NUMBERS.get(value, str(value)) if isinstance(value, int) else value
             product = frame.get_value("garmin_product", fallback=None) or frame.get_value("product", fallback=None)
-            self.device = _device_name(frame.get_value("manufacturer", fallback=None), product)
+            self.device = device_name(frame.get_value("manufacturer", fallback=None), product)
         elif name == "monitoring_info":
             local = _field(frame, "local_timestamp")
             local_s = _fit_seconds(local.raw_value) if local is not None else None

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
+
+from gluteguard.rules_data import Table, rules_data
 
 
 @dataclass(frozen=True)
@@ -23,10 +22,11 @@ class ImportRules:
     archives: ArchiveLimits
 
 
-@cache
 def import_rules() -> ImportRules:
-    with resources.files("gluteguard.ingest").joinpath("import_rules.toml").open("rb") as handle:
-        table = tomllib.load(handle)
+    return rules_data("gluteguard.ingest", "import_rules.toml", _parse)
+
+
+def _parse(table: Table) -> ImportRules:
     return ImportRules(
         duplicate_start_window_s=float(table["duplicates"]["start_window_s"]),
         archives=ArchiveLimits(**table["archives"]),

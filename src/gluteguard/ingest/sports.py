@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
-from functools import cache
-from importlib import resources
-
 from gluteguard.ingest.model import Sport
+from gluteguard.rules_data import rules_data
 
 
-@cache
 def _table() -> dict[str, dict[str, dict[str, str]]]:
-    with resources.files("gluteguard.ingest").joinpath("sports.toml").open("rb") as handle:
-        return tomllib.load(handle)
+    return rules_data("gluteguard.ingest", "sports.toml")
 
 
 def _lookup(source: str, key: str, label: str | None) -> str | None:

@@ -20,17 +20,15 @@ import hashlib
 import io
 import math
 import re
-import tomllib
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from gluteguard.ingest.model import ParseError, Sport
 from gluteguard.ingest.sports import classify
+from gluteguard.rules_data import rules_data
 
 _MAX_WARNINGS = 200  # a badly broken file must not bury the user in thousands of lines
 _SAMPLE_ROWS = 200  # rows looked at when guessing columns by content
@@ -83,10 +81,8 @@ def sport_for_row(row: StravaActivityRow) -> tuple[Sport, str | None]:
     return classify("strava", row.sport_label)
 
 
-@cache
 def _table() -> dict[str, Any]:
-    with resources.files("gluteguard.ingest").joinpath("strava_headers.toml").open("rb") as handle:
-        return tomllib.load(handle)
+    return rules_data("gluteguard.ingest", "strava_headers.toml")
 
 
 def _norm(text: str) -> str:

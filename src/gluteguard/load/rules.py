@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
+
+from gluteguard.rules_data import Table, rules_data
 
 
 @dataclass(frozen=True)
@@ -47,10 +46,11 @@ class LoadRules:
     no_data_min_gap_days: int
 
 
-@cache
 def load_rules() -> LoadRules:
-    with resources.files("gluteguard.load").joinpath("rules.toml").open("rb") as handle:
-        t = tomllib.load(handle)
+    return rules_data("gluteguard.load", "rules.toml", _parse)
+
+
+def _parse(t: Table) -> LoadRules:
     return LoadRules(
         spike_window_days=t["spike"]["window_days"],
         spike_categories=tuple(SpikeCategory(**c) for c in t["spike"]["categories"]),

@@ -6,11 +6,8 @@ Same inputs, same plan: no clock, no randomness. Rules and wording with sources:
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
-from functools import cache
-from importlib import resources
 
 from gluteguard.plan.library import (
     Exercise,
@@ -22,6 +19,7 @@ from gluteguard.plan.library import (
 )
 from gluteguard.plan.phase import PhaseDecision
 from gluteguard.plan.progression import Progress, WeekOutcome, next_progress, progression_rules
+from gluteguard.rules_data import Table, rules_data
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SYMPTOMATIC_PHASES = frozenset({"manage", "settle", "return", "blocked"})
@@ -36,10 +34,8 @@ EQUIPMENT_PROVIDES = {
 }
 
 
-@cache
-def week_rules() -> dict:
-    with resources.files("gluteguard.plan").joinpath("week_rules.toml").open("rb") as handle:
-        return tomllib.load(handle)
+def week_rules() -> Table:
+    return rules_data("gluteguard.plan", "week_rules.toml")
 
 
 @dataclass(frozen=True)
@@ -154,8 +150,15 @@ def _pick(kind: str, inputs: PlanInputs, limit: int) -> list[Exercise]:
     return sorted(fits, key=lambda e: e.id)[:limit]
 
 
+def _stage(inputs: PlanInputs) -> int:
+    """The glute stage the inputs ask for, kept within LEAP's stages (progression.toml [stage] first–last)."""
+    rules = progression_rules()["stage"]
+    return max(rules["first"], min(inputs.stage, rules["last"]))
+
+
 def _strength(inputs: PlanInputs, isometric_only: bool) -> list[Exercise]:
-    stage = 1 if isometric_only else max(1, min(inputs.stage, 4))
+    # Isometric holds are the first stage (LEAP stage 1).
+    stage = progression_rules()["stage"]["first"] if isometric_only else _stage(inputs)
     conditions, kit = _conditions(inputs), _available(inputs)
     glute = [e for e in glute_stage(stage) if allowed(e, conditions, kit)]
     if isometric_only:
@@ -177,10 +180,11 @@ def _strength(inputs: PlanInputs, isometric_only: bool) -> list[Exercise]:
 
 def _run_days(inputs: PlanInputs) -> list[int]:
     days = [WEEKDAYS.index(d) for d in inputs.running_days] or [1, 3, 5]
-    if inputs.phase.phase == "return":  # at least one rest day between runs (clinical.md §5.2)
+    if inputs.phase.phase == "return":  # rest days between runs (progression.toml [ladder], clinical.md §5.2)
+        rest_days = progression_rules()["ladder"]["rest_days_between_runs"]
         spaced: list[int] = []
         for day in sorted(days):
-            if not spaced or day - spaced[-1] >= 2:
+            if not spaced or day - spaced[-1] > rest_days:
                 spaced.append(day)
         return spaced
     return sorted(days)
@@ -313,7 +317,7 @@ def _day_items(
             PlanItem(
                 "strength",
                 "strength",
-                f"Strength, stage {max(1, min(inputs.stage, 4))}{moved}",
+                f"Strength, stage {_stage(inputs)}{moved}",
                 "Stage-appropriate hip work plus general leg strength."
                 + (" Missed sessions move to a later day, never two on one day." if moved else ""),
                 rules["strength"]["why"] + (f" {inputs.progress_why}" if inputs.progress_why else ""),
@@ -461,7 +465,7 @@ def weekly_plan(inputs: PlanInputs) -> Plan:
         inputs.phase.why,
         inputs.phase.source,
         days,
-        stage=max(1, min(inputs.stage, 4)),
+        stage=_stage(inputs),
         ladder_step=inputs.ladder_step if inputs.phase.phase == "return" else None,
         progress_why=inputs.progress_why,
         outline=outline(inputs),

@@ -6,12 +6,13 @@ changes never need a code change and a broken edit fails loudly with every probl
 
 from __future__ import annotations
 
+import copy
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
+
+from gluteguard.rules_data import rules_data
 
 # The code relies on these names (stage filtering, the ladder, compression checks); the file's vocabulary must
 # contain them, and entries may only use what the file's vocabulary declares.
@@ -252,12 +253,11 @@ def _exercise(e: dict[str, Any]) -> Exercise:
 
 
 def load_raw() -> dict[str, Any]:
-    """The parsed data file, uncached, so tests can break copies of it."""
-    with resources.files("gluteguard.plan").joinpath("exercises.toml").open("rb") as handle:
-        return tomllib.load(handle)
+    """The parsed data file, a fresh copy on each call, so tests can break it."""
+    return copy.deepcopy(rules_data("gluteguard.plan", "exercises.toml"))
 
 
-@cache
+@cache  # the checked library, built once from ``load_raw`` (a test may swap that for a broken copy)
 def _library() -> tuple[Exercise, ...]:
     raw = load_raw()
     problems = validate_library(raw)
@@ -273,7 +273,7 @@ def load_library() -> dict[str, Exercise]:
 
 def avoid_vocabulary() -> dict[str, str]:
     """The avoid_when conditions and what each means, for callers building the ``conditions`` set."""
-    return dict(load_raw()["vocabulary"]["avoid_when"])
+    return dict(rules_data("gluteguard.plan", "exercises.toml")["vocabulary"]["avoid_when"])
 
 
 def by_kind(kind: str) -> list[Exercise]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cache
-from importlib import resources
+
+from gluteguard.rules_data import Table, rules_data
 
 NO_EXERCISE_ACTIONS = frozenset({"emergency", "urgent"})
 
@@ -41,10 +40,13 @@ class PhaseDecision:
     source: str
 
 
-@cache
 def phase_rules() -> dict[str, dict]:
-    with resources.files("gluteguard.plan").joinpath("phases.toml").open("rb") as handle:
-        return {phase["id"]: phase for phase in tomllib.load(handle)["phase"]}
+    """Each phase's table in ``phases.toml``, by its id."""
+    return rules_data("gluteguard.plan", "phases.toml", _by_id)
+
+
+def _by_id(table: Table) -> dict[str, dict]:
+    return {phase["id"]: phase for phase in table["phase"]}
 
 
 def _decision(phase: str, extra: str = "") -> PhaseDecision:

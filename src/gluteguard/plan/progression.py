@@ -6,17 +6,14 @@ strength sessions missed are not made up by doubling up, the stage simply waits 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
-from importlib import resources
+
+from gluteguard.rules_data import Table, rules_data
 
 
-@cache
-def progression_rules() -> dict:
-    with resources.files("gluteguard.plan").joinpath("progression.toml").open("rb") as handle:
-        return tomllib.load(handle)
+def progression_rules() -> Table:
+    return rules_data("gluteguard.plan", "progression.toml")
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from gluteguard.load.rules import LoadRules, load_rules
+from gluteguard.load.weeks import SPIKE_ORDER, WeekDetail, WeekRow
 from gluteguard.reports.files import write_atomic
-from gluteguard.services.load import SPIKE_ORDER, WeekDetail, WeekRow
 
 NO_RUNS = ""  # WeekRow.worst_spike of a week without runs
 # Colour and a text mark on the bar both carry the category, so it survives grey print and colour blindness.

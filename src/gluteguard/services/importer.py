@@ -31,10 +31,10 @@ from gluteguard.ingest.model import FileFormat, NotAnActivity, ParsedActivity, P
 from gluteguard.ingest.rules import import_rules
 from gluteguard.ingest.sources import ExpansionStats, SourceProblem, SourceUnit, expand_paths
 from gluteguard.ingest.strava_export import StravaIndex, apply_export_meta, manual_activity
+from gluteguard.ingest.wearable import WearableData
 from gluteguard.load.trimp import hr_histogram
 from gluteguard.services.athletes import get_profile
 from gluteguard.services.wearables import store_wearable_rows
-from gluteguard.sitting.model import WearableData
 from gluteguard.store.codec import CODEC_NAME, encode_histogram, encode_streams
 from gluteguard.store.db import Database
 from gluteguard.store.models import Activity, ActivityStream, SourceFile

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,6 +13,7 @@ from gluteguard.load.metrics import LoadState, RunSpike, load_state, monotony, r
 from gluteguard.load.rules import load_rules
 from gluteguard.load.series import DailySeries, Session, daily_series, pmc
 from gluteguard.load.trimp import trimp_from_average, trimp_from_histogram, trimp_weights
+from gluteguard.load.weeks import SPIKE_ORDER, WeekDetail, WeekRow, WeekRun
 from gluteguard.services.activities import local_start
 from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.cache import VersionedCache, scoped
@@ -150,23 +150,6 @@ def state_on(
     return load_state(sessions, series, day, next_run=next_run)
 
 
-@dataclass(frozen=True)
-class WeekRow:
-    week_start: str
-    run_distance_m: float
-    runs: int
-    longest_run_m: float
-    worst_spike: str  # the largest spike category of the week's runs
-    cap_at_end_m: float | None
-    ctl: float
-    atl: float
-    tsb: float
-    no_data_days: int
-
-
-SPIKE_ORDER = ("no_history", "none", "small", "moderate", "large")
-
-
 def _between(spikes: list[RunSpike], start: date, end: date) -> list[RunSpike]:
     """The runs dated ``start`` to ``end``; ``spikes`` are in date order (ISO dates sort as text)."""
     dates = [s.date for s in spikes]
@@ -206,22 +189,6 @@ def weekly_history(db: Database, athlete_id: int, weeks: int, day: date | None =
             )
         )
     return rows
-
-
-@dataclass(frozen=True)
-class WeekRun:
-    date: str
-    distance_m: float
-    spike_category: str
-    activity_id: int | None = None  # for a chart's hover and a link to the run
-
-
-@dataclass(frozen=True)
-class WeekDetail:
-    """What a weekly chart point is made of: the week's runs, and the monotony of its seven days."""
-
-    runs: tuple[WeekRun, ...]
-    monotony: float | None  # mean / SD of the week's daily running km (Foster), as the load engine computes it
 
 
 def weekly_details(db: Database, athlete_id: int, rows: list[WeekRow]) -> dict[str, WeekDetail]:

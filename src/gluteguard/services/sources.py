@@ -7,9 +7,10 @@ column-name evidence codes of the Strava header table) does not.
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from importlib import resources
+
+from gluteguard.rules_data import rules_data
 
 # The packages whose TOML files hold the clinical and training rules (ingest's files hold parsing tables only).
 RULE_PACKAGES = ("gluteguard.load", "gluteguard.symptoms", "gluteguard.plan", "gluteguard.gait", "gluteguard.sitting")
@@ -40,8 +41,7 @@ def cited_sources() -> tuple[dict, ...]:
         for entry in sorted(folder.iterdir(), key=lambda e: e.name):
             if not entry.name.endswith(".toml"):
                 continue
-            with entry.open("rb") as handle:
-                table = tomllib.load(handle)
+            table = rules_data(package, entry.name)
             where = f"{package.rsplit('.', 1)[-1]}/{entry.name}"
             for text in _citations(table):
                 files = order.setdefault(text, [])

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from gluteguard.sitting.model import BreakLog, SedentaryDay, StandHour, StepSample, WearableData
+from gluteguard.ingest.wearable import SedentaryDay, StandHour, StepSample, WearableData
+from gluteguard.sitting.model import BreakLog
 from gluteguard.store.db import Database
 from gluteguard.store.models import SedentaryDayRow, SittingBreakRow, StandHourRow, StepRow
 from gluteguard.store.timeutil import as_utc

@@ -28,7 +28,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from gluteguard.sitting.model import BreakLog, SedentaryDay, StandHour, StepSample
+from gluteguard.ingest.wearable import SedentaryDay, StandHour, StepSample
+from gluteguard.sitting.model import BreakLog
 from gluteguard.sitting.rules import SittingRules, load_rules
 
 SOURCES = ("wearable", "stand_hours", "self_reported", "none")

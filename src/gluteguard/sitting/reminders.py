@@ -161,7 +161,8 @@ def pick_move(index: int, moves: Sequence[Exercise] | None = None) -> Exercise:
     return moves[index % len(moves)]
 
 
-def _dose(move: Exercise) -> str:
+def move_dose(move: Exercise) -> str:
+    """A break move's dose in a few words ("10 reps each side", "2 min"), as the reminder says it."""
     d = move.dosage
     if d.duration_min:
         dose = f"{d.duration_min:g} min"
@@ -188,9 +189,9 @@ def reminder_message(
     rules = rules or load_rules()
     move = move or pick_move(index)
     if move.dosage.duration_min:  # a walk is the whole break on its own
-        what = f"{move.name}: {_dose(move)}. {move.cues[0]}"
+        what = f"{move.name}: {move_dose(move)}. {move.cues[0]}"
     else:
-        what = f"{rules.lead_in} {move.name[0].lower()}{move.name[1:]}: {_dose(move)}. {move.cues[0]}"
+        what = f"{rules.lead_in} {move.name[0].lower()}{move.name[1:]}: {move_dose(move)}. {move.cues[0]}"
     title = "Time to get up" + (f" ({since_break_min} min without a break)" if since_break_min else "")
     body = f"{what} Why: {rules.why}. Source: {rules.why_source}."
     return ReminderMessage(move_id=move.id, title=title, body=body)

@@ -6,12 +6,12 @@ needs a code change and a broken edit fails loudly with every problem at once.
 
 from __future__ import annotations
 
-import tomllib
+import copy
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from functools import cache
-from importlib import resources
 from typing import Any
+
+from gluteguard.rules_data import rules_data
 
 
 class SittingRulesError(ValueError):
@@ -149,11 +149,9 @@ def parse_rules(t: dict[str, Any]) -> SittingRules:
 
 
 def load_raw() -> dict[str, Any]:
-    """The parsed rules file, uncached, so tests can break copies of it."""
-    with resources.files("gluteguard.sitting").joinpath("rules.toml").open("rb") as handle:
-        return tomllib.load(handle)
+    """The parsed rules file, a fresh copy on each call, so tests can break it."""
+    return copy.deepcopy(rules_data("gluteguard.sitting", "rules.toml"))
 
 
-@cache
 def load_rules() -> SittingRules:
-    return parse_rules(load_raw())
+    return rules_data("gluteguard.sitting", "rules.toml", parse_rules)

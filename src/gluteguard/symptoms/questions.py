@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import tomllib
-from functools import cache
-from importlib import resources
+from gluteguard.rules_data import rules_data
 
 
-@cache
 def questions() -> dict[str, dict[str, str]]:
-    with resources.files("gluteguard.symptoms").joinpath("questions.toml").open("rb") as handle:
-        return tomllib.load(handle)
+    return rules_data("gluteguard.symptoms", "questions.toml")

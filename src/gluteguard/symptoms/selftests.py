@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
-from importlib import resources
 
+from gluteguard.rules_data import Table, rules_data
 from gluteguard.symptoms.model import CheckIn
 
 
@@ -15,18 +13,12 @@ class SelfTestError(ValueError):
     """An invalid self-test or function-check answer; one line naming it."""
 
 
-@cache
-def _toml(name: str) -> dict:
-    with resources.files("gluteguard.symptoms").joinpath(name).open("rb") as handle:
-        return tomllib.load(handle)
+def self_test_instructions() -> Table:
+    return rules_data("gluteguard.symptoms", "selftests.toml")
 
 
-def self_test_instructions() -> dict:
-    return _toml("selftests.toml")
-
-
-def function_check_items() -> dict:
-    return _toml("function_check.toml")
+def function_check_items() -> Table:
+    return rules_data("gluteguard.symptoms", "function_check.toml")
 
 
 @dataclass(frozen=True)

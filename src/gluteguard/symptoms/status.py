@@ -8,15 +8,13 @@ red-flag triage and the signs that hold (a stop-running sign overrides the pain 
 from __future__ import annotations
 
 import statistics
-import tomllib
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from gluteguard.load.rules import load_rules
+from gluteguard.rules_data import Table, rules_data
 from gluteguard.symptoms.holds import ClinicianVisit, Hold, is_lifted
 from gluteguard.symptoms.model import PAIN_FIELDS, CheckIn
 from gluteguard.symptoms.selftests import stance_test_safe
@@ -93,10 +91,12 @@ def _status_rule(raw: dict[str, Any]) -> StatusRule:
     return StatusRule(raw["code"], raw["measure"], raw["status"], raw["message"], raw["source"], low, high)
 
 
-@cache
 def status_rules() -> dict[str, Any]:
-    with resources.files("gluteguard.symptoms").joinpath("status_rules.toml").open("rb") as handle:
-        raw = tomllib.load(handle)
+    return rules_data("gluteguard.symptoms", "status_rules.toml", _parse)
+
+
+def _parse(table: Table) -> dict[str, Any]:
+    raw = dict(table)
     raw["rules"] = tuple(_status_rule(rule) for rule in raw.pop("rule"))
     bad = [r.code for r in raw["rules"] if r.status not in raw["zones"]["order"] or r.measure not in _MEASURES]
     if bad:

@@ -6,14 +6,12 @@ wins and every matching reason is listed, so the milder findings are not hidden 
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
-from importlib import resources
 from typing import Any
 
+from gluteguard.rules_data import Table, rules_data
 from gluteguard.symptoms.model import PAIN_FIELDS, PAIN_LOCATIONS, RED_FLAGS, CheckIn
 from gluteguard.symptoms.selftests import SelfTestDay, StanceSide
 
@@ -210,10 +208,11 @@ def _rule(raw: dict[str, Any], actions: tuple[str, ...]) -> TriageRule:
     )
 
 
-@cache
 def triage_rules() -> TriageRules:
-    with resources.files("gluteguard.symptoms").joinpath("triage_rules.toml").open("rb") as handle:
-        raw = tomllib.load(handle)
+    return rules_data("gluteguard.symptoms", "triage_rules.toml", _parse)
+
+
+def _parse(raw: Table) -> TriageRules:
     actions = tuple(raw["actions"]["order"])
     return TriageRules(
         actions=actions,

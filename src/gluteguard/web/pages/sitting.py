@@ -39,7 +39,7 @@ def _minutes(value: int | None) -> str:
 
 def _dose(move) -> str:
     """The move's dose in a few words (the reminder's own wording)."""
-    from gluteguard.sitting.reminders import _dose as reminder_dose
+    from gluteguard.sitting.reminders import move_dose as reminder_dose
 
     return reminder_dose(move)
 

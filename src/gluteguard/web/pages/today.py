@@ -22,9 +22,7 @@ router = APIRouter()
 Ctx = Annotated[WebContext, Depends(context)]
 
 
-def _today_page(
-    request: Request, ctx: WebContext, error: str | None = None, day: date | None = None
-) -> HTMLResponse:
+def _today_page(request: Request, ctx: WebContext, error: str | None = None, day: date | None = None) -> HTMLResponse:
     summary = today_summary(ctx.db, ctx.athlete_id, day)
     return page(
         request,
