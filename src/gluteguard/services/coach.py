@@ -200,23 +200,15 @@ class TodaySummary:
     outcomes: dict[str, str]
 
     def as_dict(self) -> dict:
-        d = self.decision
+        """``today --json``: the day's decision, each item with what was logged of it, the load warnings and
+        yesterday's sitting beside it."""
+        decided = self.decision.as_dict()
+        items = [{**item, **({"outcome": self.outcomes[item["id"]]} if item["id"] in self.outcomes else {})}
+                 for item in decided["items"]]  # fmt: skip
         return {
-            "date": d.date.isoformat(),
-            "status": d.status,
-            "action": d.action,
-            "phase": d.phase,
-            "running_allowed": d.running_allowed,
-            "next_run_cap_m": d.next_run_cap_m,
-            "next_run": d.next_run.as_dict(),
-            "headline": d.headline.as_dict(),
-            "reasons": [reason.as_dict() for reason in d.reasons],
-            "holds": [hold.as_dict() for hold in d.holds],
+            **decided,
+            "items": items,
             "warnings": [w.__dict__ for w in self.load.warnings],
-            "items": [
-                {**item, **({"outcome": self.outcomes[item["id"]]} if item["id"] in self.outcomes else {})}
-                for item in d.as_dict()["items"]
-            ],
             "sitting_yesterday": self.sitting_yesterday,
             "sitting_note": self.sitting_note,
         }
