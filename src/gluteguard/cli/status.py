@@ -59,7 +59,7 @@ def status_command(
         return
     report = decision.report
     print_headline(decision)
-    running = "yes — " + decision.next_run.summary if decision.running_allowed else "no"
+    running = "yes (the next run is above)" if decision.running_allowed else "no"
     console.print(
         Text(f"{report.date.isoformat()}: ", style="bold")
         + Text(report.status.upper(), style=STATUS_STYLE[report.status])
