@@ -265,7 +265,9 @@ def _plan_inputs(
 ) -> PlanInputs:
     monday = monday_of(day)
     profile = history.profile
-    last_7 = sum(r.distance_m for r in history.runs_between(day - timedelta(days=7), day - timedelta(days=1)))
+    # The week's volume budget rests on the 7 days before the week: the same for each of its days, and a day ahead
+    # is not shrunk by runs that have not happened yet.
+    last_7 = sum(r.distance_m for r in history.runs_between(monday - timedelta(days=7), monday - timedelta(days=1)))
     logs = history.week_logs(monday + timedelta(days=6)).get(monday, WeekLog())
     # The stage the week started at, kept within what the day's phase allows (a red day mid-week: isometrics).
     low, high = stage_bounds(phase.phase)

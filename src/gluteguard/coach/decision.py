@@ -140,6 +140,12 @@ class WeekPlan:
             "ladder_step": lead.ladder_step,
             "progress_why": lead.progress_why,
             "decided_on": lead.decided_on.isoformat(),
+            "lead": {
+                "date": lead.date.isoformat(),
+                "running_allowed": lead.running_allowed,
+                "headline": lead.headline.message,
+                "holds": [hold.as_dict() for hold in lead.holds],
+            },
             "days": [
                 {
                     "date": day.date.isoformat(),
@@ -153,6 +159,7 @@ class WeekPlan:
                     "running_allowed": day.running_allowed,
                     "next_run": day.next_run.as_dict(),
                     "headline": day.headline.message,
+                    "reasons": [reason.as_dict() for reason in day.reasons] if not day.running_allowed else [],
                     "projected": day.projected,
                     "cancelled_runs": list(day.cancelled_runs),
                 }

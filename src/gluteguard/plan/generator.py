@@ -214,7 +214,7 @@ def _run_item(inputs: PlanInputs, index: int, weekday: int, runs: list[int]) -> 
             f"run-{index}",
             "run",
             f"Walk/run: {step.name}",
-            step.session + cue_text,
+            step.session.rstrip(".") + "." + cue_text,
             rules["return_why"],
             "; ".join([*step.sources, *([cue_source] if cue else [])]),
             # Ladder steps are set by time, not distance: the load cap would only mislead here.

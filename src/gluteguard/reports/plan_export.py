@@ -57,8 +57,10 @@ def plan_to_ics(plan: dict, stamp: datetime) -> bytes:
             event.add("dtstart", on)
             event.add("dtend", on + timedelta(days=1))
             event.add("status", "CANCELLED")
-            event.add("summary", "No run today (gluteguard)")
-            event.add("description", day.get("headline") or "The plan has no run on this day.")
+            event.add("sequence", 1)  # newer than the run event it replaces, so calendars apply it
+            event.add("summary", "No run (gluteguard)")
+            why = [f"- {reason['message']}" for reason in day.get("reasons", [])]
+            event.add("description", "\n".join([day.get("headline") or "The plan has no run on this day.", "", *why]))
             event.add("transp", "TRANSPARENT")
             calendar.add_component(event)
     return calendar.to_ical()

@@ -269,8 +269,9 @@ def day_status(
     if held_red:
         status = order[-1]
         reasons.insert(0, _note("red_held", checkin_date=last.date))
-    elif not fired:
-        reasons.append(_note("within_safe_zone"))
+    elif not fired and checkin is not None:
+        # "within the safe zone" needs a pain answer to stand on; a check-in without one says nothing either way
+        reasons.append(_note("within_safe_zone" if _worst(checkin) is not None else "no_pain_answers"))
     if checkin is None and not held_red:
         reasons.append(_note("no_recent_checkin", carry_days=carry))
     elif checkin is not None and checkin.date != day:

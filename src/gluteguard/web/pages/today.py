@@ -22,7 +22,12 @@ router = APIRouter()
 Ctx = Annotated[WebContext, Depends(context)]
 
 
-def _today_page(request: Request, ctx: WebContext, error: str | None = None, day: date | None = None) -> HTMLResponse:
+SAVED = {"cleared": "Clearance recorded.", "booked": "Booked visit recorded."}
+
+
+def _today_page(
+    request: Request, ctx: WebContext, error: str | None = None, day: date | None = None, saved: str | None = None
+) -> HTMLResponse:
     summary = today_summary(ctx.db, ctx.athlete_id, day)
     return page(
         request,
@@ -33,17 +38,19 @@ def _today_page(request: Request, ctx: WebContext, error: str | None = None, day
         decision=summary.decision,
         visits=list_visits(ctx.db, ctx.athlete_id)[-3:],
         error=error,
+        saved=SAVED.get(saved or ""),
+        today_date=local_today(ctx.db, ctx.athlete_id),
         library=load_library(),
         next_url="/",
     )
 
 
 @router.get("/", response_class=HTMLResponse)
-def today_page(request: Request, ctx: Ctx, date: str | None = None) -> HTMLResponse:
+def today_page(request: Request, ctx: Ctx, date: str | None = None, saved: str | None = None) -> HTMLResponse:
     """Today at a glance: the decision ``gluteguard today`` prints, with the full reasons and sources
     (``?date=`` shows another day as it was, or as it is planned)."""
     day, error = parse_day(date)
-    return _today_page(request, ctx, error=error, day=day)
+    return _today_page(request, ctx, error=error, day=day, saved=saved)
 
 
 @router.post("/clearance", response_model=None)
@@ -62,4 +69,4 @@ async def clearance(request: Request, ctx: Ctx) -> Response:
                      by=str(form.get("by") or ""), note=str(form.get("note") or ""))  # fmt: skip
     except VisitError as exc:
         return _today_page(request, ctx, error=str(exc))
-    return see_other("/#next-run")
+    return see_other(f"/?saved={form.get('kind')}#next-run")
