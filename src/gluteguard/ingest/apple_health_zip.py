@@ -21,7 +21,7 @@ from gluteguard.ingest.apple_health import (
 from gluteguard.ingest.apple_health_prolog import looks_like_apple_health
 from gluteguard.ingest.model import ParseError
 from gluteguard.ingest.rules import import_rules
-from gluteguard.ingest.sources import MEMBER_READ_ERRORS, unsafe_member_name
+from gluteguard.ingest.sources import ARCHIVE_OPEN_ERRORS, MEMBER_READ_ERRORS, unsafe_member_name
 from gluteguard.ingest.wearable import WearableData
 
 
@@ -143,7 +143,7 @@ def parse_apple_health_zip(
     and attaching route GPX files from ``workout-routes/``. Raises :class:`ParseError`."""
     try:
         archive = zipfile.ZipFile(source)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except ARCHIVE_OPEN_ERRORS as exc:
         raise ParseError(f"not a readable zip archive ({str(exc)[:120]})") from None
     with archive:
         export = export_zip_members(archive)

@@ -55,6 +55,17 @@ class ArchiveRefused(Exception):
     pass
 
 
+# What opening a damaged zip can raise: no end record or a bad central directory (BadZipFile), a truncated file
+# (OSError, EOFError), odd field values (ValueError), or a member needing a zip version Python lacks
+# (NotImplementedError "zip file version 6.4", found by the fuzz test).
+ARCHIVE_OPEN_ERRORS: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+)
+
 # What reading one damaged zip member can raise: bad headers or CRC (BadZipFile), bad deflate/LZMA/bzip2 data,
 # a truncated stream, an unsupported method, or a member flagged as encrypted (zipfile raises RuntimeError).
 MEMBER_READ_ERRORS: tuple[type[Exception], ...] = (
@@ -164,7 +175,7 @@ def expand_zip(
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except ARCHIVE_OPEN_ERRORS as exc:
         yield SourceProblem(archive_name, f"not a readable zip archive ({exc})")
         return
     for info in infos:

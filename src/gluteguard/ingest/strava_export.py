@@ -14,7 +14,13 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from gluteguard.ingest.model import ParsedActivity, ParseError, Sport, Streams
-from gluteguard.ingest.sources import MEMBER_READ_ERRORS, STRAVA_CSV_NAME, SourceProblem, SourceUnit
+from gluteguard.ingest.sources import (
+    ARCHIVE_OPEN_ERRORS,
+    MEMBER_READ_ERRORS,
+    STRAVA_CSV_NAME,
+    SourceProblem,
+    SourceUnit,
+)
 from gluteguard.ingest.strava_csv import StravaActivityRow, read_activities_csv, sport_for_row
 
 MANUAL_DEVICE = "Strava (manual entry)"
@@ -80,7 +86,7 @@ class StravaIndex:
     def _scan_zip(self, path: Path) -> None:
         try:
             archive = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError, ValueError):
+        except ARCHIVE_OPEN_ERRORS:
             return  # the expansion step reports an unreadable zip itself
         with archive:
             for info in archive.infolist():

@@ -29,7 +29,7 @@ from gluteguard.ingest.fitbit import fitbit_file_kind, parse_fitbit_export
 from gluteguard.ingest.garmin_monitoring import is_garmin_monitoring, parse_garmin_monitoring
 from gluteguard.ingest.model import FileFormat, NotAnActivity, ParsedActivity, ParseError, Streams
 from gluteguard.ingest.rules import import_rules
-from gluteguard.ingest.sources import ExpansionStats, SourceProblem, SourceUnit, expand_paths
+from gluteguard.ingest.sources import ARCHIVE_OPEN_ERRORS, ExpansionStats, SourceProblem, SourceUnit, expand_paths
 from gluteguard.ingest.strava_export import StravaIndex, apply_export_meta, manual_activity
 from gluteguard.ingest.wearable import WearableData
 from gluteguard.load.trimp import hr_histogram
@@ -402,7 +402,7 @@ def _is_apple_export(path: Path) -> bool:
         if path.suffix.lower() == ".xml":
             with path.open("rb") as handle:
                 return looks_like_apple_health(handle.read(APPLE_HEAD_BYTES))
-    except (OSError, zipfile.BadZipFile, ValueError):
+    except ARCHIVE_OPEN_ERRORS:
         return False  # the ordinary route reports what is wrong with it
     return False
 
