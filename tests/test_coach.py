@@ -130,7 +130,7 @@ def test_a_run_that_hurt_does_not_raise_the_ceiling() -> None:
     runs, checkins = base_history()
     spike = MON - timedelta(days=1)  # Sunday: 20 km, twice the usual long run
     runs = [r for r in runs if r.local_date != spike] + [run(spike, 20.0)]
-    hurt = [*checkins, checkin(MON, pain_after_run=4, pain_next_morning=3)]  # amber the next day
+    hurt = [*checkins, checkin(MON, pain_after_run=4, pain_next_morning=2)]  # amber the next day
     settled = [*hurt, checkin(MON + timedelta(days=3), pain_at_rest=0, pain_next_morning=0)]
     thursday = decide(history(runs, settled), MON + timedelta(days=3))
     assert thursday.next_run.longest_tolerated_m == 10_000.0

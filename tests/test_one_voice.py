@@ -133,7 +133,7 @@ def test_a_run_that_hurt_does_not_raise_the_cap_in_any_view(db: Database) -> Non
     with db.session() as session:  # Sunday's long run becomes a 20 km spike …
         spike = session.query(Activity).filter(Activity.distance_m == 10_000.0).order_by(Activity.start_utc.desc())
         spike.first().distance_m = 20_000.0
-    save_checkin(db, athlete, {"date": MON.isoformat(), "pain_after_run": 4, "pain_next_morning": 3})  # … that hurt
+    save_checkin(db, athlete, {"date": MON.isoformat(), "pain_after_run": 4, "pain_next_morning": 2})  # … that hurt
     save_checkin(db, athlete, {"date": WED.isoformat(), "pain_at_rest": 0, "pain_next_morning": 0})
     load = cli(db.url, "load", "--date", WED.isoformat(), "--json")
     today = cli(db.url, "today", "--date", WED.isoformat(), "--json")

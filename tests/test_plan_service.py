@@ -32,10 +32,14 @@ def demo_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_phase_follows_the_demo_story(demo_path: Path) -> None:
     db = Database(f"sqlite:///{demo_path}")
     spike = spike_day(END)
-    story = [decision_on(db, 1, spike + timedelta(days=offset)).phase for offset in (-7, 1, 5, 9, 17, 37)]
-    # symptom-free → amber after the spike → red when pain rose week on week → back to managing → the walk/run
-    # ladder once a brisk walk is pain-free and the stance test negative → prevention after the 28-day window
-    assert story == ["prevent", "manage", "settle", "manage", "return", "prevent"]
+    decisions = [decision_on(db, 1, spike + timedelta(days=offset)) for offset in (-7, 1, 5, 9, 17, 37)]
+    story = [d.phase + ("-held" if d.ladder_step == 1 and d.phase == "return" else "") for d in decisions]
+    # symptom-free → amber after the spike → red when pain rose week on week → the ladder held at a brisk walk
+    # until the walk is pain-free and the stance test negative → the ladder → prevention after the 28-day window
+    assert story[:4] == ["prevent", "manage", "settle", "return-held"] and story[-1] == "prevent"
+    assert story[4].startswith("return")
+    held = decisions[3]
+    assert not any(i.kind == "run" and i.distance_cap_m for i in held.items) and held.next_run.kind == "ladder"
     week = plan_for_week(db, 1, spike + timedelta(days=1))
     runs = [i for d in week.days for i in d.items if i.kind == "run"]
     assert week.phase == "manage" and runs

@@ -82,9 +82,10 @@ def report_on(history: AthleteHistory, day: date) -> StatusReport | None:
         if not window:
             return None
         visits = history.visits_until(day)
-        raised = [(c.date, _own_triage(history, c.date)) for c in history.flagged_until(day)]
+        saved = history.checkin_saved
+        raised = [(c.date, _own_triage(history, c.date), saved.get(c.date)) for c in history.flagged_until(day)]
         holds = holds_in_force(raised, visits, day)
-        return status_report(window, day, _context(history, day), holds=holds, visits=visits)
+        return status_report(window, day, _context(history, day), holds=holds, visits=visits, saved_at=saved)
 
     return _memo(history, ("report", day, horizon), build)
 
@@ -126,14 +127,21 @@ def _worst_status(history: AthleteHistory, monday: date) -> str | None:
     return max(statuses, key=_STATUS_ORDER.index) if statuses else None
 
 
-def _week_outcome(history: AthleteHistory, monday: date, phase: str) -> WeekOutcome:
+def _week_outcome(history: AthleteHistory, monday: date, phase: PhaseDecision) -> WeekOutcome:
     log = history.week_logs(monday + timedelta(days=6)).get(monday, WeekLog())
     logged_runs = log.runs_done + log.runs_skipped
     imported = len({r.local_date for r in history.runs_between(monday, monday + timedelta(days=6))})
     runs = log.runs_done if logged_runs else imported  # nothing logged: what was imported
-    sessions = 0 if phase == "blocked" else week_rules()["strength"]["sessions_per_week"]
+    sessions = 0 if phase.phase == "blocked" else week_rules()["strength"]["sessions_per_week"]
     return WeekOutcome(
-        monday, phase, _worst_status(history, monday), sessions, log.strength_done, log.strength_skipped, runs
+        monday,
+        phase.phase,
+        _worst_status(history, monday),
+        sessions,
+        log.strength_done,
+        log.strength_skipped,
+        runs,
+        ladder_ceiling=1 if phase.first_step_only else None,
     )
 
 
@@ -153,7 +161,7 @@ def progress_on(history: AthleteHistory, monday: date) -> Progress:
         week = max(monday_of(min(starts)), monday - timedelta(weeks=PROGRESS_WEEKS))
         weeks = []
         while week < monday:
-            weeks.append(_week_outcome(history, week, phase_on(history, week - timedelta(days=1)).phase))
+            weeks.append(_week_outcome(history, week, phase_on(history, week - timedelta(days=1))))
             week += timedelta(weeks=1)
         return replay(weeks, phase)
 
@@ -194,7 +202,7 @@ def _next_run(
         basis = blocking or Reason("no_running", inputs.phase.why, inputs.phase.source)
         return NextRun("none", words["none"], basis.message, basis.source)
     if inputs.phase.phase == "return":
-        step = ladder_step_on(inputs.ladder_step, run_index_on(inputs, day))
+        step = ladder_step_on(inputs, run_index_on(inputs, day))
         ladder = return_to_run_ladder()[step - 1]
         return NextRun(
             "ladder",
@@ -281,7 +289,7 @@ def _plan_inputs(
         work_days=profile.work_days,
         equipment=profile.equipment,
         stage=max(low, min(progress.stage, high)),
-        ladder_step=progress.ladder_step,
+        ladder_step=1 if phase.first_step_only else progress.ladder_step,
         progress_why=progress.why,
         weeks_at_stage=progress.weeks_at_stage,
         skipped_item_ids=frozenset(logs.skipped_ids),

@@ -8,8 +8,9 @@ day ahead is decided from what is known now.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from gluteguard.load.series import Session
 from gluteguard.plan.adherence import PlanLogEntry, WeekLog, week_logs
@@ -61,6 +62,7 @@ class AthleteHistory:
     visits: tuple[ClinicianVisit, ...] = ()
     stride: tuple[StrideAnalysis, ...] = ()
     gear: tuple[GearRun, ...] = ()
+    checkin_saved: Mapping[date, datetime] = field(default_factory=dict)  # when each day's check-in was saved (UTC)
     known_until: date | None = None  # None: everything recorded
     # Results that depend only on data up to their day, shared by every ``until`` view of this history.
     memo: dict = field(default_factory=dict, compare=False, repr=False)

@@ -190,11 +190,13 @@ def _run_days(inputs: PlanInputs) -> list[int]:
     return sorted(days)
 
 
-def ladder_step_on(week_start_step: int, run_index: int) -> int:
-    """The walk/run ladder step of the week's run number ``run_index`` (0-based): each step is run twice."""
-    return min(
-        week_start_step + run_index // progression_rules()["ladder"]["runs_per_step"], len(return_to_run_ladder())
-    )
+def ladder_step_on(inputs: PlanInputs, run_index: int) -> int:
+    """The walk/run ladder step of the week's run number ``run_index`` (0-based): each step is run twice, and
+    while the return criteria are not met the ladder stays at its first step."""
+    if inputs.phase.first_step_only:
+        return 1
+    step = inputs.ladder_step + run_index // progression_rules()["ladder"]["runs_per_step"]
+    return min(step, len(return_to_run_ladder()))
 
 
 def _cadence_cue(inputs: PlanInputs) -> tuple[str, str]:
@@ -209,7 +211,7 @@ def _run_item(inputs: PlanInputs, index: int, weekday: int, runs: list[int]) -> 
     cue, cue_source = _cadence_cue(inputs)
     cue_text = f" Stride cue: {cue}" if cue else ""
     if phase == "return":
-        step = return_to_run_ladder()[ladder_step_on(inputs.ladder_step, index) - 1]
+        step = return_to_run_ladder()[ladder_step_on(inputs, index) - 1]
         return PlanItem(
             f"run-{index}",
             "run",

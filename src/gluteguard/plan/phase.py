@@ -38,6 +38,7 @@ class PhaseDecision:
     phase: str  # blocked | settle | return | manage | prevent
     why: str
     source: str
+    first_step_only: bool = False  # return, criteria not met yet: the ladder stays at its first step (a brisk walk)
 
 
 def phase_rules() -> dict[str, dict]:
@@ -69,11 +70,9 @@ def choose_phase(
     if settled_recently:
         if (criteria or ReturnCriteria()).met:
             return _decision("return")
-        return _decision(
-            "manage",
-            " Back to the walk/run ladder once a brisk walk is pain-free and the 30-second single-leg stance no"
-            " longer brings on the pain.",
-        )
+        # clinical.md §5.2 orders it: a pain-free brisk walk, then a pain-free stance test, then running.
+        rule = phase_rules()["return"]
+        return PhaseDecision("return", f"{rule['why']} {rule['hold_why']}", rule["source"], first_step_only=True)
     if today.status == "amber":
         return _decision("manage")
     return _decision("prevent")

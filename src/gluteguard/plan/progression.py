@@ -27,6 +27,7 @@ class WeekOutcome:
     strength_done: int = 0
     strength_skipped: int = 0
     runs_completed: int = 0  # runs logged done, or runs imported on run days when nothing was logged
+    ladder_ceiling: int | None = None  # the week was held at this ladder step (return criteria not met)
 
     @property
     def strength_logged(self) -> bool:
@@ -84,6 +85,11 @@ def _next_ladder_step(step: int, week: WeekOutcome, response: str, next_phase: s
     from gluteguard.plan.library import return_to_run_ladder  # the ladder's length lives in the exercise library
 
     rules, last = progression_rules()["ladder"], len(return_to_run_ladder())
+    if week.ladder_ceiling is not None:  # held at a step: at most one step up from it, once the criteria are met
+        step = min(step, week.ladder_ceiling)
+        if response != "progress":
+            return step
+        return _clamp(step + min(week.runs_completed // rules["runs_per_step"], 1), 1, last)
     if response == "regress" or week.phase == "settle":
         return _clamp(step - rules["regress_steps"], 1, last)
     if week.phase != "return" or response == "hold":

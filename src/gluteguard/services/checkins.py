@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from gluteguard.services.cache import VersionedCache, scoped
 from gluteguard.store.db import Database
 from gluteguard.store.models import CheckInRow
+from gluteguard.store.timeutil import as_utc
 from gluteguard.symptoms.model import CheckIn, parse_checkin
 
 
@@ -71,7 +72,7 @@ def checkins_version(db: Database, athlete_id: int) -> tuple:
     return scoped(("checkins", db.url, athlete_id), ask)
 
 
-_PARSED: dict[tuple[str, int], dict[date, tuple[object, CheckIn]]] = {}  # (url, athlete) → day → (updated, parsed)
+_PARSED: dict[tuple[str, int], dict[date, tuple[datetime, CheckIn]]] = {}  # (url, athlete) → day → (updated, parsed)
 
 
 def _history(db: Database, athlete_id: int) -> tuple[list[CheckIn], list[date]]:
@@ -99,6 +100,12 @@ def _history(db: Database, athlete_id: int) -> tuple[list[CheckIn], list[date]]:
         return checkins, [c.date for c in checkins]
 
     return _HISTORY.get((db.url, athlete_id), version, load)
+
+
+def checkin_saved_times(db: Database, athlete_id: int) -> dict[date, datetime]:
+    """When each day's check-in was last saved (UTC): a clearance lifts only the answers saved before it."""
+    _history(db, athlete_id)
+    return {day: as_utc(updated) for day, (updated, _) in _PARSED.get((db.url, athlete_id), {}).items()}
 
 
 def list_checkins(db: Database, athlete_id: int, since: date | None = None, until: date | None = None) -> list[CheckIn]:

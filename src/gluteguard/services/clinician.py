@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from gluteguard.services.cache import scoped
 from gluteguard.store.db import Database
 from gluteguard.store.models import ClinicianVisitRow
+from gluteguard.store.timeutil import as_utc
 from gluteguard.symptoms.holds import VISIT_KINDS, ClinicianVisit
 
 MAX_BY, MAX_NOTE = 200, 2000
@@ -34,24 +35,28 @@ def record_visit(
         raise VisitError(f"note: at most {MAX_NOTE} characters")
     if kind == "cleared" and day > today:
         raise VisitError(f"date: a clearance cannot be dated after today ({today.isoformat()})")
+    now = datetime.now(UTC)
     with db.session() as session:
-        session.add(
-            ClinicianVisitRow(
-                athlete_id=athlete_id, day=day, kind=kind, by=by, note=note, recorded_at=datetime.now(UTC)
-            )
-        )
-    return ClinicianVisit(day, kind, by, note)
+        session.add(ClinicianVisitRow(athlete_id=athlete_id, day=day, kind=kind, by=by, note=note, recorded_at=now))
+    return ClinicianVisit(day, kind, by, note, now)
 
 
 def list_visits(db: Database, athlete_id: int) -> tuple[ClinicianVisit, ...]:
     """Every clearance and booking, oldest day first."""
     query = (
-        select(ClinicianVisitRow.day, ClinicianVisitRow.kind, ClinicianVisitRow.by, ClinicianVisitRow.note)
+        select(
+            ClinicianVisitRow.day,
+            ClinicianVisitRow.kind,
+            ClinicianVisitRow.by,
+            ClinicianVisitRow.note,
+            ClinicianVisitRow.recorded_at,
+        )
         .where(ClinicianVisitRow.athlete_id == athlete_id)
         .order_by(ClinicianVisitRow.day, ClinicianVisitRow.id)
     )
     with db.session() as session:
-        return tuple(ClinicianVisit(day, kind, by, note) for day, kind, by, note in session.execute(query))
+        rows = session.execute(query).all()
+    return tuple(ClinicianVisit(day, kind, by, note, as_utc(at)) for day, kind, by, note, at in rows)
 
 
 def visits_version(db: Database, athlete_id: int) -> tuple:

@@ -23,7 +23,7 @@ from gluteguard.services.activities import local_start
 from gluteguard.services.adherence import plan_log
 from gluteguard.services.athletes import Profile, get_profile, local_today
 from gluteguard.services.cache import VersionedCache, scoped
-from gluteguard.services.checkins import checkins_version, list_checkins
+from gluteguard.services.checkins import checkin_saved_times, checkins_version, list_checkins
 from gluteguard.services.clinician import list_visits, visits_version
 from gluteguard.services.load import WeekRow, activities_version, athlete_sessions, state_on, weekly_history
 from gluteguard.services.selftests import self_test_history
@@ -115,6 +115,7 @@ def athlete_history(db: Database, athlete_id: int) -> AthleteHistory:
             ),
             sessions=tuple(sessions),
             checkins=tuple(list_checkins(db, athlete_id)),
+            checkin_saved=checkin_saved_times(db, athlete_id),
             self_tests=tuple(self_test_history(db, athlete_id)),
             plan_log=plan_log(db, athlete_id),
             visits=list_visits(db, athlete_id),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from gluteguard.symptoms.triage import NO_RUNNING_ACTIONS, Reason, Triage, TriageRule, TriageRules, triage_rules
 
@@ -23,6 +23,7 @@ class ClinicianVisit:
     kind: str  # cleared | booked
     by: str | None = None
     note: str | None = None
+    recorded_at: datetime | None = None  # when it was recorded (UTC): it lifts only what was known then
 
     def as_dict(self) -> dict:
         return {"date": self.day.isoformat(), "kind": self.kind, "by": self.by, "note": self.note}
@@ -70,38 +71,41 @@ def _lifted_by(action: str, rules: TriageRules) -> str | None:
     return None
 
 
-def last_lift(visits: Iterable[ClinicianVisit], lifted_by: str, day: date) -> date | None:
-    """The last day on or before ``day`` that lifts a hold of this kind: a clearance lifts every hold, a booked
-    visit only the see-a-clinician ones."""
-    kinds = {"cleared"} if lifted_by == "cleared" else {"cleared", "booked"}
-    days = [v.day for v in visits if v.kind in kinds and v.day <= day]
-    return max(days, default=None)
-
-
-def is_lifted(rule: TriageRule, raised_on: date, visits: Iterable[ClinicianVisit], day: date) -> bool:
-    """Whether a sign raised on ``raised_on`` has been lifted by ``day`` (a visit on or after the day it was raised)."""
-    kind = _lifted_by(rule.action, triage_rules())
-    if kind is None:
+def _lifts(visit: ClinicianVisit, kind: str, raised_on: date, saved_at: datetime | None, day: date) -> bool:
+    """A visit lifts a sign when it is dated on or after the sign's day (and by ``day``), and was recorded after
+    the answer that raised it: a red flag entered after a clearance, or back-dated before it, is not lifted."""
+    kinds = {"cleared"} if kind == "cleared" else {"cleared", "booked"}
+    if visit.kind not in kinds or not raised_on <= visit.day <= day:
         return False
-    lift = last_lift(visits, kind, day)
-    return lift is not None and raised_on <= lift
+    return saved_at is None or visit.recorded_at is None or saved_at <= visit.recorded_at
+
+
+def is_lifted(
+    rule: TriageRule,
+    raised_on: date,
+    visits: Iterable[ClinicianVisit],
+    day: date,
+    saved_at: datetime | None = None,
+) -> bool:
+    """Whether a sign raised on ``raised_on`` (by an answer saved at ``saved_at``) has been lifted by ``day``."""
+    kind = _lifted_by(rule.action, triage_rules())
+    return kind is not None and any(_lifts(visit, kind, raised_on, saved_at, day) for visit in visits)
 
 
 def holds_in_force(
-    raised: Iterable[tuple[date, Triage]], visits: tuple[ClinicianVisit, ...], day: date
+    raised: Iterable[tuple[date, Triage, datetime | None]], visits: tuple[ClinicianVisit, ...], day: date
 ) -> tuple[Hold, ...]:
-    """The holds on ``day`` from the triage of each earlier check-in with a red-flag answer (oldest first).
-
-    A sign counts from the first day it was raised after the last visit that lifts it; each rule holds once.
-    """
+    """The holds on ``day`` from the triage of each earlier check-in with a red-flag answer (its day, triage and
+    when it was saved; oldest first). A sign counts from the first day it was raised and not lifted since; each
+    rule holds once."""
     rules = triage_rules()
     found: dict[str, Hold] = {}
-    for raised_on, checked in raised:
+    for raised_on, checked, saved_at in raised:
         if raised_on > day:
             continue
         for rule in checked.matched:
             kind = _lifted_by(rule.action, rules)
-            if kind is None or not rule.from_answers or is_lifted(rule, raised_on, visits, day):
+            if kind is None or not rule.from_answers or is_lifted(rule, raised_on, visits, day, saved_at):
                 continue
             if rule.code not in found:
                 found[rule.code] = Hold(

@@ -8,9 +8,9 @@ red-flag triage and the signs that hold (a stop-running sign overrides the pain 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from gluteguard.load.rules import load_rules
@@ -348,11 +348,13 @@ def status_report(
     baseline_morning_pain: int | None = None,
     holds: tuple[Hold, ...] = (),
     visits: tuple[ClinicianVisit, ...] = (),
+    saved_at: Mapping[date, datetime] | None = None,
 ) -> StatusReport:
     """The day's status joined with the red-flag triage; a stop-running sign turns the status red.
 
     ``holds`` are the signs earlier check-ins raised that are still in force (``symptoms.holds``); ``visits`` are
-    the recorded clearances and bookings, which lift the day's own signs when they are dated on or after them.
+    the recorded clearances and bookings, which lift the day's own signs when they are dated on or after them and
+    were recorded after the answer (``saved_at``: when each day's check-in was saved).
     """
     context = context or TriageContext()
     context = replace(context, self_tests=_fresh(context.self_tests, day))
@@ -369,7 +371,12 @@ def status_report(
     raised_on = result.checkin.date if result.checkin else day
     held = {hold.code for hold in holds}
     # A clearance or booking dated on or after the check-in lifts what that check-in raised.
-    live = [rule for rule in checked.matched if rule.code not in held and not is_lifted(rule, raised_on, visits, day)]
+    saved = (saved_at or {}).get(raised_on)
+    live = [
+        rule
+        for rule in checked.matched
+        if rule.code not in held and not is_lifted(rule, raised_on, visits, day, saved)
+    ]
     signs = sorted(
         [(rules.severity(h.action), h.since, h.reason(rules)) for h in holds]
         + [(rules.severity(r.action), raised_on, Reason(r.code, r.message, r.source)) for r in live],
