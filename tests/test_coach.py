@@ -140,6 +140,24 @@ def test_a_run_that_hurt_does_not_raise_the_ceiling() -> None:
     assert fine.next_run.longest_tolerated_m == 20_000.0
 
 
+def test_a_run_nobody_checked_in_after_or_run_on_a_red_day_does_not_raise_the_ceiling() -> None:
+    runs, checkins = base_history()
+    # a 25 km spike yesterday and no check-in since: not known yet, so not the baseline
+    spiked = [*runs, run(MON - timedelta(days=1), 25.0, ident=99)]
+    silent = [c for c in checkins if c.date < MON - timedelta(days=1)]
+    today = decide(history(spiked, silent), MON)
+    assert today.next_run.longest_tolerated_m == 10_000.0 and today.next_run.cap_m <= 11_000.0 + 1e-6
+    # a 20 km run on a day a red status held (no running): it says nothing about what the hip is used to
+    red = [*checkins, checkin(MON, pain_at_rest=7)]
+    against_advice = [*runs, run(MON + timedelta(days=1), 20.0, ident=98)]
+    calm = [*red, checkin(MON + timedelta(days=3), pain_at_rest=0, pain_next_morning=0)]
+    later = decide(history(against_advice, calm), MON + timedelta(days=4))
+    assert later.next_run.longest_tolerated_m != 20_000.0
+    # a runner who never checks in: the plain Frandsen cap on the runs alone
+    no_checkins = decide(history(spiked, []), MON)
+    assert no_checkins.next_run.longest_tolerated_m == 25_000.0
+
+
 def test_a_see_a_clinician_sign_stays_until_booked_without_stopping_running() -> None:
     runs, checkins = base_history()
     h = history(runs, [*checkins, checkin(MON, red_flags={"limp": True})])
@@ -204,16 +222,21 @@ def test_every_day_agrees_with_itself_and_the_evidence(h: AthleteHistory) -> Non
         # a stop-running flag holds until a clearance dated on or after it
         if any(f <= day and not any(f <= c <= day for c in clearances) for f in stops):
             assert not decision.running_allowed and not runs, day
-        # the cap never passes 1.10 × the longest run of the 30 days before that the hip tolerated
+        # the cap never passes 1.10 × the longest run of the 30 days before that the hip tolerated: running was
+        # allowed that day, no amber/red day from it to two after, and (for a runner who checks in) a check-in then
         if decision.next_run.cap_m is not None:
-            tolerated = [
-                r.distance_m
-                for r in h.runs_between(day - timedelta(days=30), day - timedelta(days=1))
-                if not any(
-                    decide(h, c.date).status in ("amber", "red")
-                    for c in h.checkins_between(r.local_date, min(r.local_date + timedelta(days=2), day))
-                )
-            ]
+            checks_in = bool(h.checkins_between(day - timedelta(days=32), day))
+            tolerated = []
+            for r in h.runs_between(day - timedelta(days=30), day - timedelta(days=1)):
+                end = min(r.local_date + timedelta(days=2), day)
+                after = [r.local_date + timedelta(days=k) for k in range((end - r.local_date).days + 1)]
+                if not decide(h, r.local_date).running_allowed:
+                    continue
+                if any(decide(h, d).status in ("amber", "red") for d in after):
+                    continue
+                if checks_in and not h.checkins_between(r.local_date, end):
+                    continue
+                tolerated.append(r.distance_m)
             assert tolerated and decision.next_run.cap_m <= 1.10 * max(tolerated) + 1e-6
             assert all((item.distance_cap_m or 0) <= decision.next_run.cap_m + 1e-6 for item in runs)
 

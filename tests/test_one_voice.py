@@ -115,6 +115,24 @@ def test_an_urgent_flag_stops_every_view_until_a_clearance(db: Database, tmp_pat
     assert weeks[-1]["week_start"] == MON.isoformat() and weeks[-1]["cap_at_end_m"] == 0.0  # held at week's end
 
 
+def test_a_clearance_lifts_only_what_was_answered_before_it(db: Database) -> None:
+    seed(db)
+    cli(db.url, "cleared", "--by", "Dr Jones", "--date", WED.isoformat())
+    # entered after the clearance, on its day or back-dated before it: these were never seen by the clinician
+    cli(
+        db.url, "checkin", "--date", WED.isoformat(), "--red-flag", "trauma_or_fall", "--red-flag", "cannot_bear_weight"
+    )
+    status = cli(db.url, "status", "--date", WED.isoformat(), "--json")
+    assert status["action"] == "emergency" and status["running_allowed"] is False
+    cli(db.url, "checkin", "--date", (WED - timedelta(days=1)).isoformat(), "--red-flag",
+        "saddle_numbness_or_bladder_bowel_change")  # fmt: skip
+    later = cli(db.url, "status", "--date", (WED + timedelta(days=2)).isoformat(), "--json")
+    assert later["action"] == "emergency" and {h["code"] for h in later["holds"]} >= {"cauda_equina_signs"}
+    # a clearance recorded after them lifts them
+    cli(db.url, "cleared", "--by", "Dr Jones", "--date", (WED + timedelta(days=1)).isoformat())
+    assert cli(db.url, "status", "--date", (WED + timedelta(days=2)).isoformat(), "--json")["running_allowed"]
+
+
 def test_a_red_day_is_not_lifted_by_silence(db: Database) -> None:
     seed(db)
     cli(db.url, "checkin", "--date", WED.isoformat(), "--pain-during-run", "7", "--pain-after-run", "7")

@@ -171,19 +171,28 @@ def progress_on(history: AthleteHistory, monday: date) -> Progress:
 # --- the next run -------------------------------------------------------------------------------------------------
 
 
+def tolerated(history: AthleteHistory, run_day: date, day: date) -> bool:
+    """Whether a run on ``run_day`` counts as tolerated when deciding ``day`` (load/rules.toml [cap]): running was
+    allowed that day, no day from it to two after was amber or red (a carried or held status counts), and — for a
+    runner who checks in — a check-in in those days says how it went (silence is not yet known, not tolerated)."""
+    rules = load_rules()
+    settle_by = min(run_day + timedelta(days=rules.cap_tolerance_days_after), history.horizon(day))
+    on_the_day = report_on(history, run_day)
+    if on_the_day is not None and not on_the_day.running_allowed:
+        return False  # a run against a stop says nothing about what the hip is used to
+    span = (run_day + timedelta(days=k) for k in range((settle_by - run_day).days + 1))
+    if any((r := report_on(history, d)) is not None and r.status in rules.cap_not_tolerated_statuses for d in span):
+        return False
+    checks_in = bool(history.checkins_between(day - timedelta(days=rules.spike_window_days + 2), day))
+    return not checks_in or bool(history.checkins_between(run_day, settle_by))
+
+
 def longest_tolerated_run(history: AthleteHistory, day: date) -> tuple[float, date] | None:
-    """The longest run of the 30 days before ``day`` that was not followed, on its day or the two after, by an
-    amber or red check-in (load/rules.toml [cap]); None when there is none."""
+    """The longest run of the 30 days before ``day`` that the hip tolerated (``tolerated``); None when none did."""
     rules = load_rules()
     best: tuple[float, date] | None = None
     for run in history.runs_between(day - timedelta(days=rules.spike_window_days), day - timedelta(days=1)):
-        settle_by = run.local_date + timedelta(days=rules.cap_tolerance_days_after)
-        after = history.checkins_between(run.local_date, settle_by)
-        hurt = any(
-            (report := report_on(history, c.date)) is not None and report.status in rules.cap_not_tolerated_statuses
-            for c in after
-        )
-        if not hurt and (best is None or run.distance_m > best[0]):
+        if (best is None or run.distance_m > best[0]) and tolerated(history, run.local_date, day):
             best = (run.distance_m, run.local_date)
     return best
 
@@ -379,4 +388,5 @@ __all__ = [
     "phase_on",
     "progress_on",
     "report_on",
+    "tolerated",
 ]
