@@ -18,7 +18,7 @@ from icalendar import Calendar
 from typer.testing import CliRunner
 
 from gluteguard.cli.app import app
-from gluteguard.services.athletes import ensure_athlete, update_profile
+from gluteguard.services.athletes import ensure_athlete, local_today, update_profile
 from gluteguard.services.checkins import save_checkin
 from gluteguard.store.db import Database
 from gluteguard.store.models import Activity
@@ -267,3 +267,23 @@ def test_today_on_the_command_line_says_what_to_do_first(db: Database) -> None:
     assert lines[2] == "No running today."
     assert lines[3].startswith("• Stop running and see a clinician within a day or two because not being able")
     assert stopped.output.index("No running today.") < stopped.output.index("Today's plan")
+
+
+def test_days_ahead_are_projections_and_impossible_days_are_one_line(db: Database) -> None:
+    seed(db)
+    today = local_today(db, 1)
+    ahead = cli(db.url, "today", "--date", (today + timedelta(days=3)).isoformat(), "--json")
+    assert ahead["projected"] is True and ahead["decided_on"] == today.isoformat()
+    runner = CliRunner()
+    future = runner.invoke(app, ["--db", db.url, "checkin", "--date", (today + timedelta(days=1)).isoformat(),
+                                 "--pain-at-rest", "2"])  # fmt: skip
+    assert future.exit_code == 1 and "is after today" in future.output
+    for args in (["status", "--date", "9999-12-31"], ["today", "--date", "0001-01-02"],
+                 ["checkin", "--date", "0001-01-02", "--pain-at-rest", "1"]):  # fmt: skip
+        result = runner.invoke(app, ["--db", db.url, *args])
+        assert result.exit_code == 1 and "Traceback" not in result.output, args
+        assert "1900-01-01–2200-12-31" in result.output, result.output
+    with TestClient(create_app(db.url)) as client:
+        for path in ("/?date=0001-01-01", "/plan?week_of=9999-12-31", "/load?date=0001-01-02"):
+            response = client.get(path)
+            assert response.status_code < 500 and "1900" in response.text, path

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from gluteguard.cli.context import console, fail, print_json, state
+from gluteguard.cli.context import console, day_option, fail, print_json, state
 from gluteguard.services.activities import ActivityError, list_activities, reprocess, resolve_duplicate
 
 app = typer.Typer(help="List activities and review possible duplicates.", invoke_without_command=True)
@@ -28,10 +27,7 @@ def list_command(
     """List activities (oldest first)."""
     if ctx.invoked_subcommand is not None:
         return
-    try:
-        since_date = date.fromisoformat(since) if since else None
-    except ValueError:
-        raise fail(f"--since: '{since}' is not a date like 2026-03-01") from None
+    since_date = day_option(since, "--since")
     app_state = state(ctx)
     rows = list_activities(
         app_state.db, app_state.athlete_id, since=since_date, sport=sport, duplicates_only=duplicates

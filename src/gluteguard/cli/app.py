@@ -26,6 +26,7 @@ from gluteguard.cli.context import AppState, errors
 from gluteguard.services.activities import ActivityError
 from gluteguard.services.athletes import ProfileError
 from gluteguard.store.db import DatabaseError
+from gluteguard.symptoms.model import DayOutOfRange
 
 app = typer.Typer(
     name="gluteguard",
@@ -72,7 +73,7 @@ app.command("sitting")(sitting.sitting_command)
 app.command("remind")(sitting.remind_command)
 app.command("serve")(serve.serve_command)
 
-KNOWN_ERRORS = (DatabaseError, ProfileError, ActivityError)
+KNOWN_ERRORS = (DatabaseError, ProfileError, ActivityError, DayOutOfRange)
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from rich.prompt import Confirm, Prompt
 from rich.table import Table
 from rich.text import Text
 
-from gluteguard.cli.context import console, fail, print_json, state
+from gluteguard.cli.context import console, day_option, fail, print_json, state
 from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.checkins import last_screen, list_checkins, save_checkin
 from gluteguard.services.selftests import function_check_due
@@ -102,10 +102,7 @@ def checkin_command(
     """Record how your hip is today (one check-in per day; running it again edits that day)."""
     app_state = state(ctx)
     zone = ZoneInfo(get_profile(app_state.db, app_state.athlete_id).timezone)
-    try:
-        day = date.fromisoformat(on) if on else today_in(zone)
-    except ValueError:
-        raise fail(f"--date: '{on}' is not a date like 2026-03-01") from None
+    day = day_option(on) or today_in(zone)
     flags_given = {
         "pain_during_run": pain_during_run,
         "pain_after_run": pain_after_run,
@@ -158,10 +155,7 @@ def checkins_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List your check-ins."""
-    try:
-        since_day = date.fromisoformat(since) if since else None
-    except ValueError:
-        raise fail(f"--since: '{since}' is not a date like 2026-03-01") from None
+    since_day = day_option(since, "--since")
     app_state = state(ctx)
     rows = list_checkins(app_state.db, app_state.athlete_id, since=since_day)
     if json_output:

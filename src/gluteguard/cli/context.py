@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass, field
+from datetime import date
 
 import typer
 from rich.console import Console
@@ -12,6 +13,7 @@ from rich.markup import escape
 
 from gluteguard.services.athletes import ensure_athlete
 from gluteguard.store.db import Database, resolve_database_url
+from gluteguard.symptoms.model import DayOutOfRange, check_day
 
 console = Console()
 errors = Console(stderr=True)
@@ -52,6 +54,19 @@ def state(ctx: typer.Context) -> AppState:
 
 def print_json(value: object) -> None:
     sys.stdout.write(json.dumps(value, indent=2, default=str, ensure_ascii=False) + "\n")
+
+
+def day_option(value: str | None, option: str = "--date") -> date | None:
+    """A day given on the command line (None when absent), or a one-line error: not a date, or outside the
+    days the engines take (1900–2200)."""
+    if not value:
+        return None
+    try:
+        return check_day(date.fromisoformat(value), option)
+    except DayOutOfRange as exc:
+        raise fail(str(exc)) from None
+    except ValueError:
+        raise fail(f"{option}: '{value}' is not a date like 2026-03-01") from None
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from gluteguard.cli.context import console, fail, print_json, state
+from gluteguard.cli.context import console, day_option, fail, print_json, state
 from gluteguard.gait.model import KeypointError
 from gluteguard.services.gait import (
     StrideOptions,
@@ -31,10 +31,7 @@ app = typer.Typer(help="Stride analysis (video, keypoints, motion capture) and r
 
 
 def _date_option(name: str, value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        raise fail(f"{name}: '{value}' is not a date like 2026-03-01") from None
+    return day_option(value, name)
 
 
 def _fmt(value: float | None, unit: str = "", digits: int = 0) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +9,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from gluteguard.cli.context import console, fail, print_json, state
+from gluteguard.cli.context import console, day_option, fail, print_json, state
 from gluteguard.coach.decision import DayDecision
 from gluteguard.load.metrics import LoadState
 from gluteguard.services.coach import load_history, load_on
@@ -27,10 +26,7 @@ def load_command(
     chart: Annotated[Path | None, typer.Option(help="With --history: write an offline HTML chart here.")] = None,
 ) -> None:
     """How much you have run, whether the last run was a spike, and the longest next run without one."""
-    try:
-        day = date.fromisoformat(on) if on else None
-    except ValueError:
-        raise fail(f"--date: '{on}' is not a date like 2026-03-01") from None
+    day = day_option(on)
     app_state = state(ctx)
     if history:
         rows = load_history(app_state.db, app_state.athlete_id, weeks, day)

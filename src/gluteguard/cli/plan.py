@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from gluteguard.cli.context import console, fail, print_json, state
+from gluteguard.cli.context import console, day_option, fail, print_json, state
 from gluteguard.cli.status import print_headline
 from gluteguard.reports.files import write_atomic
 from gluteguard.reports.plan_export import plan_to_ics, plan_to_markdown
@@ -53,10 +53,7 @@ def plan_command(
     markdown: Annotated[Path | None, typer.Option(help="Also write the week as Markdown (to read or print).")] = None,
 ) -> None:
     """Your plan for the week: runs within the cap, warm-up, strength, stretching, breaks from sitting."""
-    try:
-        day = date.fromisoformat(week_of) if week_of else None
-    except ValueError:
-        raise fail(f"--week-of: '{week_of}' is not a date like 2026-03-01") from None
+    day = day_option(week_of, "--week-of")
     app_state = state(ctx)
     plan = week_plan(app_state.db, app_state.athlete_id, day).as_dict()
     written = _export(plan, ics, markdown)
@@ -101,10 +98,7 @@ def today_command(
 ) -> None:
     """Today at a glance: what to do first (no running, and why, when it is not allowed), the next run, warnings,
     today's plan."""
-    try:
-        day = date.fromisoformat(on) if on else None
-    except ValueError:
-        raise fail(f"--date: '{on}' is not a date like 2026-03-01") from None
+    day = day_option(on)
     app_state = state(ctx)
     summary = today_summary(app_state.db, app_state.athlete_id, day)
     if json_output:

@@ -13,7 +13,7 @@ from rich.prompt import Confirm, IntPrompt, Prompt
 from rich.table import Table
 from rich.text import Text
 
-from gluteguard.cli.context import console, fail, print_json, state
+from gluteguard.cli.context import console, day_option, fail, print_json, state
 from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.checkins import get_checkin
 from gluteguard.services.selftests import (
@@ -36,14 +36,7 @@ app = typer.Typer(help="Home self-tests for the side of the hip, with instructio
 
 def _day(ctx: typer.Context, on: str | None) -> date:
     app_state = state(ctx)
-    try:
-        return (
-            date.fromisoformat(on)
-            if on
-            else today_in(ZoneInfo(get_profile(app_state.db, app_state.athlete_id).timezone))
-        )
-    except ValueError:
-        raise fail(f"--date: '{on}' is not a date like 2026-03-01") from None
+    return day_option(on) or today_in(ZoneInfo(get_profile(app_state.db, app_state.athlete_id).timezone))
 
 
 def _instructions(kind: str) -> None:

@@ -7,7 +7,7 @@ import select
 import sys
 import time as clock
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -16,7 +16,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from gluteguard.cli.context import AppState, console, fail, print_json, state
+from gluteguard.cli.context import AppState, console, day_option, fail, print_json, state
 from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.coach import desk_note
 from gluteguard.services.sitting import record_break, reminder_tick, sitting_history, sitting_on
@@ -70,14 +70,7 @@ def sitting_command(
     """How long you sat in work hours, the longest spell, breaks and active hours — from your wearable, else from
     the check-in's sitting hours."""
     app_state = state(ctx)
-    try:
-        chosen = (
-            date.fromisoformat(day)
-            if day
-            else today_in(ZoneInfo(get_profile(app_state.db, app_state.athlete_id).timezone))
-        )
-    except ValueError:
-        raise fail(f"--date: '{day}' is not a date like 2026-03-01") from None
+    chosen = day_option(day) or today_in(ZoneInfo(get_profile(app_state.db, app_state.athlete_id).timezone))
     try:
         if history:
             rows = sitting_history(app_state.db, app_state.athlete_id, chosen, days)

@@ -3,13 +3,12 @@ and ``gluteguard booked`` record what lifts a warning sign."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import typer
 from rich.text import Text
 
-from gluteguard.cli.context import console, fail, print_json, state
+from gluteguard.cli.context import console, day_option, fail, print_json, state
 from gluteguard.coach.decision import DayDecision
 from gluteguard.services.athletes import local_today
 from gluteguard.services.clinician import VisitError, list_visits, record_visit
@@ -22,13 +21,6 @@ ACTION_STYLE = {
     "see_clinician": "bold yellow",
     "self_manage": "green",
 }
-
-
-def _day(value: str | None, option: str = "--date") -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        raise fail(f"{option}: '{value}' is not a date like 2026-03-01") from None
 
 
 def print_headline(decision: DayDecision) -> None:
@@ -46,7 +38,7 @@ def status_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Your symptom status (green/amber/red) and what to do — information, not a diagnosis."""
-    day = _day(on)
+    day = day_option(on)
     app_state = state(ctx)
     decision = decision_on(app_state.db, app_state.athlete_id, day)
     if decision.report is None:
@@ -83,7 +75,7 @@ def status_command(
 def _record(ctx: typer.Context, kind: str, on: str | None, by: str | None, note: str | None, json_output: bool) -> None:
     app_state = state(ctx)
     today = local_today(app_state.db, app_state.athlete_id)
-    day = _day(on) or today
+    day = day_option(on) or today
     try:
         visit = record_visit(app_state.db, app_state.athlete_id, kind, day, today, by=by, note=note)
     except VisitError as exc:

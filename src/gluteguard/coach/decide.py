@@ -33,6 +33,7 @@ from gluteguard.plan.phase import DayState, PhaseDecision, ReturnCriteria, choos
 from gluteguard.plan.progression import Progress, WeekOutcome, replay, stage_bounds
 from gluteguard.rules_data import rules_data
 from gluteguard.symptoms.holds import holds_in_force
+from gluteguard.symptoms.model import check_day
 from gluteguard.symptoms.status import StatusReport, cap_adjustment, status_report
 from gluteguard.symptoms.triage import NO_RUNNING_ACTIONS, Reason, Triage, TriageContext, action_message
 
@@ -324,7 +325,9 @@ def _headline(report: StatusReport | None, running_allowed: bool, run_day: bool,
 
 
 def decide(history: AthleteHistory, day: date) -> DayDecision:
-    """What the runner may do on ``day``, from the history known at the end of that day (or now, if later)."""
+    """What the runner may do on ``day``, from the history known at the end of that day (or now, if later).
+    Raises DayOutOfRange for a day before 1900 or after 2200."""
+    check_day(day)
     horizon = history.horizon(day)
     return _memo(history, ("decision", day, horizon), lambda: _decide(history.until(horizon), day))
 

@@ -7,11 +7,12 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
+from gluteguard.services.athletes import local_today
 from gluteguard.services.cache import VersionedCache, scoped
 from gluteguard.store.db import Database
 from gluteguard.store.models import CheckInRow
 from gluteguard.store.timeutil import as_utc
-from gluteguard.symptoms.model import CheckIn, parse_checkin
+from gluteguard.symptoms.model import CheckIn, CheckInError, parse_checkin
 
 
 def save_checkin(db: Database, athlete_id: int, answers: dict, *, merge: bool = True) -> tuple[CheckIn, bool]:
@@ -21,6 +22,9 @@ def save_checkin(db: Database, athlete_id: int, answers: dict, *, merge: bool = 
     day = parse_checkin({"date": answers.get("date")}).date if "date" in answers else None
     if day is None:
         raise ValueError("date is required")
+    today = local_today(db, athlete_id)
+    if day > today:  # a day ahead has not happened: its answers would decide days that have not been lived
+        raise CheckInError(f"date: {day.isoformat()} is after today ({today.isoformat()}) where you live")
     with db.session() as session:
         row = session.scalar(select(CheckInRow).where(CheckInRow.athlete_id == athlete_id, CheckInRow.day == day))
         combined = dict(answers)

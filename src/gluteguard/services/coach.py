@@ -126,22 +126,27 @@ def athlete_history(db: Database, athlete_id: int) -> AthleteHistory:
     return _HISTORIES.get((db.url, athlete_id), version, load)
 
 
+def known_history(db: Database, athlete_id: int) -> AthleteHistory:
+    """The history as known today where the athlete lives: a day ahead is decided from it (``projected``)."""
+    return athlete_history(db, athlete_id).until(local_today(db, athlete_id))
+
+
 def decision_on(db: Database, athlete_id: int, day: date | None = None) -> DayDecision:
     """The decision of ``day`` (default today where the athlete lives)."""
-    return decide(athlete_history(db, athlete_id), day or local_today(db, athlete_id))
+    return decide(known_history(db, athlete_id), day or local_today(db, athlete_id))
 
 
 def week_plan(db: Database, athlete_id: int, any_day: date | None = None) -> WeekPlan:
     """The week of ``any_day`` (default this week) as the decisions of its days."""
     today = local_today(db, athlete_id)
-    return decide_week(athlete_history(db, athlete_id), any_day or today, today)
+    return decide_week(known_history(db, athlete_id), any_day or today, today)
 
 
 def load_history(db: Database, athlete_id: int, weeks: int, day: date | None = None) -> list[WeekRow]:
     """The weekly history whose cap is the decided one: each week's ``cap_at_end_m`` is the next run's cap as the
     Monday after it decided it (the day itself, in its own week) — 0 when running was off, never a spike's 110 %."""
     day = day or local_today(db, athlete_id)
-    history = athlete_history(db, athlete_id)
+    history = known_history(db, athlete_id)
     rows = weekly_history(db, athlete_id, weeks, day)
     return [
         replace(row, cap_at_end_m=decide(history, min(date.fromisoformat(row.week_start) + timedelta(days=7), day))

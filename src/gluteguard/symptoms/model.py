@@ -35,6 +35,23 @@ PAIN_FIELDS: tuple[str, ...] = (
 )
 
 
+# Days the engines accept: their day arithmetic overflows near the ends of ``date`` (year 1 or 9999), and nobody
+# ran before 1900 or will plan past 2200.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2200, 12, 31)
+
+
+class DayOutOfRange(ValueError):
+    """A day before 1900 or after 2200; one line for the user."""
+
+
+def check_day(day: date, what: str = "date") -> date:
+    """``day`` itself, or DayOutOfRange naming ``what`` when it is outside FIRST_DAY–LAST_DAY."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise DayOutOfRange(f"{what}: {day.isoformat()} is outside {FIRST_DAY.isoformat()}–{LAST_DAY.isoformat()}")
+    return day
+
+
 class CheckInError(ValueError):
     """A check-in value that cannot be accepted; the message names the field and the allowed values."""
 
@@ -136,6 +153,10 @@ def parse_checkin(data: dict) -> CheckIn:
         day = data["date"] if isinstance(data.get("date"), date) else date.fromisoformat(str(data.get("date")))
     except ValueError:
         raise CheckInError(f"date: expected YYYY-MM-DD, got {data.get('date')!r}") from None
+    try:
+        check_day(day)
+    except DayOutOfRange as exc:
+        raise CheckInError(str(exc)) from None
     flags = data.get("red_flags") or {}
     if not isinstance(flags, dict):
         raise CheckInError("red_flags: expected an object of yes/no answers")

@@ -28,7 +28,7 @@ from gluteguard.services.athletes import ProfileError
 from gluteguard.services.clinician import VisitError
 from gluteguard.services.plan import PlanItemError
 from gluteguard.sitting.day import SittingError
-from gluteguard.symptoms.model import CheckInError
+from gluteguard.symptoms.model import FIRST_DAY, LAST_DAY, CheckInError
 from gluteguard.symptoms.selftests import SelfTestError
 from gluteguard.web.deps import WebContext, context
 from gluteguard.web.uploads import MB, SavedUpload, SavedUploads, declared_over
@@ -45,10 +45,6 @@ DOMAIN_ERRORS: tuple[type[Exception], ...] = (
     VisitError,
 )
 
-# Dates outside this range are refused up front: the engines do day arithmetic that would overflow near the
-# ends of ``date`` (year 1 or 9999), and nobody ran before 1900 or will plan past 2200.
-FIRST_DAY = date(1900, 1, 1)
-LAST_DAY = date(2200, 12, 31)
 # Row ids are 32-bit integers on PostgreSQL: larger numbers can name nothing, and would be a database error.
 MAX_ID = 2**31 - 1
 

@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from gluteguard.symptoms.model import DayOutOfRange, check_day
 from gluteguard.web.security import CSRF_FIELD, csrf_token, set_csrf_cookie
 
 TEMPLATES = Jinja2Templates(directory=str(resources.files("gluteguard.web") / "templates"))
@@ -68,7 +69,9 @@ def parse_day(value: str | None) -> tuple[date | None, str | None]:
     if not value:
         return None, None
     try:
-        return date.fromisoformat(value), None
+        return check_day(date.fromisoformat(value)), None
+    except DayOutOfRange as exc:
+        return None, f"{exc}; showing today"
     except ValueError:
         return None, f"date: '{value}' is not a date like 2026-03-01; showing today"
 
