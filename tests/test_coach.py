@@ -249,3 +249,12 @@ def test_the_report_reads_only_what_it_needs(h: AthleteHistory, offset: int) -> 
     day = MON + timedelta(days=offset)
     whole = status_report(h.checkins_between(None, day), day).as_dict()
     assert status_report(h.report_checkins(day), day).as_dict() == whole
+
+
+def test_no_running_says_the_reason_that_stops_it() -> None:
+    runs, checkins = base_history()
+    red_with_a_sign = [*checkins, checkin(MON, pain_during_run=7, red_flags={"limp": True})]
+    monday = decide(history(runs, red_with_a_sign), MON)
+    assert not monday.running_allowed and monday.action == "see_clinician"
+    assert "7/10" in monday.next_run.basis and "limp" not in monday.next_run.basis  # the pain stops it, not the sign
+    assert "Book a visit" in monday.headline.message  # and the sign still shows in the headline

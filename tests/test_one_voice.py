@@ -287,3 +287,16 @@ def test_days_ahead_are_projections_and_impossible_days_are_one_line(db: Databas
         for path in ("/?date=0001-01-01", "/plan?week_of=9999-12-31", "/load?date=0001-01-02"):
             response = client.get(path)
             assert response.status_code < 500 and "1900" in response.text, path
+
+
+def test_a_past_day_keeps_what_was_logged_when_a_later_check_in_turns_it_red(db: Database) -> None:
+    seed(db)
+    tuesday = (MON + timedelta(days=1)).isoformat()
+    run_id = runs_in(plan_day(db.url, MON + timedelta(days=1)))[0]["id"]
+    cli(db.url, "done", run_id, "--json")
+    cli(db.url, "checkin", "--date", tuesday, "--pain-during-run", "7")  # the run hurt: the day is red now
+    entry = plan_day(db.url, MON + timedelta(days=1))
+    assert not runs_in(entry) and entry["running_allowed"] is False
+    assert [(i["id"], i["outcome"]) for i in entry["logged_items"]] == [(run_id, "done")]
+    text = CliRunner().invoke(app, ["--db", db.url, "plan", "--week-of", tuesday]).output
+    assert "(done, logged before the day was decided again)" in text

@@ -15,12 +15,14 @@ from rich.table import Table
 from rich.text import Text
 
 from gluteguard.cli.context import console, day_option, fail, print_json, state
+from gluteguard.cli.status import print_headline
 from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.checkins import last_screen, list_checkins, save_checkin
+from gluteguard.services.coach import decision_on
 from gluteguard.services.selftests import function_check_due
 from gluteguard.symptoms.model import PAIN_FIELDS, RED_FLAGS, CheckInError, parse_checkin
 from gluteguard.symptoms.questions import questions
-from gluteguard.symptoms.triage import screen_due
+from gluteguard.symptoms.triage import NO_RUNNING_ACTIONS, screen_due
 
 
 def _answered_pain(answers: dict, threshold: int) -> bool:
@@ -144,8 +146,14 @@ def checkin_command(
     console.print(Text(f"check-in for {checkin.date} {'saved' if created else 'updated'}", style="green"))
     if checkin.flags_raised:
         console.print(Text("warning signs recorded: " + ", ".join(checkin.flags_raised), style="bold red"))
-        console.print(Text("Run `gluteguard status` now: warning signs can mean seeing a clinician first."))
-    if function_check_due(app_state.db, app_state.athlete_id, checkin.date):
+    # What the day's decision says now, in the words every view uses (an emergency says so here, at once).
+    decision = decision_on(app_state.db, app_state.athlete_id, checkin.date)
+    print_headline(decision)
+    if checkin.flags_raised:
+        console.print(Text("The reasons and their sources: gluteguard status"))
+    if decision.action not in NO_RUNNING_ACTIONS and function_check_due(
+        app_state.db, app_state.athlete_id, checkin.date
+    ):
         console.print(Text("Your weekly hip function check is due: `gluteguard function-check` (six questions)."))
 
 

@@ -77,6 +77,8 @@ def plan_command(
         ]
         if not plan_day["running_allowed"]:
             titles.insert(0, "NO RUNNING")
+        titles += [f"{item['title']} ({item['outcome']}, logged before the day was decided again)"
+                   for item in plan_day["logged_items"]]  # fmt: skip
         table.add_row(date.fromisoformat(plan_day["date"]).strftime("%a %d %b"), "; ".join(titles))
     console.print(table)
     outline = Table(title="The next four weeks, if every week stays green (a ceiling, not a target)")

@@ -315,7 +315,9 @@ def _headline(report: StatusReport | None, running_allowed: bool, run_day: bool,
         reason = report.reasons[0]
         return Reason(report.action, action_message(report.action), reason.source)
     if not running_allowed:
-        return Reason("red", words["red"], words["red_source"])
+        text = words["red"] if report is None or report.action == "self_manage" else (
+            f"{words['red']} {action_message(report.action)}")  # fmt: skip
+        return Reason("red", text, words["red_source"])
     if report is None:
         return Reason("no_checkin", words["no_checkin"].format(summary=next_run.summary), next_run.source)
     text = words["run_day" if run_day else "rest_day"].format(summary=next_run.summary)
@@ -337,7 +339,7 @@ def _decide(history: AthleteHistory, day: date) -> DayDecision:
     phase = phase_on(history, day)
     progress = progress_on(history, monday_of(day))
     inputs = _plan_inputs(history, day, phase, report, progress)
-    blocking = next(iter(report.reasons), None) if report is not None and not report.running_allowed else None
+    blocking = report.stop_reason if report is not None else None
     next_run = _next_run(history, day, report, inputs, blocking)
     inputs = replace(inputs, cap_m=next_run.cap_m, no_cap_details=wording()["next_run"]["easy"])
     items = plan_day(inputs, day)
@@ -374,13 +376,30 @@ def decide_week(history: AthleteHistory, any_day: date, today: date) -> WeekPlan
     monday = monday_of(any_day)
     days = tuple(decide(history, monday + timedelta(days=k)) for k in range(7))
     lead = days[(today - monday).days] if monday <= today <= monday + timedelta(days=6) else days[0]
+    logged = history.logged(monday, monday + timedelta(days=6))
     return WeekPlan(
         week_of=monday,
         lead=lead,
         days=days,
         outline=outline(lead.plan_inputs),
-        logged=history.logged(monday, monday + timedelta(days=6)),
+        logged=logged,
+        logged_elsewhere=_logged_elsewhere(history, days, logged),
     )
+
+
+def _logged_elsewhere(
+    history: AthleteHistory, days: tuple[DayDecision, ...], logged: dict[str, str]
+) -> dict[date, tuple[PlanItem, ...]]:
+    """Items logged done or skipped that their day's decision no longer holds (a check-in later that day turned
+    it red after the run): as they were planned the evening before, so a past day shows what was logged."""
+    found: dict[date, tuple[PlanItem, ...]] = {}
+    for decision in days:
+        ids = {item.id for item in decision.items}
+        missing = {i for i in logged if i.startswith(decision.date.isoformat()) and i not in ids}
+        if missing:
+            before = decide(history.until(decision.date - timedelta(days=1)), decision.date)
+            found[decision.date] = tuple(item for item in before.items if item.id in missing)
+    return found
 
 
 __all__ = [

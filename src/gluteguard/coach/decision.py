@@ -116,6 +116,7 @@ class WeekPlan:
     days: tuple[DayDecision, ...]
     outline: tuple[dict, ...]
     logged: dict[str, str]  # item id → done | skipped, for the week's days
+    logged_elsewhere: dict[date, tuple[PlanItem, ...]] = field(default_factory=dict)  # logged, no longer planned
 
     @property
     def phase(self) -> str:
@@ -162,6 +163,11 @@ class WeekPlan:
                     "reasons": [reason.as_dict() for reason in day.reasons] if not day.running_allowed else [],
                     "projected": day.projected,
                     "cancelled_runs": list(day.cancelled_runs),
+                    # logged items the day's decision no longer holds (it turned red after the run), as planned
+                    "logged_items": [
+                        {**_item_dict(item), "outcome": self.logged[item.id]}
+                        for item in self.logged_elsewhere.get(day.date, ())
+                    ],
                 }
                 for day in self.days
             ],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar, Event
 
@@ -26,10 +26,16 @@ def _describe(item: dict, same_day: list[dict]) -> str:
     return "\n".join(lines)
 
 
+# Every export carries a higher SEQUENCE than the one before (minutes since this epoch), so a calendar applies the
+# latest word on an event: a run cancelled in one export and back in a later one comes back.
+_SEQUENCE_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+
 def plan_to_ics(plan: dict, stamp: datetime) -> bytes:
     """One all-day event per run and strength session. UIDs are the item ids, so importing a newer export of
     the same week updates the events instead of adding copies; a usual run day without a run carries that run's
     UID as a cancelled event."""
+    sequence = max(0, int((stamp - _SEQUENCE_EPOCH).total_seconds() // 60))
     calendar = Calendar()
     calendar.add("prodid", "-//gluteguard//plan//EN")
     calendar.add("version", "2.0")
@@ -40,6 +46,7 @@ def plan_to_ics(plan: dict, stamp: datetime) -> bytes:
             event = Event()
             event.add("uid", f"{item['id']}@gluteguard")
             event.add("dtstamp", stamp)
+            event.add("sequence", sequence)
             event.add("dtstart", on)
             event.add("dtend", on + timedelta(days=1))
             cap = item.get("distance_cap_m")
@@ -57,7 +64,7 @@ def plan_to_ics(plan: dict, stamp: datetime) -> bytes:
             event.add("dtstart", on)
             event.add("dtend", on + timedelta(days=1))
             event.add("status", "CANCELLED")
-            event.add("sequence", 1)  # newer than the run event it replaces, so calendars apply it
+            event.add("sequence", sequence)
             event.add("summary", "No run (gluteguard)")
             why = [f"- {reason['message']}" for reason in day.get("reasons", [])]
             event.add("description", "\n".join([day.get("headline") or "The plan has no run on this day.", "", *why]))

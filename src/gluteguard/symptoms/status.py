@@ -323,6 +323,7 @@ class StatusReport:
     holds: tuple[Hold, ...] = ()
     checkin_date: date | None = None  # the check-in the status rests on
     triage: Triage | None = None  # the triage of that check-in, before holds and lifts
+    stop_reason: Reason | None = None  # why there is no running today (the sign or pain rule that stops it)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -394,10 +395,16 @@ def status_report(
     reasons.extend(r for r in result.reasons if not (stops and r.code == "within_safe_zone"))
     # Both safety lists must agree before a test that loads the hip is offered (triage rules and selftests.py).
     no_tests = any(rule.no_self_tests for rule in live) or any(hold.no_self_tests for hold in holds)
+    stop_reason = None
+    if stops:
+        stop_reason = signs[0][2]  # the most severe sign
+    elif status == "red":
+        stop_reason = next((r for r in result.reasons if r.code not in ("carried_checkin", "no_recent_checkin")), None)
     return StatusReport(
         date=day,
         status=status,
         action=action,
+        stop_reason=stop_reason,
         reasons=tuple(reasons),
         pattern=result.pattern,
         self_tests_allowed=not no_tests and stance_test_safe(result.checkin)[0],
