@@ -60,17 +60,17 @@ def next_progress(current: Progress, week: WeekOutcome, next_phase: str) -> Prog
     stage, weeks_at_stage, why = current.stage, current.weeks_at_stage + 1, []
     if response == "regress":
         stage, weeks_at_stage = stage - 1, 0
-        why.append("A red week: the strength stage goes one step back.")
+        why.append("Last week was red: the strength stage goes one step back.")
     elif response == "hold" or week.phase in stage_rules["hold_in"]:
-        why.append("An amber week: the strength stage is held.")
+        why.append("Last week was amber or irritable: the strength stage is held.")
     elif week.strength_logged and week.strength_done < stage_rules["sessions_done_to_progress"]:
         weeks_at_stage = current.weeks_at_stage  # a missed week does not count toward the time at a stage
         why.append(rules["adherence"]["why_low"])
     elif weeks_at_stage >= stage_rules["min_weeks_per_stage"]:
         stage, weeks_at_stage = stage + 1, 0
-        why.append("A green week with the sessions done: one stage up.")
+        why.append("Last week was green with the sessions done: one stage up.")
     else:
-        why.append(f"A green week: stage {stage} is kept for at least {stage_rules['min_weeks_per_stage']} weeks.")
+        why.append(f"Last week was green: stage {stage} is kept for at least {stage_rules['min_weeks_per_stage']} weeks.")
     if not week.strength_logged and response == "progress":
         why.append(rules["adherence"]["why_unknown"])
     low, high = stage_bounds(next_phase)
