@@ -70,7 +70,8 @@ def next_progress(current: Progress, week: WeekOutcome, next_phase: str) -> Prog
         stage, weeks_at_stage = stage + 1, 0
         why.append("Last week was green with the sessions done: one stage up.")
     else:
-        why.append(f"Last week was green: stage {stage} is kept for at least {stage_rules['min_weeks_per_stage']} weeks.")
+        weeks = stage_rules["min_weeks_per_stage"]
+        why.append(f"Last week was green: stage {stage} is kept for at least {weeks} weeks.")
     if not week.strength_logged and response == "progress":
         why.append(rules["adherence"]["why_unknown"])
     low, high = stage_bounds(next_phase)
