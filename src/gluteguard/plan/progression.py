@@ -68,7 +68,8 @@ def next_progress(current: Progress, week: WeekOutcome, next_phase: str) -> Prog
         why.append(rules["adherence"]["why_low"])
     elif weeks_at_stage >= stage_rules["min_weeks_per_stage"]:
         stage, weeks_at_stage = stage + 1, 0
-        why.append("Last week was green" + (" with the sessions done" if week.strength_logged else "") + ": one stage up.")
+        done = " with the sessions done" if week.strength_logged else ""
+        why.append(f"Last week was green{done}: one stage up.")
     else:
         weeks = stage_rules["min_weeks_per_stage"]
         why.append(f"Last week was green: stage {stage} is kept for at least {weeks} weeks.")
