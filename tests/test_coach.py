@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gluteguard.coach.decide import decide, decide_week
-from gluteguard.coach.history import AthleteHistory, PlanProfile
+from gluteguard.coach.history import AthleteHistory, PlanProfile, inherit_memo
 from gluteguard.load.series import Session
 from gluteguard.plan.progression import stage_bounds
 from gluteguard.symptoms.holds import ClinicianVisit
@@ -258,3 +258,22 @@ def test_no_running_says_the_reason_that_stops_it() -> None:
     assert not monday.running_allowed and monday.action == "see_clinician"
     assert "7/10" in monday.next_run.basis and "limp" not in monday.next_run.basis  # the pain stops it, not the sign
     assert "Book a visit" in monday.headline.message  # and the sign still shows in the headline
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(), st.integers(-10, 13), st.sampled_from([{}, {"limp": True}, {"cannot_bear_weight": True}]),
+       st.sampled_from([None, 2, 7]))  # fmt: skip
+def test_a_new_history_inherits_only_what_a_change_cannot_touch(h: AthleteHistory, offset, flags, pain) -> None:
+    # Results carried over from the history before a check-in must equal those worked out afresh.
+    days = [MON + timedelta(days=k) for k in range(-7, 14)]
+    for day in days:
+        decide(h, day)
+    changed_day = MON + timedelta(days=offset)
+    checkins = [c for c in h.checkins if c.date != changed_day]
+    checkins.append(checkin(changed_day, pain_during_run=pain, red_flags=flags))
+    after = history(list(h.sessions), checkins, h.visits)
+    fresh = history(list(h.sessions), checkins, h.visits)
+    carried = inherit_memo(after, h)
+    assert carried > 0 or offset <= -7
+    for day in days:
+        assert decide(after, day).as_dict() == decide(fresh, day).as_dict(), day

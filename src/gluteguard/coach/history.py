@@ -8,7 +8,7 @@ day ahead is decided from what is known now.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
@@ -157,3 +157,64 @@ class AthleteHistory:
             if (before - run.day).days <= window_days:
                 entry[1] += run.distance_m
         return tuple(ShoeUse(name, total, recent) for name, (total, recent) in sorted(totals.items()))
+
+
+# What the memo holds that is not a result of a day (rebuilt with each history).
+_INDEXES = frozenset({"index", "flagged", "first_pain"})
+
+
+def _changed_days(old: Iterable[object], new: Iterable[object], day_of: Callable[[object], date]) -> set[date]:
+    """The days whose records differ between two collections: by hash where records are hashable, else by
+    identity first (the store's caches hand back the same objects for unchanged rows) and text for the rest."""
+    old, new = list(old), list(new)
+    try:
+        return {day_of(record) for record in set(old) ^ set(new)}
+    except TypeError:
+        pass
+    before: dict[date, list[object]] = {}
+    after: dict[date, list[object]] = {}
+    for records, by_day in ((old, before), (new, after)):
+        for record in records:
+            by_day.setdefault(day_of(record), []).append(record)
+    changed = set()
+    for day in before.keys() | after.keys():
+        a, b = before.get(day, []), after.get(day, [])
+        if len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True)):
+            continue
+        if sorted(map(repr, a)) != sorted(map(repr, b)):
+            changed.add(day)
+    return changed
+
+
+def first_difference(old: AthleteHistory, new: AthleteHistory) -> date | None:
+    """The first day whose data differs between two histories of one athlete (None when nothing dated differs).
+    A different profile differs from the start: ``date.min``."""
+    if old.profile != new.profile:
+        return date.min
+    changed = (
+        _changed_days(old.sessions, new.sessions, lambda s: s.local_date)  # type: ignore[attr-defined]
+        | _changed_days(old.checkins, new.checkins, lambda c: c.date)  # type: ignore[attr-defined]
+        | {d for d in old.checkin_saved.keys() | new.checkin_saved.keys()
+           if old.checkin_saved.get(d) != new.checkin_saved.get(d)}
+        | _changed_days(old.self_tests, new.self_tests, lambda t: t.day)  # type: ignore[attr-defined]
+        | _changed_days(old.plan_log, new.plan_log, lambda e: e.day)  # type: ignore[attr-defined]
+        | _changed_days(old.visits, new.visits, lambda v: v.day)  # type: ignore[attr-defined]
+        | _changed_days(old.stride, new.stride, lambda a: a.day)  # type: ignore[attr-defined]
+        | _changed_days(old.gear, new.gear, lambda g: g.day)  # type: ignore[attr-defined]
+    )  # fmt: skip
+    return min(changed, default=None)
+
+
+def inherit_memo(new: AthleteHistory, old: AthleteHistory) -> int:
+    """Carry into ``new`` the results ``old`` worked out that rest only on data before the first day that differs
+    (every memo key ends with the last day its result read): a check-in today re-decides today and the days ahead,
+    not ten years of days. Returns how many results were carried."""
+    first = first_difference(old, new)
+    carried = 0
+    for key, value in list(old.memo.items()):
+        if key in _INDEXES or not isinstance(key, tuple) or key in new.memo:
+            continue
+        if first is None or key[-1] < first:
+            new.memo[key] = value
+            carried += 1
+    return carried

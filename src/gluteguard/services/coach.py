@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 
 from gluteguard.coach.decide import decide, decide_week
 from gluteguard.coach.decision import DayDecision, WeekPlan
-from gluteguard.coach.history import AthleteHistory, GearRun, PlanProfile, StrideAnalysis
+from gluteguard.coach.history import AthleteHistory, GearRun, PlanProfile, StrideAnalysis, inherit_memo
 from gluteguard.ingest.model import Sport
 from gluteguard.load.metrics import LoadState
 from gluteguard.plan.generator import StrideCue
@@ -33,6 +33,7 @@ from gluteguard.store.db import Database
 from gluteguard.store.models import Activity, GaitSessionRow, PlanLogRow, SelfTestRow
 
 _HISTORIES = VersionedCache(size=8)
+_LAST_BUILT: dict[tuple[str, int], AthleteHistory] = {}  # the latest history built per athlete, to inherit from
 SITTING_KEYS = ("date", "sitting_min", "longest_bout_min", "breaks", "active_hours", "source")
 
 
@@ -106,7 +107,7 @@ def athlete_history(db: Database, athlete_id: int) -> AthleteHistory:
 
     def load() -> AthleteHistory:
         sessions, _ = athlete_sessions(db, athlete_id)
-        return AthleteHistory(
+        history = AthleteHistory(
             profile=PlanProfile(
                 running_days=tuple(profile.running_days) or ("tue", "thu", "sat"),
                 long_run_day=profile.long_run_day,
@@ -122,6 +123,11 @@ def athlete_history(db: Database, athlete_id: int) -> AthleteHistory:
             stride=_stride(db, athlete_id),
             gear=_gear(db, athlete_id, profile),
         )
+        previous = _LAST_BUILT.get((db.url, athlete_id))
+        if previous is not None:  # what rests only on days before the first change is still true
+            inherit_memo(history, previous)
+        _LAST_BUILT[(db.url, athlete_id)] = history
+        return history
 
     return _HISTORIES.get((db.url, athlete_id), version, load)
 

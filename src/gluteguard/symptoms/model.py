@@ -88,6 +88,8 @@ class CheckIn:
 
     @property
     def flags_raised(self) -> tuple[str, ...]:
+        if not any(self.red_flags.values()):  # most days: every answer "no" (read for years of check-ins at once)
+            return ()
         return tuple(flag for flag in RED_FLAGS if self.red_flags.get(flag))
 
 
