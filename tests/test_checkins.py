@@ -113,10 +113,14 @@ def test_full_red_flag_screen_at_onboarding_weekly_and_on_trigger(db: Database, 
         asked.append(question)
         return False
 
+    def prompt(question: str, **_: object) -> str:
+        if "[y/n, Enter to skip]" in question:  # a yes/no that may stay unanswered
+            asked.append(question)
+            return ""
+        return "2" if "0–10" in question else ""
+
     monkeypatch.setattr(checkin_cli.Confirm, "ask", staticmethod(confirm))
-    monkeypatch.setattr(
-        checkin_cli.Prompt, "ask", staticmethod(lambda question, **_: "2" if "0–10" in question else "")
-    )
+    monkeypatch.setattr(checkin_cli.Prompt, "ask", staticmethod(prompt))
     first = checkin_cli._ask_interactively(DAY, last_screen(db, athlete, DAY))  # onboarding: never screened
     assert first["screened"] and set(first["red_flags"]) == set(RED_FLAGS)
     save_checkin(db, athlete, first)
@@ -125,5 +129,6 @@ def test_full_red_flag_screen_at_onboarding_weekly_and_on_trigger(db: Database, 
     three_days_later = date(2026, 11, 5)
     quiet = checkin_cli._ask_interactively(three_days_later, last_screen(db, athlete, three_days_later))
     assert "screened" not in quiet and len(asked) == 4  # ran?, lying on side, brisk walk, "any warning signs?"
+    assert quiet["brisk_walk_pain_free"] is None  # Enter skips: no answer, never a "no"
     week_later = date(2026, 11, 9)
     assert checkin_cli._ask_interactively(week_later, last_screen(db, athlete, week_later))["screened"]

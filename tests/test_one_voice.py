@@ -95,8 +95,10 @@ def test_an_urgent_flag_stops_every_view_until_a_clearance(db: Database, tmp_pat
     events = Calendar.from_ical(ics.read_bytes()).walk("VEVENT")
     run_days = {e.decoded("dtstart") for e in events if "-run-" in str(e["uid"]) and e.get("status") != "CANCELLED"}
     assert run_days and max(run_days) < WED
-    cancelled = {e.decoded("dtstart") for e in events if e.get("status") == "CANCELLED"}
+    cancelled = {e.decoded("dtstart") for e in events if e.get("status") == "CANCELLED" and "-run-" in str(e["uid"])}
     assert cancelled == {WED + timedelta(days=k) for k in (1, 3, 4)}  # Thu, Sat, Sun: cancelled on re-import
+    strength = {str(e["uid"]) for e in events if e.get("status") == "CANCELLED" and "-strength" in str(e["uid"])}
+    assert strength == {f"{WED.isoformat()}-strength@gluteguard"}  # no exercise while blocked
     # a later check-in without the flag does not lift it; the clearance does, from its day
     cli(url, "checkin", "--date", (WED + timedelta(days=3)).isoformat(), "--pain-at-rest", "0")
     assert cli(url, "status", "--date", (WED + timedelta(days=4)).isoformat(), "--json")["running_allowed"] is False
@@ -300,3 +302,14 @@ def test_a_past_day_keeps_what_was_logged_when_a_later_check_in_turns_it_red(db:
     assert [(i["id"], i["outcome"]) for i in entry["logged_items"]] == [(run_id, "done")]
     text = CliRunner().invoke(app, ["--db", db.url, "plan", "--week-of", tuesday]).output
     assert "(done, logged before the day was decided again)" in text
+
+
+def test_editing_another_answer_of_a_cleared_day_does_not_bring_the_sign_back(db: Database) -> None:
+    seed(db)
+    cli(db.url, "checkin", "--date", WED.isoformat(), "--red-flag", "cannot_bear_weight")
+    cli(db.url, "cleared", "--by", "Dr Jones", "--date", WED.isoformat())
+    assert cli(db.url, "status", "--date", WED.isoformat(), "--json")["running_allowed"] is True
+    cli(db.url, "checkin", "--date", WED.isoformat(), "--sitting-hours", "6")  # the same day, another answer
+    assert cli(db.url, "status", "--date", WED.isoformat(), "--json")["running_allowed"] is True
+    cli(db.url, "checkin", "--date", WED.isoformat(), "--red-flag", "hot_swollen_joint")  # a new sign: holds
+    assert cli(db.url, "status", "--date", WED.isoformat(), "--json")["running_allowed"] is False

@@ -35,6 +35,8 @@ def day(offset: int, status: str, action: str = "self_manage") -> DayState:
         (day(0, "green"), [day(-5, "red")], ReturnCriteria(None, False), "return-held"),  # walk not known pain-free
         (day(0, "green"), [day(-5, "red")], ReturnCriteria(False, True), "return-held"),  # the walk still hurts
         (day(0, "green"), [day(-5, "red")], None, "return-held"),
+        (day(0, "green"), [], ReturnCriteria(False, None), "return-held"),  # a walk that hurts: no running at all
+        (day(0, "green"), [day(-40, "red")], ReturnCriteria(False, False), "return-held"),  # whatever the window
         (day(0, "green"), [day(-29, "red")], None, "prevent"),  # the red spell is older than the window
         (day(0, "green"), [day(3, "red")], None, "prevent"),  # a later day never counts (no hindsight)
     ],

@@ -47,6 +47,16 @@ def _ask_valid(day: date, name: str, text: str) -> str | None:
         return answer
 
 
+def _yes_no_or_skip(text: str) -> bool | None:
+    """y / n, or Enter for no answer (an unanswered question must not be stored as "no")."""
+    while True:
+        answer = Prompt.ask(f"{text} [y/n, Enter to skip]", default="", show_default=False, console=console)
+        answer = answer.strip().lower()
+        if answer in ("", "y", "yes", "n", "no"):
+            return None if not answer else answer.startswith("y")
+        console.print("Please answer y or n, or press Enter to skip.")
+
+
 def _ask_interactively(day: date, last_screened: date | None) -> dict:
     """Rich prompts, one question at a time; empty answers mean "not asked"."""
     asked = questions()
@@ -59,7 +69,7 @@ def _ask_interactively(day: date, last_screened: date | None) -> dict:
         answers[name] = _ask_valid(day, name, asked["pain"][name])
     for name, text in asked["other"].items():
         if name in ("wakes_lying_on_side", "brisk_walk_pain_free"):
-            answers[name] = Confirm.ask(text, default=False, console=console)
+            answers[name] = _yes_no_or_skip(text)
         else:
             answers[name] = _ask_valid(day, name, text)
     # The full warning-sign questions: at onboarding, weekly, and at once when an answer calls for them.

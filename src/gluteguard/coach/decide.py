@@ -25,7 +25,7 @@ from gluteguard.plan.generator import (
     outline,
     plan_day,
     run_index_on,
-    usual_run_id,
+    usual_session_ids,
     week_rules,
 )
 from gluteguard.plan.library import return_to_run_ladder
@@ -33,7 +33,7 @@ from gluteguard.plan.phase import DayState, PhaseDecision, ReturnCriteria, choos
 from gluteguard.plan.progression import Progress, WeekOutcome, replay, stage_bounds
 from gluteguard.rules_data import rules_data
 from gluteguard.symptoms.holds import holds_in_force
-from gluteguard.symptoms.model import check_day
+from gluteguard.symptoms.model import LAST_DAY, check_day
 from gluteguard.symptoms.status import StatusReport, cap_adjustment, status_report
 from gluteguard.symptoms.triage import NO_RUNNING_ACTIONS, Reason, Triage, TriageContext, action_message
 
@@ -185,7 +185,13 @@ def tolerated(history: AthleteHistory, run_day: date, day: date) -> bool:
     if any((r := report_on(history, d)) is not None and r.status in rules.cap_not_tolerated_statuses for d in span):
         return False
     checks_in = bool(history.checkins_between(day - timedelta(days=rules.spike_window_days + 2), day))
-    return not checks_in or bool(history.checkins_between(run_day, settle_by))
+    # How it went: a check-in after the run day, or the run day's own answers about the run (a morning check-in
+    # made before the run says nothing about it).
+    said = any(
+        c.date > run_day or c.pain_during_run is not None or c.pain_after_run is not None
+        for c in history.checkins_between(run_day, settle_by)
+    )
+    return not checks_in or said
 
 
 def longest_tolerated_run(history: AthleteHistory, day: date) -> tuple[float, date] | None:
@@ -253,25 +259,29 @@ def _with_planned_run(history: AthleteHistory, day: date, ceiling: NextRun, item
     words = wording()["next_run"]
     for ahead in range(LOOK_AHEAD_DAYS + 1):
         on = day + timedelta(days=ahead)
+        if on > LAST_DAY:
+            break
         decided = None if ahead == 0 else decide(history, on)
         if decided is not None and not decided.running_allowed:
             break
         run = next((item for item in (items if decided is None else decided.items) if item.kind == "run"), None)
         if run is None:
             continue
-        step = (decided.next_run if decided else ceiling).ladder_step
-        if ceiling.kind == "ladder" and step is not None:
-            what = words["planned_ladder"].format(step=step, session=return_to_run_ladder()[step - 1].session)
+        # The run is described by its own day's decision (its phase may differ from today's).
+        base = decided.next_run if decided is not None else ceiling
+        if base.kind == "ladder" and base.ladder_step is not None:
+            session = return_to_run_ladder()[base.ladder_step - 1].session
+            what = words["planned_ladder"].format(step=base.ladder_step, session=session)
         elif run.distance_cap_m:
             title = run.title[0].lower() + run.title[1:]
             what = words["planned_distance"].format(title=title, km=f"{run.distance_cap_m / 1000:.1f}")
-            if ceiling.cap_m and run.distance_cap_m < ceiling.cap_m - 50:
-                what += words["planned_ceiling"].format(km=f"{ceiling.cap_m / 1000:.1f}")
+            if base.cap_m and run.distance_cap_m < base.cap_m - 50:
+                what += words["planned_ceiling"].format(km=f"{base.cap_m / 1000:.1f}")
         else:
             what = f"{run.title.lower()}: {words['easy'][0].lower()}{words['easy'][1:].rstrip('.')}"
         when = words["today"] if ahead == 0 else on.strftime("%A %d %b")
         summary = words["planned"].format(when=when, what=what)
-        return replace(ceiling, summary=summary, planned_on=on, planned_m=run.distance_cap_m, ladder_step=step)
+        return replace(base, summary=summary, planned_on=on, planned_m=run.distance_cap_m)
     return ceiling
 
 
@@ -283,9 +293,10 @@ def _plan_inputs(
 ) -> PlanInputs:
     monday = monday_of(day)
     profile = history.profile
-    # The week's volume budget rests on the 7 days before the week: the same for each of its days, and a day ahead
-    # is not shrunk by runs that have not happened yet.
-    last_7 = sum(r.distance_m for r in history.runs_between(monday - timedelta(days=7), monday - timedelta(days=1)))
+    # The week's volume budget rests on the 7 days before the week (for a week ahead, the last 7 days known): the
+    # same for each of its days, and never shrunk by runs that have not happened yet.
+    last_known = min(monday - timedelta(days=1), history.horizon(day))  # a week ahead: the last 7 days known
+    last_7 = sum(r.distance_m for r in history.runs_between(last_known - timedelta(days=6), last_known))
     logs = history.week_logs(monday + timedelta(days=6)).get(monday, WeekLog())
     # The stage the week started at, kept within what the day's phase allows (a red day mid-week: isometrics).
     low, high = stage_bounds(phase.phase)
@@ -329,7 +340,7 @@ def _headline(report: StatusReport | None, running_allowed: bool, run_day: bool,
 def decide(history: AthleteHistory, day: date) -> DayDecision:
     """What the runner may do on ``day``, from the history known at the end of that day (or now, if later).
     Raises DayOutOfRange for a day before 1900 or after 2200."""
-    check_day(day)
+    check_day(day, margin_days=14)  # the days asked for are 1900–2200; their weeks and look-ahead reach a little past
     horizon = history.horizon(day)
     return _memo(history, ("decision", day, horizon), lambda: _decide(history.until(horizon), day))
 
@@ -346,7 +357,7 @@ def _decide(history: AthleteHistory, day: date) -> DayDecision:
     next_run = _with_planned_run(history, day, next_run, items)
     running_allowed = phase.phase not in NO_RUN_PHASES
     run_day = any(item.kind == "run" for item in items)
-    usual = usual_run_id(inputs, day)
+    planned_ids = {item.id for item in items}
     return DayDecision(
         date=day,
         decided_on=history.horizon(day),
@@ -364,7 +375,7 @@ def _decide(history: AthleteHistory, day: date) -> DayDecision:
         stage=inputs.stage,
         ladder_step=inputs.ladder_step if phase.phase == "return" else None,
         progress_why=progress.why,
-        cancelled_runs=(usual,) if usual and usual not in {item.id for item in items} else (),
+        cancelled=tuple(i for i in usual_session_ids(inputs, day) if i not in planned_ids),
         report=report,
         plan_inputs=inputs,
     )

@@ -57,7 +57,7 @@ class DayDecision:
     stage: int
     ladder_step: int | None  # the step the week started at, in the return phase
     progress_why: str
-    cancelled_runs: tuple[str, ...] = ()  # usual run ids with no run today (for calendars to cancel)
+    cancelled: tuple[str, ...] = ()  # usual run/strength ids the day no longer holds (for calendars to cancel)
     report: StatusReport | None = field(default=None, compare=False, repr=False)
     plan_inputs: PlanInputs | None = field(default=None, compare=False, repr=False)
 
@@ -103,7 +103,7 @@ class DayDecision:
             "stage": self.stage,
             "ladder_step": self.ladder_step,
             "progress_why": self.progress_why,
-            "cancelled_runs": list(self.cancelled_runs),
+            "cancelled": list(self.cancelled),
         }
 
 
@@ -162,7 +162,7 @@ class WeekPlan:
                     "headline": day.headline.message,
                     "reasons": [reason.as_dict() for reason in day.reasons] if not day.running_allowed else [],
                     "projected": day.projected,
-                    "cancelled_runs": list(day.cancelled_runs),
+                    "cancelled": list(day.cancelled),
                     # logged items the day's decision no longer holds (it turned red after the run), as planned
                     "logged_items": [
                         {**_item_dict(item), "outcome": self.logged[item.id]}

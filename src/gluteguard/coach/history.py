@@ -62,7 +62,7 @@ class AthleteHistory:
     visits: tuple[ClinicianVisit, ...] = ()
     stride: tuple[StrideAnalysis, ...] = ()
     gear: tuple[GearRun, ...] = ()
-    checkin_saved: Mapping[date, datetime] = field(default_factory=dict)  # when each day's check-in was saved (UTC)
+    checkin_saved: Mapping[date, datetime] = field(default_factory=dict)  # when a day's flags turned yes (UTC)
     known_until: date | None = None  # None: everything recorded
     # Results that depend only on data up to their day, shared by every ``until`` view of this history.
     memo: dict = field(default_factory=dict, compare=False, repr=False)

@@ -430,12 +430,15 @@ def run_index_on(inputs: PlanInputs, day: date) -> int:
     return sum(1 for run_day in _week_runs(inputs) if run_day < weekday)
 
 
-def usual_run_id(inputs: PlanInputs, day: date) -> str | None:
-    """The id a run on ``day`` has in the runner's usual week (``2026-11-24-run-1``), or None on a day without one:
-    what a calendar exported earlier may hold, so a later export can cancel it."""
+def usual_session_ids(inputs: PlanInputs, day: date) -> tuple[str, ...]:
+    """The ids the day's run and weekly strength session have in the runner's usual week (``2026-11-24-run-1``,
+    ``2026-11-24-strength``): what a calendar exported earlier may hold, so a later export can cancel them."""
     weekday = (day - inputs.week_of).days
     usual = sorted(WEEKDAYS.index(d) for d in inputs.running_days) or [1, 3, 5]
-    return f"{day.isoformat()}-run-{usual.index(weekday)}" if weekday in usual else None
+    long_day = WEEKDAYS.index(inputs.long_run_day) if inputs.long_run_day else None
+    strength = _strength_days(usual, long_day, week_rules()["strength"]["sessions_per_week"])
+    ids = [f"{day.isoformat()}-run-{usual.index(weekday)}"] if weekday in usual else []
+    return tuple(ids + ([f"{day.isoformat()}-strength"] if weekday in strength else []))
 
 
 def plan_day(inputs: PlanInputs, day: date) -> tuple[PlanItem, ...]:
@@ -527,6 +530,6 @@ __all__ = [
     "outline",
     "plan_day",
     "run_index_on",
-    "usual_run_id",
+    "usual_session_ids",
     "weekly_plan",
 ]

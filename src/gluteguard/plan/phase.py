@@ -55,6 +55,11 @@ def _decision(phase: str, extra: str = "") -> PhaseDecision:
     return PhaseDecision(phase, rule["why"] + extra, rule["source"])
 
 
+def _held_at_first_step() -> PhaseDecision:
+    rule = phase_rules()["return"]
+    return PhaseDecision("return", f"{rule['why']} {rule['hold_why']}", rule["source"], first_step_only=True)
+
+
 def choose_phase(
     today: DayState | None, recent: Sequence[DayState], criteria: ReturnCriteria | None = None
 ) -> PhaseDecision:
@@ -65,14 +70,16 @@ def choose_phase(
         return _decision("blocked")
     if today.status == "red":
         return _decision("settle")
+    if criteria is not None and criteria.brisk_walk_pain_free is False:
+        # A brisk walk that hurts rules running out, red spell or not (clinical.md §5.2's first criterion).
+        return _held_at_first_step()
     window = timedelta(days=phase_rules()["return"]["return_window_days"])
     settled_recently = any(d.status == "red" and today.day - window <= d.day < today.day for d in recent)
     if settled_recently:
         if (criteria or ReturnCriteria()).met:
             return _decision("return")
         # clinical.md §5.2 orders it: a pain-free brisk walk, then a pain-free stance test, then running.
-        rule = phase_rules()["return"]
-        return PhaseDecision("return", f"{rule['why']} {rule['hold_why']}", rule["source"], first_step_only=True)
+        return _held_at_first_step()
     if today.status == "amber":
         return _decision("manage")
     return _decision("prevent")

@@ -55,17 +55,17 @@ def plan_to_ics(plan: dict, stamp: datetime) -> bytes:
             event.add("categories", ["gluteguard", item["kind"]])
             event.add("transp", "TRANSPARENT")  # a plan item does not make the runner busy
             calendar.add_component(event)
-        # A run an earlier export put on this day and the day no longer has: the same UID, cancelled, so
-        # importing this file takes it out of the calendar.
-        for run_id in day.get("cancelled_runs", []):
+        # A run or strength session an earlier export put on this day and the day no longer has: the same UID,
+        # cancelled, so importing this file takes it out of the calendar.
+        for session_id in day.get("cancelled", []):
             event = Event()
-            event.add("uid", f"{run_id}@gluteguard")
+            event.add("uid", f"{session_id}@gluteguard")
             event.add("dtstamp", stamp)
             event.add("dtstart", on)
             event.add("dtend", on + timedelta(days=1))
             event.add("status", "CANCELLED")
             event.add("sequence", sequence)
-            event.add("summary", "No run (gluteguard)")
+            event.add("summary", "No run (gluteguard)" if "-run-" in session_id else "No strength session (gluteguard)")
             why = [f"- {reason['message']}" for reason in day.get("reasons", [])]
             event.add("description", "\n".join([day.get("headline") or "The plan has no run on this day.", "", *why]))
             event.add("transp", "TRANSPARENT")

@@ -40,9 +40,19 @@ def save_checkin(db: Database, athlete_id: int, answers: dict, *, merge: bool = 
         now = datetime.now(UTC)
         if row is None:
             session.add(
-                CheckInRow(athlete_id=athlete_id, day=day, answers=checkin.as_dict(), created_at=now, updated_at=now)
+                CheckInRow(
+                    athlete_id=athlete_id,
+                    day=day,
+                    answers=checkin.as_dict(),
+                    created_at=now,
+                    updated_at=now,
+                    flags_raised_at=now if checkin.flags_raised else None,
+                )
             )
             return checkin, True
+        before = parse_checkin(row.answers).flags_raised
+        if set(checkin.flags_raised) - set(before):  # a flag newly answered "yes": a new sign from now
+            row.flags_raised_at = now
         row.answers = checkin.as_dict()
         row.updated_at = now
         return checkin, False
@@ -107,9 +117,13 @@ def _history(db: Database, athlete_id: int) -> tuple[list[CheckIn], list[date]]:
 
 
 def checkin_saved_times(db: Database, athlete_id: int) -> dict[date, datetime]:
-    """When each day's check-in was last saved (UTC): a clearance lifts only the answers saved before it."""
-    _history(db, athlete_id)
-    return {day: as_utc(updated) for day, (updated, _) in _PARSED.get((db.url, athlete_id), {}).items()}
+    """When each day's red-flag answers last turned to "yes" (UTC), for the days with one: a clearance lifts
+    only the signs raised before it was recorded."""
+    query = select(CheckInRow.day, CheckInRow.flags_raised_at).where(
+        CheckInRow.athlete_id == athlete_id, CheckInRow.flags_raised_at.is_not(None)
+    )
+    with db.session() as session:
+        return {day: as_utc(raised) for day, raised in session.execute(query)}
 
 
 def list_checkins(db: Database, athlete_id: int, since: date | None = None, until: date | None = None) -> list[CheckIn]:

@@ -11,6 +11,7 @@ from gluteguard.store.db import Database
 from gluteguard.store.models import ClinicianVisitRow
 from gluteguard.store.timeutil import as_utc
 from gluteguard.symptoms.holds import VISIT_KINDS, ClinicianVisit
+from gluteguard.symptoms.model import FIRST_DAY
 
 MAX_BY, MAX_NOTE = 200, 2000
 
@@ -33,8 +34,9 @@ def record_visit(
         raise VisitError(f"by: at most {MAX_BY} characters")
     if note is not None and len(note) > MAX_NOTE:
         raise VisitError(f"note: at most {MAX_NOTE} characters")
-    if kind == "cleared" and day > today:
-        raise VisitError(f"date: a clearance cannot be dated after today ({today.isoformat()})")
+    if not FIRST_DAY <= day <= today:
+        what = "a clearance" if kind == "cleared" else "a booking"
+        raise VisitError(f"date: {what} is dated between {FIRST_DAY.isoformat()} and today ({today.isoformat()})")
     now = datetime.now(UTC)
     with db.session() as session:
         session.add(ClinicianVisitRow(athlete_id=athlete_id, day=day, kind=kind, by=by, note=note, recorded_at=now))

@@ -20,10 +20,10 @@ from gluteguard.samples.runner import write_sample_runner
 from gluteguard.services.activities import list_activities
 from gluteguard.services.athletes import ensure_athlete, update_profile
 from gluteguard.services.checkins import save_checkin
-from gluteguard.services.coach import LoadView, decision_on, load_on
+from gluteguard.services.coach import LoadView, decision_on, load_history, load_on
 from gluteguard.services.gait import StrideOptions, StrideResult, analyze_stride
 from gluteguard.services.importer import ImportSummary, import_paths
-from gluteguard.services.load import WeekRow, athlete_sessions, weekly_history
+from gluteguard.services.load import WeekRow, athlete_sessions
 from gluteguard.services.selftests import record_palpation, record_stance
 from gluteguard.services.sitting import sitting_history
 from gluteguard.services.symptoms import symptom_report
@@ -126,7 +126,7 @@ def build_demo(db: Database, *, end_date: date | None = None, workers: int | Non
     spike_days = sorted({s.date for s in spikes if s.spike_category in ("moderate", "large")})
     status_days = [spike_day(end_date) + timedelta(days=offset) for offset in (1, 19)]
     return DemoReport(
-        history=weekly_history(db, athlete_id, 16, end_date),
+        history=load_history(db, athlete_id, 16, end_date),
         spike_states=[load_on(db, athlete_id, date.fromisoformat(day)).state for day in spike_days],
         today=load_on(db, athlete_id, end_date),
         statuses=[symptom_report(db, athlete_id, day) for day in status_days if day <= end_date],

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 
 from gluteguard.coach.decide import decide
+from gluteguard.services.athletes import local_today
 from gluteguard.services.coach import athlete_history
 from gluteguard.store.db import Database
 from gluteguard.store.models import PlanLogRow
@@ -25,6 +26,9 @@ def log_item(db: Database, athlete_id: int, item_id: str, outcome: str) -> dict:
         day = date.fromisoformat(item_id[:10])
     except ValueError:
         raise PlanItemError(f"'{item_id}' is not a plan item id like 2026-11-23-run-0 (see gluteguard plan)") from None
+    today = local_today(db, athlete_id)
+    if day > today:  # a day ahead has not happened: logging it now would count before it does
+        raise PlanItemError(f"'{item_id}' is on {day}, after today ({today}): mark it done or skipped on the day")
     history = athlete_history(db, athlete_id)
     # The day as decided, and as it was planned the evening before (a run that hurt turns the day red
     # afterwards, yet the runner ran it and logs it).

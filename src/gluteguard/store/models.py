@@ -141,6 +141,9 @@ class CheckInRow(Base):
     answers: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # When a red-flag answer last turned to "yes" (None: none ever did): a clearance lifts only what came before it,
+    # and editing another answer of the day is not a new flag.
+    flags_raised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class SelfTestRow(Base):

@@ -26,7 +26,14 @@ class ClinicianVisit:
     recorded_at: datetime | None = None  # when it was recorded (UTC): it lifts only what was known then
 
     def as_dict(self) -> dict:
-        return {"date": self.day.isoformat(), "kind": self.kind, "by": self.by, "note": self.note}
+        recorded = self.recorded_at.isoformat() if self.recorded_at else None
+        return {
+            "date": self.day.isoformat(),
+            "kind": self.kind,
+            "by": self.by,
+            "note": self.note,
+            "recorded_at": recorded,
+        }
 
 
 @dataclass(frozen=True)

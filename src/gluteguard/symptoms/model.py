@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, fields
-from datetime import date
+from datetime import date, timedelta
 
 RED_FLAGS: tuple[str, ...] = (
     "saddle_numbness_or_bladder_bowel_change",
@@ -45,9 +45,11 @@ class DayOutOfRange(ValueError):
     """A day before 1900 or after 2200; one line for the user."""
 
 
-def check_day(day: date, what: str = "date") -> date:
-    """``day`` itself, or DayOutOfRange naming ``what`` when it is outside FIRST_DAY–LAST_DAY."""
-    if not FIRST_DAY <= day <= LAST_DAY:
+def check_day(day: date, what: str = "date", *, margin_days: int = 0) -> date:
+    """``day`` itself, or DayOutOfRange naming ``what`` when it is outside FIRST_DAY–LAST_DAY (widened by
+    ``margin_days`` each side, for the engine's own look at a week around a day asked for)."""
+    margin = timedelta(days=margin_days)
+    if not FIRST_DAY - margin <= day <= LAST_DAY + margin:
         raise DayOutOfRange(f"{what}: {day.isoformat()} is outside {FIRST_DAY.isoformat()}–{LAST_DAY.isoformat()}")
     return day
 

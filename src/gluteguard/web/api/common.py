@@ -28,7 +28,7 @@ from gluteguard.services.athletes import ProfileError
 from gluteguard.services.clinician import VisitError
 from gluteguard.services.plan import PlanItemError
 from gluteguard.sitting.day import SittingError
-from gluteguard.symptoms.model import FIRST_DAY, LAST_DAY, CheckInError
+from gluteguard.symptoms.model import FIRST_DAY, LAST_DAY, CheckInError, DayOutOfRange
 from gluteguard.symptoms.selftests import SelfTestError
 from gluteguard.web.deps import WebContext, context
 from gluteguard.web.uploads import MB, SavedUpload, SavedUploads, declared_over
@@ -43,6 +43,7 @@ DOMAIN_ERRORS: tuple[type[Exception], ...] = (
     SittingError,
     KeypointError,
     VisitError,
+    DayOutOfRange,
 )
 
 # Row ids are 32-bit integers on PostgreSQL: larger numbers can name nothing, and would be a database error.

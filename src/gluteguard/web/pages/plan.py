@@ -15,7 +15,6 @@ from gluteguard.reports.plan_export import plan_to_ics, plan_to_markdown
 from gluteguard.services.athletes import local_today
 from gluteguard.services.coach import week_plan
 from gluteguard.services.plan import PlanItemError, log_item
-from gluteguard.symptoms.model import FIRST_DAY, LAST_DAY
 from gluteguard.web.deps import WebContext, context
 from gluteguard.web.pages.render import page, parse_day, safe_next, see_other
 from gluteguard.web.security import CSRF_FIELD, verify_csrf
@@ -29,9 +28,6 @@ OUTCOMES = {"done": "done", "skip": "skipped", "skipped": "skipped"}
 def _week(ctx: WebContext, week_of: str | None) -> tuple[date, str | None]:
     """The Monday of the asked week (this week when absent or unreadable) and a one-line error, if any."""
     day, error = parse_day(week_of)
-    # the week's Monday and Sunday must both be days the engines take
-    if day is not None and not FIRST_DAY + timedelta(days=6) <= day <= LAST_DAY - timedelta(days=6):
-        day, error = None, f"week_of: {week_of} is outside {FIRST_DAY.year}–{LAST_DAY.year}; showing this week"
     if error:
         error = error.replace("date:", "week_of:").replace("showing today", "showing this week")
     return monday_of(day or local_today(ctx.db, ctx.athlete_id)), error
