@@ -8,9 +8,10 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gluteguard.plan.generator import WEEKDAYS, PlanInputs, ShoeUse, StrideCue, weekly_plan
+from gluteguard.plan.generator import WEEKDAYS, PlanInputs, ShoeUse, StrideCue
 from gluteguard.plan.library import load_library
 from gluteguard.plan.phase import DayState, ReturnCriteria, choose_phase
+from gluteguard.plan.week import weekly_plan
 
 MONDAY = date(2026, 11, 23)
 READY = ReturnCriteria(True, False)

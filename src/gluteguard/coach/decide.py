@@ -22,7 +22,6 @@ from gluteguard.plan.generator import (
     PlanInputs,
     PlanItem,
     ladder_step_on,
-    outline,
     plan_day,
     run_index_on,
     usual_session_ids,
@@ -31,6 +30,7 @@ from gluteguard.plan.generator import (
 from gluteguard.plan.library import return_to_run_ladder
 from gluteguard.plan.phase import DayState, PhaseDecision, ReturnCriteria, choose_phase, phase_rules
 from gluteguard.plan.progression import Progress, WeekOutcome, replay, stage_bounds
+from gluteguard.plan.week import outline
 from gluteguard.rules_data import rules_data
 from gluteguard.symptoms.holds import holds_in_force
 from gluteguard.symptoms.model import LAST_DAY, check_day

@@ -1,6 +1,7 @@
-"""The week's plan from the phase, the cap, the profile and the stage (pure and deterministic).
+"""A day's plan items from its phase, cap, profile and stage, and the week's layout they sit in: which days hold
+a run or a strength session, the ladder step of a run, the ids an earlier calendar holds (pure, deterministic).
 
-Same inputs, same plan: no clock, no randomness. Rules and wording with sources: ``week_rules.toml``,
+Same inputs, same items: no clock, no randomness. Rules and wording with sources: ``week_rules.toml``,
 ``phases.toml``, and the exercise library ``exercises.toml``.
 """
 
@@ -18,7 +19,7 @@ from gluteguard.plan.library import (
     return_to_run_ladder,
 )
 from gluteguard.plan.phase import PhaseDecision
-from gluteguard.plan.progression import Progress, WeekOutcome, next_progress, progression_rules
+from gluteguard.plan.progression import progression_rules
 from gluteguard.rules_data import Table, rules_data
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -150,7 +151,7 @@ def _pick(kind: str, inputs: PlanInputs, limit: int) -> list[Exercise]:
     return sorted(fits, key=lambda e: e.id)[:limit]
 
 
-def _stage(inputs: PlanInputs) -> int:
+def stage_of(inputs: PlanInputs) -> int:
     """The glute stage the inputs ask for, kept within LEAP's stages (progression.toml [stage] first–last)."""
     rules = progression_rules()["stage"]
     return max(rules["first"], min(inputs.stage, rules["last"]))
@@ -158,7 +159,7 @@ def _stage(inputs: PlanInputs) -> int:
 
 def _strength(inputs: PlanInputs, isometric_only: bool) -> list[Exercise]:
     # Isometric holds are the first stage (LEAP stage 1).
-    stage = progression_rules()["stage"]["first"] if isometric_only else _stage(inputs)
+    stage = progression_rules()["stage"]["first"] if isometric_only else stage_of(inputs)
     conditions, kit = _conditions(inputs), _available(inputs)
     glute = [e for e in glute_stage(stage) if allowed(e, conditions, kit)]
     if isometric_only:
@@ -319,7 +320,7 @@ def _day_items(
             PlanItem(
                 "strength",
                 "strength",
-                f"Strength, stage {_stage(inputs)}{moved}",
+                f"Strength, stage {stage_of(inputs)}{moved}",
                 "Stage-appropriate hip work plus general leg strength."
                 + (" Missed sessions move to a later day, never two on one day." if moved else ""),
                 rules["strength"]["why"] + (f" {inputs.progress_why}" if inputs.progress_why else ""),
@@ -417,7 +418,7 @@ def _reschedule(inputs: PlanInputs, planned: list[int], long_day: int | None) ->
     return dict(sorted(sessions.items()))
 
 
-def _week_runs(inputs: PlanInputs) -> list[int]:
+def week_runs(inputs: PlanInputs) -> list[int]:
     """The weekdays (0 = Monday) with a run in this phase; in the no-run phases, the runner's usual run days."""
     if inputs.phase.phase in NO_RUN_PHASES:
         return [WEEKDAYS.index(d) for d in inputs.running_days]
@@ -427,7 +428,7 @@ def _week_runs(inputs: PlanInputs) -> list[int]:
 def run_index_on(inputs: PlanInputs, day: date) -> int:
     """How many of the week's runs come before ``day``: the number of the day's run, or of the next one."""
     weekday = (day - inputs.week_of).days
-    return sum(1 for run_day in _week_runs(inputs) if run_day < weekday)
+    return sum(1 for run_day in week_runs(inputs) if run_day < weekday)
 
 
 def usual_session_ids(inputs: PlanInputs, day: date) -> tuple[str, ...]:
@@ -452,65 +453,8 @@ def plan_day(inputs: PlanInputs, day: date) -> tuple[PlanItem, ...]:
     long_day = WEEKDAYS.index(inputs.long_run_day) if inputs.long_run_day else None
     planned = _strength_days(usual_runs, long_day, week_rules()["strength"]["sessions_per_week"])
     strength_days = {} if inputs.phase.phase == "blocked" else _reschedule(inputs, planned, long_day)
-    items = _day_items(inputs, weekday, _week_runs(inputs), strength_days, tip_index=day.toordinal())
+    items = _day_items(inputs, weekday, week_runs(inputs), strength_days, tip_index=day.toordinal())
     return tuple(_numbered(items, day))
-
-
-def outline(inputs: PlanInputs) -> tuple[dict, ...]:
-    """This week and the next three if every week stays green (see ``_outline``)."""
-    return tuple(_outline(inputs, len(_week_runs(inputs))))
-
-
-def weekly_plan(inputs: PlanInputs) -> Plan:
-    """Seven days from ``week_of`` in one phase, and a 4-week outline (the coach builds a week day by day)."""
-    days = tuple(PlanDay(day, plan_day(inputs, day)) for day in (inputs.week_of + timedelta(days=k) for k in range(7)))
-    return Plan(
-        inputs.week_of,
-        inputs.phase.phase,
-        inputs.phase.why,
-        inputs.phase.source,
-        days,
-        stage=_stage(inputs),
-        ladder_step=inputs.ladder_step if inputs.phase.phase == "return" else None,
-        progress_why=inputs.progress_why,
-        outline=outline(inputs),
-    )
-
-
-_PROJECTED_NEXT_PHASE = {"prevent": "prevent", "manage": "prevent", "settle": "return", "blocked": "blocked"}
-
-
-def _outline(inputs: PlanInputs, runs_per_week: int) -> list[dict]:
-    """This week and the next three if every week stays green: a ceiling to grow into, never a target."""
-    rules = progression_rules()["outline"]
-    last_step = len(return_to_run_ladder())
-    phase, progress = inputs.phase.phase, Progress(inputs.stage, inputs.ladder_step, inputs.weeks_at_stage)
-    cap, weeks = inputs.cap_m, []
-    for k in range(rules["weeks"]):
-        week_of = inputs.week_of + timedelta(weeks=k)
-        entry: dict = {
-            "week_of": week_of.isoformat(),
-            "phase": phase,
-            "projection": k > 0,
-            "strength_sessions": 0 if phase == "blocked" else week_rules()["strength"]["sessions_per_week"],
-            "stage": None if phase == "blocked" else progress.stage,
-            "runs": 0 if phase in NO_RUN_PHASES else runs_per_week,
-            "long_run_cap_m": round(cap) if cap is not None and phase in ("prevent", "manage") else None,
-            "ladder_step": progress.ladder_step if phase == "return" else None,
-            "focus": week_rules()["outline_focus"][phase],
-            "source": rules["source"],
-        }
-        weeks.append(entry)
-        if phase == "return":
-            following = "prevent" if progress.ladder_step >= last_step else "return"
-        else:
-            following = _PROJECTED_NEXT_PHASE[phase]
-        outcome = WeekOutcome(week_of, phase, "green", runs_completed=runs_per_week if phase == "return" else 0)
-        progress = next_progress(progress, outcome, following)
-        if cap is not None and phase == "prevent":
-            cap *= rules["cap_growth"]
-        phase = following
-    return weeks
 
 
 def _numbered(items: list[PlanItem], day: date) -> list[PlanItem]:
@@ -527,9 +471,9 @@ __all__ = [
     "StrideCue",
     "ladder_step_on",
     "load_library",
-    "outline",
     "plan_day",
     "run_index_on",
+    "stage_of",
     "usual_session_ids",
-    "weekly_plan",
+    "week_runs",
 ]
