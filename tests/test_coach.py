@@ -225,16 +225,20 @@ def test_every_day_agrees_with_itself_and_the_evidence(h: AthleteHistory) -> Non
         # the cap never passes 1.10 × the longest run of the 30 days before that the hip tolerated: running was
         # allowed that day, no amber/red day from it to two after, and (for a runner who checks in) a check-in then
         if decision.next_run.cap_m is not None:
-            checks_in = bool(h.checkins_between(day - timedelta(days=32), day))
+            # the ceiling is that of the run it describes (today's, or a later day's run decided from today)
+            ref = decision.next_run.planned_on or day
+            checks_in = bool(h.checkins_between(ref - timedelta(days=32), day))
             tolerated = []
-            for r in h.runs_between(day - timedelta(days=30), day - timedelta(days=1)):
+            for r in h.runs_between(ref - timedelta(days=30), min(ref - timedelta(days=1), day)):
                 end = min(r.local_date + timedelta(days=2), day)
                 after = [r.local_date + timedelta(days=k) for k in range((end - r.local_date).days + 1)]
                 if not decide(h, r.local_date).running_allowed:
                     continue
                 if any(decide(h, d).status in ("amber", "red") for d in after):
                     continue
-                if checks_in and not h.checkins_between(r.local_date, end):
+                said = [c for c in h.checkins_between(r.local_date, end)
+                        if c.date > r.local_date or c.pain_during_run is not None or c.pain_after_run is not None]
+                if checks_in and not said:
                     continue
                 tolerated.append(r.distance_m)
             assert tolerated and decision.next_run.cap_m <= 1.10 * max(tolerated) + 1e-6

@@ -383,10 +383,14 @@ def _decide(history: AthleteHistory, day: date) -> DayDecision:
 
 def decide_week(history: AthleteHistory, any_day: date, today: date) -> WeekPlan:
     """The week of ``any_day`` as the decisions of its days; ``today`` picks the day whose phase heads the week
-    (today when it is in the week, else the Monday) and whose inputs project the 4-week outline."""
+    (today in this week, the last day of a past week, the Monday of one ahead) and projects the 4-week outline."""
     monday = monday_of(any_day)
     days = tuple(decide(history, monday + timedelta(days=k)) for k in range(7))
-    lead = days[(today - monday).days] if monday <= today <= monday + timedelta(days=6) else days[0]
+    # The day that heads the week: today in this week; a past week's last day (where it ended up); else the Monday.
+    if monday <= today <= monday + timedelta(days=6):
+        lead = days[(today - monday).days]
+    else:
+        lead = days[6] if monday + timedelta(days=6) < today else days[0]
     logged = history.logged(monday, monday + timedelta(days=6))
     return WeekPlan(
         week_of=monday,
