@@ -90,11 +90,16 @@ def test_each_leap_stage_has_glute_entries_in_order() -> None:
 
 def test_return_to_run_ladder_is_consecutive_and_linked() -> None:
     ladder = return_to_run_ladder()
-    assert 8 <= len(ladder) <= 10
+    assert 10 <= len(ladder) <= 14
     assert [e.ladder_step for e in ladder] == list(range(1, len(ladder) + 1))
     assert "walk" in ladder[0].session and "run" not in ladder[0].session.replace("no running", "")
     assert "continuous" in ladder[-1].session
-    assert all(e.dosage.duration_min == 30 for e in ladder)
+    # The plyometric bridge (two-leg, then single-leg hops) sits between the brisk walk and the first running step
+    # (clinical.md §5.2), and no running is in it.
+    hops = ladder[1:3]
+    assert "two-leg hops" in hops[0].session and "single-leg hops" in hops[1].session
+    assert not any(" run" in e.session for e in hops)
+    assert all(e.dosage.duration_min == 30 for e in ladder if e not in hops)
     for low, high in itertools.pairwise(ladder):
         assert low.progression == high.id and high.regression == low.id
     assert all(any("§5.2" in s for s in e.sources) for e in ladder)

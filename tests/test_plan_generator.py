@@ -38,7 +38,7 @@ inputs_strategy = st.builds(
     work_days=st.lists(st.sampled_from(WEEKDAYS), unique=True, max_size=7).map(tuple),
     equipment=st.lists(st.sampled_from(["band", "gym", "dumbbells", "foam_roller", "step"]), unique=True).map(tuple),
     stage=st.integers(1, 4),
-    ladder_step=st.integers(1, 10),
+    ladder_step=st.integers(1, 12),
     # Any day's strength session may have been skipped (the ids the store would hand over).
     skipped_item_ids=st.frozensets(
         st.integers(0, 6).map(lambda d: f"{(MONDAY + timedelta(days=d)).isoformat()}-strength"), max_size=7
@@ -197,9 +197,9 @@ def test_outline_projects_four_weeks_as_a_ceiling() -> None:
     assert caps[0] == 13_200 and all(b == round(a * 1.1) or abs(b - a * 1.1) < 2 for a, b in itertools.pairwise(caps))
     assert [w["projection"] for w in prevent["outline"]] == [False, True, True, True]
     assert prevent["outline"][-1]["stage"] >= prevent["outline"][0]["stage"]
-    back = _plan("green", phase=phase_for("green", recent_red=True), ladder_step=9)
+    back = _plan("green", phase=phase_for("green", recent_red=True), ladder_step=11)
     steps = [(w["phase"], w["ladder_step"]) for w in back["outline"]]
-    assert steps[0] == ("return", 9) and steps[-1][0] == "prevent"  # the ladder ends, normal running resumes
+    assert steps[0] == ("return", 11) and steps[-1][0] == "prevent"  # the ladder ends, normal running resumes
     settle = _plan("red")
     assert [w["phase"] for w in settle["outline"]][:2] == ["settle", "return"]
     assert settle["outline"][0]["runs"] == 0

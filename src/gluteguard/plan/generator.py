@@ -12,14 +12,13 @@ from datetime import date, timedelta
 
 from gluteguard.plan.library import (
     Exercise,
-    allowed,
-    by_kind,
     glute_stage,
     load_library,
     return_to_run_ladder,
 )
 from gluteguard.plan.phase import PhaseDecision
 from gluteguard.plan.progression import progression_rules
+from gluteguard.plan.select import Choice, SelectionState, choose_all, chosen_exercises, glute_choice, refusal
 from gluteguard.rules_data import Table, rules_data
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -77,6 +76,12 @@ class PlanInputs:
     stride_cues: tuple[StrideCue, ...] = ()
     shoes: tuple[ShoeUse, ...] = ()
     no_cap_details: str = ""  # what a run says when there is no cap (the decision's basis); default below
+    # Side-of-hip pain reported in the last 14 days (any pain answer, the side of the hip among the locations,
+    # waking when lying on it, a tender hip bone or a positive stance test): no stretch or move that crosses the
+    # midline or compresses the tendon, whatever the phase (clinical.md §1.3, §7).
+    lateral_hip_pain_recent: bool = False
+    tender_hip_bone: bool = False  # pressing the bony point on the side of the hip hurt in the last 14 days
+    ran_day_before_week: bool = False  # a run on the Sunday before: the ladder does not run again on Monday
 
 
 @dataclass(frozen=True)
@@ -122,8 +127,11 @@ class Plan:
 def _dosage(exercise: Exercise) -> str:
     d = exercise.dosage
     amount = f"{d.reps} reps" if d.reps else f"{d.hold_s} s hold" if d.hold_s else f"{d.duration_min:g} min"
+    if d.reps and d.hold_s:
+        amount = f"{d.reps} × {d.hold_s} s holds"
     side = " each side" if d.each_side else ""
-    return f"{d.sets} × {amount}{side}, {d.effort}"
+    often = f", {d.frequency}" if d.frequency else ""
+    return f"{d.sets} × {amount}{side}, {d.effort}{often}"
 
 
 def _routine(exercises: list[Exercise]) -> tuple[dict, ...]:
@@ -137,18 +145,25 @@ def _available(inputs: PlanInputs) -> set[str]:
     return kit
 
 
+def symptomatic(inputs: PlanInputs) -> bool:
+    """Whether compression and adduction positions stay out: a symptomatic phase, or side-of-hip pain in the last
+    14 days even in a green week."""
+    return inputs.phase.phase in SYMPTOMATIC_PHASES or inputs.lateral_hip_pain_recent
+
+
 def _conditions(inputs: PlanInputs) -> set[str]:
-    conditions = {"symptomatic"} if inputs.phase.phase in SYMPTOMATIC_PHASES else set()
+    conditions = {"symptomatic"} if symptomatic(inputs) else set()
     if inputs.phase.phase == "settle":
         conditions.add("red_status")
+    if inputs.tender_hip_bone:
+        conditions.add("tender_hip_bone")
     if "gym" not in inputs.equipment:
         conditions.add("no_gym")
     return conditions
 
 
-def _pick(kind: str, inputs: PlanInputs, limit: int) -> list[Exercise]:
-    fits = [e for e in by_kind(kind) if allowed(e, _conditions(inputs), _available(inputs))]
-    return sorted(fits, key=lambda e: e.id)[:limit]
+def selection_state(inputs: PlanInputs) -> SelectionState:
+    return SelectionState(frozenset(_conditions(inputs)), frozenset(_available(inputs)))
 
 
 def stage_of(inputs: PlanInputs) -> int:
@@ -157,26 +172,38 @@ def stage_of(inputs: PlanInputs) -> int:
     return max(rules["first"], min(inputs.stage, rules["last"]))
 
 
-def _strength(inputs: PlanInputs, isometric_only: bool) -> list[Exercise]:
-    # Isometric holds are the first stage (LEAP stage 1).
-    stage = progression_rules()["stage"]["first"] if isometric_only else stage_of(inputs)
-    conditions, kit = _conditions(inputs), _available(inputs)
-    glute = [e for e in glute_stage(stage) if allowed(e, conditions, kit)]
-    if isometric_only:
-        return glute
-    # Exercises a stride finding asks for, when they fit the stage and the kit (the stride analysis issue).
-    library = load_library()
-    emphasis = [
-        library[exercise_id]
-        for cue in inputs.stride_cues
-        for exercise_id in cue.exercises
-        if exercise_id in library
-        and 1 <= library[exercise_id].stage <= stage
-        and allowed(library[exercise_id], conditions, kit)
+def _week_number(inputs: PlanInputs) -> int:
+    return inputs.week_of.toordinal() // 7
+
+
+def _glute(inputs: PlanInputs, stage: int) -> Choice:
+    rules = week_rules()["strength"]
+    return glute_choice(glute_stage(stage), stage, selection_state(inputs), rules["daily_why"], rules["daily_source"])
+
+
+def _stride_emphasis(inputs: PlanInputs, stage: int) -> Choice:
+    """Exercises a stride finding asks for, when they fit the stage and the kit (the stride analysis issue)."""
+    library, state = load_library(), selection_state(inputs)
+    wanted = [library[i] for cue in inputs.stride_cues for i in cue.exercises if i in library]
+    wanted = list(dict.fromkeys(wanted))
+    chosen = [e for e in wanted if 1 <= e.stage <= stage and refusal(e, state) is None]
+    left_out = [
+        (e.id, refusal(e, state) or f"belongs to hip stage {e.stage}, later than this week's {stage}")
+        for e in wanted
+        if e not in chosen
     ]
-    chosen = list(dict.fromkeys(glute + emphasis))
-    general = [e for e in by_kind("strength") if e.stage == 0 and allowed(e, conditions, kit)]
-    return chosen + sorted(general, key=lambda e: e.id)[:4]
+    sources = "; ".join(dict.fromkeys(cue.source for cue in inputs.stride_cues if cue.exercises))
+    return Choice("stride_emphasis", "strength", "what your stride analysis asks for", tuple(chosen),
+                  tuple(left_out), "Exercises your saved stride findings point to.", sources)  # fmt: skip
+
+
+def strength_choices(inputs: PlanInputs, session: int) -> tuple[Choice, ...]:
+    """A twice-weekly strength session: the LEAP stage's hip work, what the stride asks for, then quads,
+    hamstrings, calves (three foot positions) and hip flexors, rotating through the library session by session."""
+    stage = stage_of(inputs)
+    occasion = _week_number(inputs) * week_rules()["strength"]["sessions_per_week"] + session
+    emphasis = (_stride_emphasis(inputs, stage),) if inputs.stride_cues else ()
+    return (_glute(inputs, stage), *emphasis, *choose_all("strength", selection_state(inputs), occasion))
 
 
 def _run_days(inputs: PlanInputs) -> list[int]:
@@ -187,6 +214,12 @@ def _run_days(inputs: PlanInputs) -> list[int]:
         for day in sorted(days):
             if not spaced or day - spaced[-1] > rest_days:
                 spaced.append(day)
+        # Across the week boundary too: this week's first run keeps its rest day from last week's last one (the
+        # same usual days, or a run actually done on the Sunday before).
+        if len(spaced) > 1 and spaced[0] + 7 - spaced[-1] <= rest_days:
+            spaced.pop()
+        if spaced and spaced[0] == 0 and inputs.ran_day_before_week:
+            spaced.pop(0)
         return spaced
     return sorted(days)
 
@@ -257,6 +290,36 @@ def _shoe_item(inputs: PlanInputs) -> PlanItem:
     return _item("shoes", "tip", "Shoes", details, rules)
 
 
+def _occasion(inputs: PlanInputs, index: int, per_week: int) -> int:
+    """The number of the ``index``-th occurrence of an item in this week, counted over the weeks."""
+    return _week_number(inputs) * per_week + index
+
+
+def day_choices(
+    inputs: PlanInputs, weekday: int, runs: list[int], strength_days: dict[int, int | None]
+) -> dict[str, tuple[Choice, ...]]:
+    """The exercises of each item of the day, by the item's id, with what was left out and why."""
+    phase, state = inputs.phase.phase, selection_state(inputs)
+    choices: dict[str, tuple[Choice, ...]] = {}
+    if phase == "blocked":
+        return choices
+    if weekday in runs and phase not in NO_RUN_PHASES:
+        occasion = _occasion(inputs, runs.index(weekday), max(len(runs), 1))
+        choices["warmup"] = choose_all("warmup", state, occasion)
+        choices["stretch"] = choose_all("stretch", state, occasion)
+    stage = stage_of(inputs)
+    if weekday in strength_days:
+        choices["strength"] = strength_choices(inputs, sorted(strength_days).index(weekday))
+    elif stage > progression_rules()["stage"]["first"]:
+        choices["hip-programme"] = (_glute(inputs, stage),)  # LEAP's home programme is daily (clinical.md §1.4)
+    if stage == progression_rules()["stage"]["first"] or symptomatic(inputs):
+        choices["isometrics"] = (_glute(inputs, progression_rules()["stage"]["first"]),)
+    if WEEKDAYS[weekday] in inputs.work_days:
+        working_day = (inputs.week_of + timedelta(days=weekday)).toordinal()
+        choices["sitting-breaks"] = choose_all("sitting_breaks", state, working_day)
+    return choices
+
+
 def _day_items(
     inputs: PlanInputs, weekday: int, runs: list[int], strength_days: dict[int, int | None], tip_index: int
 ) -> list[PlanItem]:
@@ -272,6 +335,11 @@ def _day_items(
                 inputs.phase.source,
             )
         ]
+    choices = day_choices(inputs, weekday, runs, strength_days)
+
+    def routine(item_id: str) -> tuple[dict, ...]:
+        return _routine(chosen_exercises(choices[item_id]))
+
     items: list[PlanItem] = []
     if weekday in runs and phase not in NO_RUN_PHASES:
         items.append(
@@ -282,7 +350,7 @@ def _day_items(
                 "Walk first, then loosen the hip flexors.",
                 rules["warmup"]["why"],
                 rules["warmup"]["source"],
-                exercises=_routine(_pick("warmup", inputs, 4) + _pick("foam_roll", inputs, 1)),
+                exercises=routine("warmup"),
             )
         )
         items.append(_run_item(inputs, runs.index(weekday), weekday, runs))
@@ -294,7 +362,7 @@ def _day_items(
                 "Hold each stretch gently, no bouncing.",
                 rules["stretch"]["why"],
                 rules["stretch"]["source"],
-                exercises=_routine(_pick("stretch", inputs, 3)),
+                exercises=routine("stretch"),
             )
         )
         if phase in SYMPTOMATIC_PHASES:
@@ -313,7 +381,8 @@ def _day_items(
                 inputs.phase.source,
             )
         )
-    if weekday in strength_days:
+    strength = rules["strength"]
+    if "strength" in choices:
         moved_from = strength_days[weekday]
         moved = f" (moved from {WEEKDAYS[moved_from].capitalize()})" if moved_from is not None else ""
         items.append(
@@ -321,26 +390,37 @@ def _day_items(
                 "strength",
                 "strength",
                 f"Strength, stage {stage_of(inputs)}{moved}",
-                "Stage-appropriate hip work plus general leg strength."
-                + (" Missed sessions move to a later day, never two on one day." if moved else ""),
-                rules["strength"]["why"] + (f" {inputs.progress_why}" if inputs.progress_why else ""),
-                rules["strength"]["source"] + "".join(f"; {cue.source}" for cue in inputs.stride_cues if cue.exercises),
-                exercises=_routine(_strength(inputs, False)),
+                strength["details"] + (" Missed sessions move to a later day, never two on one day." if moved else ""),
+                strength["why"] + (f" {inputs.progress_why}" if inputs.progress_why else ""),
+                strength["source"] + "".join(f"; {cue.source}" for cue in inputs.stride_cues if cue.exercises),
+                exercises=routine("strength"),
             )
         )
-    if phase in SYMPTOMATIC_PHASES:
+    if "hip-programme" in choices:
+        items.append(
+            PlanItem(
+                "hip-programme",
+                "strength",
+                f"Hip stabiliser routine, stage {stage_of(inputs)} (daily)",
+                strength["daily_details"],
+                strength["daily_why"],
+                strength["daily_source"],
+                exercises=routine("hip-programme"),
+            )
+        )
+    if "isometrics" in choices:
         items.append(
             PlanItem(
                 "isometrics",
                 "strength",
-                "Isometric hip holds (daily)",
-                rules["strength"]["isometric_details"],
-                rules["strength"]["isometric_why"],
-                rules["strength"]["source"],
-                exercises=_routine(_strength(inputs, True)),
+                "Isometric hip holds (twice daily)",
+                strength["isometric_details"],
+                strength["isometric_why"],
+                strength["isometric_source"],
+                exercises=routine("isometrics"),
             )
         )
-    if WEEKDAYS[weekday] in inputs.work_days:
+    if "sitting-breaks" in choices:
         sitting = rules["sitting"]
         items.append(
             PlanItem(
@@ -350,7 +430,7 @@ def _day_items(
                 "Pick one move each break.",
                 sitting["why"],
                 sitting["source"],
-                exercises=_routine(_pick("sitting_break", inputs, 4)),
+                exercises=routine("sitting-breaks"),
             )
         )
     items.extend(_clinician_items(inputs, weekday))
@@ -442,19 +522,35 @@ def usual_session_ids(inputs: PlanInputs, day: date) -> tuple[str, ...]:
     return tuple(ids + ([f"{day.isoformat()}-strength"] if weekday in strength else []))
 
 
+def _strength_days_of(inputs: PlanInputs) -> dict[int, int | None]:
+    usual_runs = sorted(WEEKDAYS.index(d) for d in inputs.running_days) or [1, 3, 5]
+    long_day = WEEKDAYS.index(inputs.long_run_day) if inputs.long_run_day else None
+    planned = _strength_days(usual_runs, long_day, week_rules()["strength"]["sessions_per_week"])
+    return {} if inputs.phase.phase == "blocked" else _reschedule(inputs, planned, long_day)
+
+
+def _weekday_in(inputs: PlanInputs, day: date) -> int:
+    weekday = (day - inputs.week_of).days
+    if not 0 <= weekday < 7:
+        raise ValueError(f"{day} is not in the week of {inputs.week_of}")
+    return weekday
+
+
 def plan_day(inputs: PlanInputs, day: date) -> tuple[PlanItem, ...]:
     """The items of ``day`` (in the week of ``inputs.week_of``) in the phase the inputs give; every item says why
     and cites its source. Strength days follow the runner's usual run days, so they stay put when the phase
     changes within the week."""
-    weekday = (day - inputs.week_of).days
-    if not 0 <= weekday < 7:
-        raise ValueError(f"{day} is not in the week of {inputs.week_of}")
-    usual_runs = sorted(WEEKDAYS.index(d) for d in inputs.running_days) or [1, 3, 5]
-    long_day = WEEKDAYS.index(inputs.long_run_day) if inputs.long_run_day else None
-    planned = _strength_days(usual_runs, long_day, week_rules()["strength"]["sessions_per_week"])
-    strength_days = {} if inputs.phase.phase == "blocked" else _reschedule(inputs, planned, long_day)
-    items = _day_items(inputs, weekday, week_runs(inputs), strength_days, tip_index=day.toordinal())
+    weekday = _weekday_in(inputs, day)
+    items = _day_items(inputs, weekday, week_runs(inputs), _strength_days_of(inputs), tip_index=day.toordinal())
     return tuple(_numbered(items, day))
+
+
+def explain_day(inputs: PlanInputs, day: date) -> dict[str, tuple[Choice, ...]]:
+    """Which rule chose each exercise of the day's items and why the other candidates were left out, by the
+    item's id (``2026-11-24-strength``): the same choices ``plan_day`` makes."""
+    weekday = _weekday_in(inputs, day)
+    choices = day_choices(inputs, weekday, week_runs(inputs), _strength_days_of(inputs))
+    return {f"{day.isoformat()}-{item_id}": item_choices for item_id, item_choices in choices.items()}
 
 
 def _numbered(items: list[PlanItem], day: date) -> list[PlanItem]:
@@ -469,6 +565,7 @@ __all__ = [
     "PlanItem",
     "ShoeUse",
     "StrideCue",
+    "explain_day",
     "ladder_step_on",
     "load_library",
     "plan_day",
