@@ -12,6 +12,7 @@ from rich.text import Text
 
 from gluteguard.cli.context import console, day_option, fail, print_json, state
 from gluteguard.cli.status import print_headline
+from gluteguard.coach.explain import WeekAudit, explain_week
 from gluteguard.reports.files import write_atomic
 from gluteguard.reports.plan_export import plan_to_ics, plan_to_markdown
 from gluteguard.services.coach import today_summary, week_plan
@@ -51,14 +52,20 @@ def plan_command(
         Path | None, typer.Option(help="Also write the runs and strength sessions as an .ics calendar.")
     ] = None,
     markdown: Annotated[Path | None, typer.Option(help="Also write the week as Markdown (to read or print).")] = None,
+    explain: Annotated[
+        bool,
+        typer.Option("--explain", help="Also list which rule chose each item and exercise, and what was left out."),
+    ] = False,
 ) -> None:
     """Your plan for the week: runs within the cap, warm-up, strength, stretching, breaks from sitting."""
     day = day_option(week_of, "--week-of")
     app_state = state(ctx)
-    plan = week_plan(app_state.db, app_state.athlete_id, day).as_dict()
+    week = week_plan(app_state.db, app_state.athlete_id, day)
+    plan = week.as_dict()
     written = _export(plan, ics, markdown)
+    audit = explain_week(week) if explain else None
     if json_output:
-        print_json(plan)
+        print_json({**plan, "explain": audit.as_dict()} if audit else plan)
         return
     console.print(Text(f"Week of {plan['week_of']} — phase: {plan['phase']}", style="bold"))
     console.print(Text(plan["phase_why"]))
@@ -89,8 +96,38 @@ def plan_command(
         outline.add_row(week["week_of"], week["phase"], str(week.get("stage") or "—"), cap,
                         str(week.get("ladder_step") or "—"), week["focus"])  # fmt: skip
     console.print(outline)
+    if audit is not None:
+        _print_audit(audit)
     for line in written:
         console.print(Text(line))
+
+
+def _days(days: list[str]) -> str:
+    return ", ".join(date.fromisoformat(d).strftime("%a") for d in days)
+
+
+def _print_audit(audit: WeekAudit) -> None:
+    """The week's audit: phases, conditions, each item's rule, each exercise slot's choice and what it left out."""
+    data = audit.as_dict()
+    console.print(Text("\nWhy this plan (for an audit by your physiotherapist)", style="bold"))
+    for span in data["phases"]:
+        console.print(Text(f"Phase {span['phase']} ({span['from']} – {span['to']}): {span['why']}"))
+        console.print(Text(f"  source: {span['source']}", style="dim"))
+    equipment = ", ".join(data["equipment"]) or "none listed"
+    console.print(Text(f"Equipment in the profile: {equipment}"))
+    for condition in data["conditions"]:
+        console.print(Text(f"Condition {condition['code']} ({_days(condition['days'])}): {condition['meaning']}"))
+    console.print(Text("Items", style="bold"))
+    for item in data["items"]:
+        console.print(Text(f"  {item['title']} [{item['kind']}] — {_days(item['days'])}"))
+        console.print(Text(f"    why: {item['why']}  (source: {item['source']})", style="dim"))
+    console.print(Text("Exercises, by purpose", style="bold"))
+    for slot in data["slots"]:
+        chosen = "; ".join(f"{c['name']} ({_days(c['days'])})" for c in slot["chosen"]) or "nothing fits"
+        console.print(Text(f"  {slot['item']} · {slot['purpose']}: {chosen}"))
+        console.print(Text(f"    rule: {slot['why']}  (source: {slot['source']})", style="dim"))
+        for left in slot["left_out"]:
+            console.print(Text(f"    left out: {left['name']} — {left['why']}", style="dim"))
 
 
 def today_command(

@@ -33,7 +33,7 @@ from gluteguard.plan.progression import Progress, WeekOutcome, replay, stage_bou
 from gluteguard.plan.week import outline
 from gluteguard.rules_data import rules_data
 from gluteguard.symptoms.holds import holds_in_force
-from gluteguard.symptoms.model import LAST_DAY, check_day
+from gluteguard.symptoms.model import LAST_DAY, PAIN_FIELDS, check_day
 from gluteguard.symptoms.status import StatusReport, cap_adjustment, status_report
 from gluteguard.symptoms.triage import NO_RUNNING_ACTIONS, Reason, Triage, TriageContext, action_message
 
@@ -42,6 +42,8 @@ PROGRESS_WEEKS = 16
 # How far ahead a rest day looks for the next run the plan holds.
 LOOK_AHEAD_DAYS = 6
 _STATUS_ORDER = ("green", "amber", "red")
+# Pain locations at the side of the hip: pain there counts as side-of-hip pain for the plan's position rules.
+SIDE_OF_HIP = frozenset({"lateral_hip", "outer_thigh"})
 T = TypeVar("T")
 
 
@@ -317,7 +319,37 @@ def _plan_inputs(
         symptom_action=report.action if report else None,
         stride_cues=history.stride_cues(monday),
         shoes=history.shoe_use(monday, week_rules()["shoes"]["window_days"]),
+        lateral_hip_pain_recent=_side_of_hip_pain_recent(history, day),
+        tender_hip_bone=_tender_hip_bone_recent(history, day),
+        ran_day_before_week=bool(history.runs_between(monday - timedelta(days=1), monday - timedelta(days=1))),
     )
+
+
+def _recent_window(day: date) -> date:
+    return day - timedelta(days=week_rules()["recent_pain"]["days"] - 1)
+
+
+def _side_of_hip_pain_recent(history: AthleteHistory, day: date) -> bool:
+    """Side-of-hip pain in the last 14 days (week_rules.toml [recent_pain]): a pain answer above 0 with the side of
+    the hip or thigh among the places (or no place given), waking when lying on it, a tender hip bone, or a positive
+    single-leg stance test."""
+    since = _recent_window(day)
+    for checkin in history.checkins_between(since, day):
+        places = set(checkin.pain_locations)
+        pains = [getattr(checkin, name) for name in PAIN_FIELDS]
+        at_side = not places or bool(places & SIDE_OF_HIP)
+        if (at_side and any(p for p in pains if p)) or checkin.wakes_lying_on_side or checkin.tender_on_pressing:
+            return True
+    stance = [t for t in history.self_tests if since <= t.day <= history.horizon(day)]
+    return any(side.positive for t in stance for side in t.stance.values())
+
+
+def _tender_hip_bone_recent(history: AthleteHistory, day: date) -> bool:
+    since = _recent_window(day)
+    if any(c.tender_on_pressing for c in history.checkins_between(since, day)):
+        return True
+    tests = [t for t in history.self_tests if since <= t.day <= history.horizon(day)]
+    return any(tender for t in tests for tender in t.palpation.values())
 
 
 def _headline(report: StatusReport | None, running_allowed: bool, run_day: bool, next_run: NextRun) -> Reason:

@@ -249,7 +249,7 @@ def _run_item(inputs: PlanInputs, index: int, weekday: int, runs: list[int]) -> 
         return PlanItem(
             f"run-{index}",
             "run",
-            f"Walk/run: {step.name}",
+            step.name,
             step.session.rstrip(".") + "." + cue_text,
             rules["return_why"],
             "; ".join([*step.sources, *([cue_source] if cue else [])]),

@@ -134,7 +134,8 @@ def choose(slot: Slot, state: SelectionState, occasion: int = 0) -> Choice:
         chosen = _rotated(pool, slot.pick, occasion)
     else:
         chosen = pool[: slot.pick]
-    left_out += [(e.id, "rotates in on another occasion") for e in pool if e not in chosen]
+    unused = "rotates in on another occasion" if slot.rotate else "an exercise earlier in the list fits"
+    left_out += [(e.id, unused) for e in pool if e not in chosen]
     return Choice(slot.id, slot.item, slot.purpose, tuple(chosen), tuple(left_out), slot.why, slot.source)
 
 

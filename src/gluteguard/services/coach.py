@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 
 from gluteguard.coach.decide import decide, decide_week
 from gluteguard.coach.decision import DayDecision, WeekPlan
+from gluteguard.coach.explain import WeekAudit, explain_week
 from gluteguard.coach.history import AthleteHistory, GearRun, PlanProfile, StrideAnalysis, inherit_memo
 from gluteguard.ingest.model import Sport
 from gluteguard.load.metrics import LoadState
@@ -146,6 +147,11 @@ def week_plan(db: Database, athlete_id: int, any_day: date | None = None) -> Wee
     """The week of ``any_day`` (default this week) as the decisions of its days."""
     today = local_today(db, athlete_id)
     return decide_week(known_history(db, athlete_id), any_day or today, today)
+
+
+def week_audit(db: Database, athlete_id: int, any_day: date | None = None) -> WeekAudit:
+    """Why the week's plan holds each item and exercise, and what was left out (``plan --explain``)."""
+    return explain_week(week_plan(db, athlete_id, any_day))
 
 
 def load_history(db: Database, athlete_id: int, weeks: int, day: date | None = None) -> list[WeekRow]:

@@ -12,7 +12,7 @@ from fastapi import Path, Response
 from gluteguard.plan.adherence import monday_of
 from gluteguard.reports.plan_export import plan_to_ics, plan_to_markdown
 from gluteguard.services.athletes import get_profile, today_in
-from gluteguard.services.coach import week_plan
+from gluteguard.services.coach import week_audit, week_plan
 from gluteguard.services.plan import adherence, log_item
 from gluteguard.web.api.common import Ctx, Day, api_router, jsonable
 from gluteguard.web.deps import WebContext
@@ -30,6 +30,11 @@ def _plan(ctx: WebContext, week_of: date | None) -> dict:
 @router.get("/plan", summary="The plan of the week (like plan --json), with what was logged of it")
 def get_plan(ctx: Ctx, week_of: Day | None = None) -> dict:
     return _plan(ctx, week_of)
+
+
+@router.get("/plan/explain", summary="Why the week holds each item and exercise, and what was left out")
+def get_plan_explain(ctx: Ctx, week_of: Day | None = None) -> dict:
+    return jsonable(week_audit(ctx.db, ctx.athlete_id, week_of).as_dict())
 
 
 def _download(body: bytes, media_type: str, filename: str) -> Response:

@@ -13,7 +13,7 @@ from gluteguard.plan.adherence import monday_of
 from gluteguard.plan.library import load_library
 from gluteguard.reports.plan_export import plan_to_ics, plan_to_markdown
 from gluteguard.services.athletes import local_today
-from gluteguard.services.coach import week_plan
+from gluteguard.services.coach import week_audit, week_plan
 from gluteguard.services.plan import PlanItemError, log_item
 from gluteguard.web.deps import WebContext, context
 from gluteguard.web.pages.render import page, parse_day, safe_next, see_other
@@ -52,6 +52,14 @@ def plan_page(request: Request, ctx: Ctx, week_of: str | None = None) -> HTMLRes
         next_week=(monday + timedelta(weeks=1)).isoformat(),
         next_url=f"/plan?week_of={monday.isoformat()}",
     )
+
+
+@router.get("/plan/explain", response_class=HTMLResponse)
+def plan_explain(request: Request, ctx: Ctx, week_of: str | None = None) -> HTMLResponse:
+    """Why the week holds each item and exercise, and what was left out (the web's ``plan --explain``)."""
+    monday, error = _week(ctx, week_of)
+    audit = week_audit(ctx.db, ctx.athlete_id, monday).as_dict()
+    return page(request, "plan_explain.html", "plan", status_code=400 if error else 200, audit=audit, error=error)
 
 
 @router.get("/plan.ics")
