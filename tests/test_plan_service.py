@@ -85,6 +85,24 @@ def test_plan_and_today_cli(demo_path: Path) -> None:
     assert bad.exit_code == 1 and "Traceback" not in bad.output
 
 
+def test_plan_explain_names_the_rule_and_the_left_out_for_every_exercise(demo_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(app, ["--db", str(demo_path), "plan", "--week-of", "2026-11-02", "--json", "--explain"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.output)
+    audit = plan["explain"]
+    assert audit["week_of"] == plan["week_of"] and audit["phases"] and audit["items"]
+    chosen = {c["id"] for slot in audit["slots"] for c in slot["chosen"]}
+    planned = {e["id"] for day in plan["days"] for item in day["items"] for e in item.get("exercises", [])}
+    assert chosen == planned  # the audit explains exactly the exercises the plan holds
+    for slot in audit["slots"]:
+        assert slot["why"] and slot["source"]
+        assert all(left["why"] and left["id"] not in {c["id"] for c in slot["chosen"]} for left in slot["left_out"])
+    text = runner.invoke(app, ["--db", str(demo_path), "plan", "--week-of", "2026-11-02", "--explain"])
+    assert text.exit_code == 0 and "Why this plan" in text.output and "left out:" in text.output
+    assert "Exercises, by purpose" in text.output
+
+
 def test_done_and_skip_log_adherence(demo_path: Path, tmp_path: Path) -> None:
     from gluteguard.services.plan import PlanItemError, adherence, log_item
 

@@ -175,6 +175,10 @@ def test_plan_item_done_counts_in_adherence_and_ics(client: TestClient) -> None:
     assert missing.status_code == 422 and "no item" in _one_line(missing)
     assert client.post(f"{API}/plan/items/{item['id']}", json={"outcome": "maybe"}).status_code == 422
 
+    audit = client.get(f"{API}/plan/explain", params={"week_of": plan["week_of"]}).json()
+    assert audit["week_of"] == plan["week_of"] and {s["item"] for s in audit["slots"]} >= {"strength", "warmup"}
+    assert client.get(f"{API}/plan/explain", params={"week_of": "someday"}).status_code == 422
+
     ics = client.get(f"{API}/plan.ics", params={"week_of": plan["week_of"]})
     assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
     assert f'filename="gluteguard-plan-{plan["week_of"]}.ics"' in ics.headers["content-disposition"]

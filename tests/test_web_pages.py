@@ -26,7 +26,7 @@ from web_server import (
 )
 
 DEMO_END = date(2026, 11, 22)
-PAGES = ("/", "/checkin", "/plan", "/load", "/profile", "/about")
+PAGES = ("/", "/checkin", "/plan", "/plan/explain", "/load", "/profile", "/about")
 
 
 # ----------------------------------------------------------------------------------------------- plain ASGI
@@ -219,6 +219,28 @@ def test_plan_item_done_sticks_after_reload(tab, viewport: str) -> None:
     tab.reload()
     assert tab.locator(f'[data-item="{item_id}"]').get_attribute("data-outcome") == "done"
     _shot(tab, "plan", viewport)
+
+
+def test_plan_explain_lists_the_rule_and_what_was_left_out(tab, viewport: str) -> None:
+    tab.goto("/plan")
+    tab.get_by_role("link", name="Why these exercises").click()
+    tab.wait_for_url(re.compile(r"/plan/explain\?week_of="))
+    assert tab.locator("h1").inner_text().startswith("Why this plan")
+    slots = tab.locator("article.audit-slot")
+    assert slots.count() >= 8
+    purposes = " ".join(slots.locator("h3").all_inner_texts())
+    for purpose in ("quads", "hamstrings", "calves", "hip flexors", "hip-flexor stretch", "walk before running"):
+        assert purpose in purposes, purpose
+    # every slot names its rule and source one click away; something was left out, with a reason
+    first = slots.first
+    first.locator("summary").click()
+    assert "Source:" in first.locator(".why").inner_text()
+    assert (
+        tab.locator("article.audit-slot li").filter(has_text=re.compile(r": (not now|needs|rotates|a version)")).count()
+    )
+    width = tab.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"the page scrolls sideways: {width}"
+    _shot(tab, "plan-explain", viewport)
 
 
 def test_plan_ics_download(tab, viewport: str) -> None:
