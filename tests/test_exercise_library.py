@@ -261,3 +261,25 @@ def test_load_library_raises_listing_every_problem(raw: dict[str, Any], monkeypa
         assert "leg_press: no source" in str(caught.value) and "nowhere" in str(caught.value)
     finally:
         library._library.cache_clear()  # the next caller re-reads the real file
+
+
+def test_selection_slots_name_real_exercises_and_always_have_a_fallback() -> None:
+    from gluteguard.plan.select import EVERYWHERE, slots
+
+    lib = load_library()
+    found = slots()
+    assert {s.item for s in found} == {"warmup", "stretch", "strength", "sitting_breaks"}
+    for slot in found:
+        assert slot.why and slot.source, slot.id
+        assert all(eid in lib for eid in slot.candidates), slot.id
+        kinds = {lib[eid].kind for eid in slot.candidates}
+        assert kinds <= {"warmup", "foam_roll", "strength", "stretch", "sitting_break"}, slot.id
+        # whatever the equipment and however sore the hip, the slot can still be filled
+        fallback = [
+            eid
+            for eid in slot.candidates
+            if set(lib[eid].equipment) <= EVERYWHERE and not lib[eid].avoid_when and not lib[eid].adduction
+        ]
+        assert fallback, f"{slot.id} has no candidate for a sore runner with no equipment"
+    ladder_ids = {e.id for e in return_to_run_ladder()}
+    assert not ladder_ids & {eid for s in found for eid in s.candidates}
