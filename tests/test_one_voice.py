@@ -228,7 +228,7 @@ def test_every_view_renders_the_same_decision(template: Path, entries, runs, cle
         db.dispose()
         if clearance is not None:
             cli(url, "cleared", "--by", "Dr Who", "--date", (MON + timedelta(days=clearance)).isoformat())
-        with TestClient(create_app(url)) as client:
+        with TestClient(create_app(url, allowed_hosts=("testserver",))) as client:
             for offset in days:
                 day = MON + timedelta(days=offset)
                 iso = day.isoformat()
@@ -285,7 +285,7 @@ def test_days_ahead_are_projections_and_impossible_days_are_one_line(db: Databas
         result = runner.invoke(app, ["--db", db.url, *args])
         assert result.exit_code == 1 and "Traceback" not in result.output, args
         assert "1900-01-01–2200-12-31" in result.output, result.output
-    with TestClient(create_app(db.url)) as client:
+    with TestClient(create_app(db.url, allowed_hosts=("testserver",))) as client:
         for path in ("/?date=0001-01-01", "/plan?week_of=9999-12-31", "/load?date=0001-01-02"):
             response = client.get(path)
             assert response.status_code < 500 and "1900" in response.text, path

@@ -34,7 +34,7 @@ def client(db: Database, db_url: str, tmp_path: Path, monkeypatch: pytest.Monkey
     temp = tmp_path / "tmp"
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
-    app = create_app(db_url)
+    app = create_app(db_url, allowed_hosts=("testserver",))
     with TestClient(app) as test_client:
         yield test_client
     app.state.db.dispose()
@@ -46,7 +46,7 @@ def demo_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient
     database = Database(url)
     build_demo(database, end_date=DEMO_END, workers=2)
     database.dispose()
-    app = create_app(url)
+    app = create_app(url, allowed_hosts=("testserver",))
     with TestClient(app) as test_client:
         yield test_client
     app.state.db.dispose()
@@ -274,6 +274,19 @@ def test_cross_site_requests_refused(client: TestClient) -> None:
     )
     assert client.get(f"{API}/checkins", headers=evil).status_code == 200  # reading is not a forgery risk
     assert client.get(f"{API}/status").json() is not None
+
+
+def test_unknown_host_names_are_refused_before_any_route(client: TestClient) -> None:
+    """DNS rebinding: a page on evil.example rebinds its name to 127.0.0.1; Host and Origin then match each other,
+    so only the host name itself gives it away."""
+    rebound = {"Host": "evil.example:8000", "Origin": "http://evil.example:8000"}
+    read = client.get(f"{API}/activities", headers={"Host": "evil.example:8000"})
+    assert read.status_code == 400 and "unknown host name 'evil.example'" in read.json()["detail"]
+    assert client.post(f"{API}/checkins", json={"pain_at_rest": 2}, headers=rebound).status_code == 400
+    assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
+    assert client.get(f"{API}/checkins").json() == []  # nothing was written
+    for host in ("127.0.0.1:8000", "localhost:8000", "[::1]:8000", "192.168.1.20", "LOCALHOST."):
+        assert client.get(f"{API}/checkins", headers={"Host": host}).status_code == 200, host
 
 
 # --- the demo: read endpoints on a rich history --------------------------------------------------------------------

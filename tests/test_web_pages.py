@@ -36,7 +36,7 @@ PAGES = ("/", "/checkin", "/plan", "/plan/explain", "/load", "/profile", "/about
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     """The app on an empty database (the pages must work before anything is imported)."""
     url = f"sqlite:///{tmp_path_factory.mktemp('web-empty') / 'empty.sqlite'}"
-    with TestClient(create_app(url)) as test_client:
+    with TestClient(create_app(url, allowed_hosts=("testserver",))) as test_client:
         yield test_client
 
 

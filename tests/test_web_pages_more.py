@@ -76,7 +76,7 @@ def _seed(db_url: str, shared: Path | None) -> None:
 def client(tmp_path: Path, shared_data: Path) -> Iterator[TestClient]:
     url = f"sqlite:///{tmp_path / 'web.sqlite'}"
     _seed(url, shared_data)
-    app = web_app.create_app(url)
+    app = web_app.create_app(url, allowed_hosts=("testserver",))
     with TestClient(app) as test_client:
         yield test_client
     app.state.db.dispose()

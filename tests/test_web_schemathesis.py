@@ -36,7 +36,7 @@ EXAMPLES_PER_OPERATION = 8
 # The schema is read when the module is collected, so the app exists then, on a throwaway in-memory database;
 # the seeded SQLite file replaces it before the first request (schemathesis' fixture loader does not work with
 # this pytest, so the app cannot come from a fixture).
-APP = create_app("sqlite://")
+APP = create_app("sqlite://", allowed_hosts=("testserver",))
 schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", APP)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
@@ -28,6 +29,14 @@ def serve_command(
     db_url: Annotated[
         str | None, typer.Option("--db", help="Database URL or SQLite file path (default: the global --db).")
     ] = None,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-host",
+            metavar="NAME",
+            help="A host name the app may be reached by, besides localhost and IP addresses (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Run the local web app: Today, check-in, plan, load, stride, activities, sitting, profile — and /api/v1."""
     app_state = state(ctx)
@@ -39,17 +48,20 @@ def serve_command(
                 style="bold yellow",
             )
         )
-    run_server(db_url or app_state.db_option, host, port, athlete_name=app_state.athlete_name)
+    names = [*(allowed_host or []), host]  # a name given to listen on is a name the app is reached by
+    run_server(db_url or app_state.db_option, host, port, athlete_name=app_state.athlete_name, allowed_hosts=names)
 
 
-def run_server(db_url: str | None, host: str, port: int, *, athlete_name: str = "me") -> None:
+def run_server(
+    db_url: str | None, host: str, port: int, *, athlete_name: str = "me", allowed_hosts: Sequence[str] = ()
+) -> None:
     """Serve the app for ``db_url`` until Ctrl+C (also what ``gluteguard demo --serve`` ends with)."""
     # FastAPI and uvicorn take a moment to import: only serving pays for them.
     import uvicorn
 
     from gluteguard.web.app import create_app
 
-    app = create_app(db_url, athlete_name=athlete_name)
+    app = create_app(db_url, athlete_name=athlete_name, allowed_hosts=allowed_hosts)
     shown = f"[{host}]" if ":" in host else host
     errors.print(Text(f"gluteguard on http://{shown}:{port}/  (API: /api/v1/docs) — Ctrl+C stops"))
     uvicorn.run(app, host=host, port=port, log_level="warning")

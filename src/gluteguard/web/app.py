@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import resources
 from importlib.metadata import version
 
@@ -10,13 +11,14 @@ from fastapi.staticfiles import StaticFiles
 
 from gluteguard.services.load import backfill_hr_histograms
 from gluteguard.store.db import Database, resolve_database_url
-from gluteguard.web.security import SameOriginMiddleware
+from gluteguard.web.security import SameOriginMiddleware, TrustedHostMiddleware
 
 STATIC_DIR = resources.files("gluteguard.web") / "static"
 
 
-def create_app(db_url: str | None = None, *, athlete_name: str = "me") -> FastAPI:
-    """The app for one database (``db_url`` as ``--db`` takes it: a URL or a SQLite path; None = the default)."""
+def create_app(db_url: str | None = None, *, athlete_name: str = "me", allowed_hosts: Sequence[str] = ()) -> FastAPI:
+    """The app for one database (``db_url`` as ``--db`` takes it: a URL or a SQLite path; None = the default).
+    It answers to IP addresses, ``localhost`` and the host names in ``allowed_hosts``, nothing else."""
     from gluteguard.web.api import router as api_router
     from gluteguard.web.pages import router as pages_router
 
@@ -34,6 +36,7 @@ def create_app(db_url: str | None = None, *, athlete_name: str = "me") -> FastAP
     app.state.athlete_name = athlete_name
     app.state.athlete_id = None
     app.add_middleware(SameOriginMiddleware)
+    app.add_middleware(TrustedHostMiddleware, allowed_names=tuple(allowed_hosts))  # added last: runs first
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

@@ -1,5 +1,9 @@
-"""Cross-site request forgery and upload safety for the local app.
+"""Host names, cross-site request forgery and upload safety for the local app.
 
+* Only known host names are answered: a request whose ``Host`` is a name other than ``localhost`` or one given with
+  ``--allowed-host`` is refused before any route runs. That stops DNS rebinding, where a page on another site
+  rebinds its own name to 127.0.0.1 and then reads the app as "same origin". A ``Host`` that is an IP address is
+  fine: a browser only sends one when the user typed that address.
 * Every unsafe request (POST, PUT, PATCH, DELETE) whose ``Origin`` (or, without it, ``Referer``) names another
   host is refused: browsers always send one of them on a cross-site request, scripts (curl, Python) send none
   and stay allowed (OWASP's "verify origin with standard headers").
@@ -12,14 +16,18 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request, UploadFile
+from starlette.datastructures import Headers
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gluteguard.services.cache import read_only_scope
 
@@ -28,6 +36,45 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 UPLOAD_CHUNK = 1 << 20
+
+
+LOCAL_NAMES = frozenset({"localhost"})
+
+
+def host_name(host_header: str) -> str:
+    """The name or address of a ``Host`` header without its port, lower case (``[::1]:8000`` → ``::1``)."""
+    value = host_header.strip().lower()
+    if value.startswith("["):
+        return value[1 : value.find("]")] if "]" in value else value
+    return value.rsplit(":", 1)[0].rstrip(".") if value.count(":") == 1 else value.rstrip(".")
+
+
+def _is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+class TrustedHostMiddleware:
+    """Refuse requests addressed to a host name the server does not know (DNS rebinding), before every route."""
+
+    def __init__(self, app: ASGIApp, allowed_names: Iterable[str] = ()) -> None:
+        self.app = app
+        names = {host_name(name) for name in allowed_names if name}
+        self.allowed = LOCAL_NAMES | {name for name in names if not _is_address(name)}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            name = host_name(Headers(scope=scope).get("host", ""))
+            if not (_is_address(name) or name in self.allowed):
+                known = ", ".join(sorted(self.allowed))
+                detail = (f"unknown host name {name[:80]!r}: this server answers to its IP addresses and {known} "
+                          "(add a name with gluteguard serve --allowed-host NAME)")  # fmt: skip
+                await JSONResponse({"detail": detail}, status_code=400)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def _host_of(url: str) -> str | None:
