@@ -129,6 +129,25 @@ def test_plan_downloads_and_print_views(client: TestClient) -> None:
     assert bad.status_code == 400 and "is not a date like 2026-03-01" in bad.text
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/activities?since=0001-01-01",
+        "/sitting?date=9999-12-31",
+        "/sitting?date=0001-01-01",
+        "/sitting/chart?until=0001-01-01",
+        "/sitting/chart?until=9999-12-31",
+        "/plan?week_of=9999-12-31",
+        "/plan/explain?week_of=0001-01-01",
+        "/load?date=9999-12-31",
+    ],
+)
+def test_dates_out_of_range_get_a_plain_4xx_never_a_500(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 400, (path, response.status_code)
+    assert "is outside 1900-01-01–2200-12-31" in response.text
+
+
 def test_plotly_is_served_offline_with_a_long_cache(client: TestClient) -> None:
     response = client.get("/assets/plotly.min.js")
     assert response.status_code == 200

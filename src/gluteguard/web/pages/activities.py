@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import shutil
 import tempfile
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +23,7 @@ from gluteguard.services.activities import ActivityError, ActivityRow, list_acti
 from gluteguard.services.importer import FileReport, import_paths
 from gluteguard.web.deps import WebContext, context
 from gluteguard.web.pages.assets import plotly_version
-from gluteguard.web.pages.render import page
+from gluteguard.web.pages.render import page, parse_day
 from gluteguard.web.security import verify_csrf
 from gluteguard.web.uploads import UploadProblem, read_upload_form, save_uploads
 
@@ -76,13 +76,9 @@ def activities_page(
     resolved: str = "",
 ) -> Response:
     """The list (newest first) with its filters, and the possible duplicates awaiting review."""
-    error = None
-    since_date = None
-    if since:
-        try:
-            since_date = date.fromisoformat(since)
-        except ValueError:
-            error = f"'{since}' is not a date like 2026-03-01: showing every date"
+    since_date, error = parse_day(since)
+    if error:
+        error = error.replace("date:", "since:").replace("showing today", "showing every date")
     duplicates_only = duplicates in ("1", "on", "true")
     rows = list_activities(
         ctx.db, ctx.athlete_id, since=since_date, sport=sport or None, duplicates_only=duplicates_only

@@ -49,6 +49,7 @@ def load_page(
         request,
         "load.html",
         "load",
+        status_code=400 if error else 200,
         error=error,
         state=view.state,
         decision=view.decision,

@@ -7,7 +7,7 @@ prompt is due and what to say, shows it with the Notification API while the page
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -20,7 +20,7 @@ from gluteguard.services.sitting import record_break, reminder_tick, sitting_his
 from gluteguard.sitting.day import SittingError
 from gluteguard.sitting.model import BreakLog
 from gluteguard.web.deps import WebContext, context
-from gluteguard.web.pages.render import page
+from gluteguard.web.pages.render import page, parse_day
 from gluteguard.web.security import verify_csrf
 
 router = APIRouter()
@@ -58,11 +58,8 @@ def sitting_page(
 
     profile = get_profile(ctx.db, ctx.athlete_id)
     today = today_in(ZoneInfo(profile.timezone))
-    error = None
-    try:
-        chosen = date.fromisoformat(day) if day else today
-    except ValueError:
-        chosen, error = today, f"'{day}' is not a date like 2026-03-01: showing today"
+    parsed, error = parse_day(day)
+    chosen = parsed or today
     days = days if days in HISTORY_DAYS else 14
     try:
         figures = sitting_on(ctx.db, ctx.athlete_id, chosen)
@@ -76,7 +73,7 @@ def sitting_page(
         request,
         "sitting.html",
         "sitting",
-        status_code=400 if error and figures is None else 200,
+        status_code=400 if error else 200,
         figures=figures,
         note=note,
         history=history,
@@ -104,8 +101,11 @@ def sitting_chart(
     from gluteguard.reports.sitting_chart import render_sitting_chart
 
     profile = get_profile(ctx.db, ctx.athlete_id)
+    parsed, error = parse_day(until)
     try:
-        last = date.fromisoformat(until) if until else today_in(ZoneInfo(profile.timezone))
+        if error:
+            raise ValueError(error.replace("; showing today", ""))
+        last = parsed or today_in(ZoneInfo(profile.timezone))
         rows = sitting_history(ctx.db, ctx.athlete_id, last, days if days in HISTORY_DAYS else 14)
     except (ValueError, SittingError) as exc:
         return HTMLResponse(f"<!doctype html><title>no chart</title><p>{_escape(str(exc))}</p>", status_code=400)
