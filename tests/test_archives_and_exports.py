@@ -525,3 +525,40 @@ def test_strava_export_zip_inside_a_folder(sqlite_db: Database, strava_folder: P
     stored = _activities(sqlite_db, athlete)
     assert set(stored) == set(BY_NAME)
     assert stored["Long hilly one"].shoes == "Pegasus 38" and stored["Long hilly one"].rpe == 8.0
+
+
+def test_a_negative_strava_row_is_refused_in_one_line_and_never_reaches_the_load(
+    db: Database, shared_data: Path, tmp_path: Path
+) -> None:
+    """Issue 14.5: a row of −36,000 s and −100 km was stored and made the last 7 days −90 km."""
+    root = tmp_path / "export_negative"
+    root.mkdir()
+    header = strava_header(shared_data)
+    bad = StravaRow("6001", "Jan 6, 2021, 6:30:00 PM", "Typo run", "Kinvara 12", "5", False, "", -36000, -36000,
+                    -100_000)  # fmt: skip
+    good = StravaRow("6002", "Jan 7, 2021, 6:30:00 PM", "Fine run", "Kinvara 12", "5", False, "", 1800, 1750, 5000)
+    with (root / "activities.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerow(bad.fields(header))
+        writer.writerow(good.fields(header))
+    athlete = ensure_athlete(db)
+    summary = import_paths(db, athlete, [root], workers=1).as_json()
+    failed = [f for f in summary["failed"]]
+    assert len(failed) == 1 and "\n" not in failed[0]["reason"]
+    assert "not possible" in failed[0]["reason"] and "below 0" in failed[0]["reason"], failed
+    stored = _activities(db, athlete)
+    assert set(stored) == {"Fine run"} and all(a.distance_m >= 0 and a.elapsed_s >= 0 for a in stored.values())
+
+
+def test_a_sensor_no_value_marker_is_kept_as_no_reading(shared_data: Path) -> None:
+    """Heart rate 0 or 254 in real FIT files (sensor "no value") must not refuse the activity."""
+    from gluteguard.ingest.sources import SourceUnit
+    from gluteguard.services.importer import prepare_unit
+
+    path = shared_data / "fit/muktihari-fit/Activity.fit"
+    if not path.exists():
+        pytest.skip(f"{path} is not beside the checkout")
+    prepared = prepare_unit(SourceUnit(name=path.name, data=path.read_bytes()))
+    assert prepared.error is None and prepared.activities
+    assert any("maximum heart rate 254 bpm is above 250 bpm: kept as no reading" in w for w in prepared.warnings)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gluteguard.rules_data import Table, rules_data
 
@@ -20,6 +20,10 @@ class ArchiveLimits:
 class ImportRules:
     duplicate_start_window_s: float
     archives: ArchiveLimits
+    # field → (lowest, highest) possible: outside ``refuse`` the activity is refused, outside ``sensor`` the
+    # reading is dropped as "no reading"
+    refuse: dict[str, tuple[float, float]] = field(default_factory=dict)
+    sensor: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def import_rules() -> ImportRules:
@@ -30,4 +34,6 @@ def _parse(table: Table) -> ImportRules:
     return ImportRules(
         duplicate_start_window_s=float(table["duplicates"]["start_window_s"]),
         archives=ArchiveLimits(**table["archives"]),
+        refuse={name: (float(low), float(high)) for name, (low, high) in table["plausible"]["refuse"].items()},
+        sensor={name: (float(low), float(high)) for name, (low, high) in table["plausible"]["sensor"].items()},
     )

@@ -28,6 +28,7 @@ from gluteguard.ingest.dispatch import parse_payload, unwrap
 from gluteguard.ingest.fitbit import fitbit_file_kind, parse_fitbit_export
 from gluteguard.ingest.garmin_monitoring import is_garmin_monitoring, parse_garmin_monitoring
 from gluteguard.ingest.model import FileFormat, NotAnActivity, ParsedActivity, ParseError, Streams
+from gluteguard.ingest.plausible import checked
 from gluteguard.ingest.rules import import_rules
 from gluteguard.ingest.sources import ARCHIVE_OPEN_ERRORS, ExpansionStats, SourceProblem, SourceUnit, expand_paths
 from gluteguard.ingest.strava_export import StravaIndex, apply_export_meta, manual_activity
@@ -132,6 +133,15 @@ def prepare_unit(unit: SourceUnit, fit_decoder: str = "auto", timezone: str = "U
     except Exception as exc:
         prepared.error = f"internal parser error ({type(exc).__name__}: {exc}); please report this file"
         return prepared
+    looked_at = [checked(activity) for activity in result_activities]
+    kept = tuple(activity for activity, _ in looked_at if activity is not None)
+    refused = [notes[0] for activity, notes in looked_at if activity is None]
+    if refused and not kept:
+        prepared.error = f"refused: {refused[0]}"
+        return prepared
+    dropped = [note for activity, notes in looked_at if activity is not None for note in notes]
+    warnings = (*warnings, *(f"an activity was left out: {why}" for why in refused), *dropped)
+    result_activities = kept
     prepared.sha256 = hashlib.sha256(payload).hexdigest()
     prepared.size_bytes = len(payload)
     prepared.content_zlib = zlib.compress(payload, ORIGINAL_ZLIB_LEVEL)
