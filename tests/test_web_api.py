@@ -337,3 +337,49 @@ def test_bad_input_is_one_line_never_500(demo_client: TestClient) -> None:
         response = demo_client.get(API + path)
         assert response.status_code in (404, 422), path
         _one_line(response)
+
+
+def test_request_bodies_are_capped_while_they_stream_in(client: TestClient) -> None:
+    """Issue 14.4: a chunked 3 GB upload wrote 4.2 GB before the 413. Now the cap holds while the body streams."""
+
+    def chunks(count: int, size: int = 1 << 20):
+        for _ in range(count):
+            yield b"x" * size
+
+    small = client.post(f"{API}/checkins", content=chunks(5), headers={"Content-Type": "application/json"})
+    assert small.status_code == 413 and "larger than the 1 MB" in small.json()["detail"]
+    declared = client.post(f"{API}/import", content=b"--x--", headers={"Content-Length": str(50 << 30),
+                           "Content-Type": "multipart/form-data; boundary=x"})  # fmt: skip
+    assert declared.status_code == 413 and "MB this accepts" in declared.json()["detail"]
+
+
+def test_an_upload_route_never_reads_past_its_cap(db_url: str) -> None:
+    from gluteguard.web.security import BodyLimitMiddleware
+
+    seen = {"bytes": 0}
+    inner = create_app(db_url, allowed_hosts=("testserver",))
+
+    async def spy(scope, receive, send):  # counts what reaches the app's own parsers
+        async def counted():
+            message = await receive()
+            seen["bytes"] += len(message.get("body", b""))
+            return message
+
+        await inner(scope, counted, send)
+
+    limit = 256 << 10
+    app = BodyLimitMiddleware(spy, limits={"/api/v1/import": limit}, default=1 << 20)
+    boundary = "gluteguardboundary"
+
+    def body():
+        yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.fit\"\r\n"
+               "Content-Type: application/octet-stream\r\n\r\n").encode()  # fmt: skip
+        for _ in range(64):
+            yield b"\0" * (64 << 10)
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    with TestClient(app) as spying:
+        answer = spying.post(f"{API}/import", content=body(),
+                             headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})  # fmt: skip
+    assert answer.status_code == 413 and "larger than the 256 kB" in answer.json()["detail"]
+    assert seen["bytes"] <= limit + (64 << 10), seen  # at most one chunk past the cap ever reached the parser

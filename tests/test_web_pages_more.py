@@ -282,7 +282,8 @@ def test_sitting_day_history_reminder_and_break(client: TestClient) -> None:
     assert "/sitting/chart?until=2026-03-03" in day.text
     chart = client.get("/sitting/chart", params={"until": SITTING_DAY.isoformat(), "days": 7})
     assert chart.status_code == 200 and "plotly" in chart.text.lower()
-    assert client.get("/sitting", params={"date": "soon"}).status_code == 200  # falls back to today, says so
+    soon = client.get("/sitting", params={"date": "soon"})  # shows today, says so, and answers 400 like /plan
+    assert soon.status_code == 400 and "is not a date like" in soon.text
 
     due = client.get("/sitting/next-reminder", params={"since": datetime.now(UTC).isoformat()}).json()
     assert due["due_now"] is False and due["in_work_hours"] is True and due["interval_min"] > 0

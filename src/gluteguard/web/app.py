@@ -11,9 +11,27 @@ from fastapi.staticfiles import StaticFiles
 
 from gluteguard.services.load import backfill_hr_histograms
 from gluteguard.store.db import Database, resolve_database_url
-from gluteguard.web.security import SameOriginMiddleware, TrustedHostMiddleware
+from gluteguard.web.security import BodyLimitMiddleware, SameOriginMiddleware, TrustedHostMiddleware
 
 STATIC_DIR = resources.files("gluteguard.web") / "static"
+# A check-in, profile or log form or JSON body is a few kB; anything but an upload route gets at most this.
+SMALL_BODY_BYTES = 1 << 20
+
+
+def upload_limits() -> dict[str, int]:
+    """Each upload route's cap on the whole request body: its files' cap plus the multipart framing."""
+    from gluteguard.web import uploads
+    from gluteguard.web.api import importing, stride
+    from gluteguard.web.pages import activities
+    from gluteguard.web.pages import stride as stride_page
+
+    slack = uploads.MULTIPART_SLACK
+    return {
+        "/api/v1/import": importing.MAX_TOTAL_BYTES + slack,
+        "/import": activities.MAX_TOTAL_BYTES + slack,
+        "/api/v1/stride": max(stride.MAX_VIDEO_BYTES, stride.MAX_KEYPOINT_BYTES) + slack,
+        "/stride": max(stride_page.MAX_VIDEO_BYTES, stride_page.MAX_DATA_BYTES) + slack,
+    }
 
 
 def create_app(db_url: str | None = None, *, athlete_name: str = "me", allowed_hosts: Sequence[str] = ()) -> FastAPI:
@@ -36,6 +54,7 @@ def create_app(db_url: str | None = None, *, athlete_name: str = "me", allowed_h
     app.state.athlete_name = athlete_name
     app.state.athlete_id = None
     app.add_middleware(SameOriginMiddleware)
+    app.add_middleware(BodyLimitMiddleware, limits=upload_limits(), default=SMALL_BODY_BYTES)
     app.add_middleware(TrustedHostMiddleware, allowed_names=tuple(allowed_hosts))  # added last: runs first
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(pages_router)

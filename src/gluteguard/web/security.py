@@ -15,7 +15,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+import html
 import ipaddress
 import secrets
 import tempfile
@@ -26,8 +28,8 @@ from urllib.parse import urlsplit
 from fastapi import HTTPException, Request, UploadFile
 from starlette.datastructures import Headers
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gluteguard.services.cache import read_only_scope
 
@@ -148,3 +150,61 @@ async def save_upload(upload: UploadFile, folder: Path, *, max_bytes: int, suffi
         Path(handle.name).unlink(missing_ok=True)
         raise
     return Path(handle.name)
+
+
+class BodyTooLarge(Exception):
+    """Raised inside a request's ``receive`` once its body passes the route's cap."""
+
+
+class BodyLimitMiddleware:
+    """Cap every request body while it streams in, before any parser spools it to disk: the upload routes get
+    their own caps (``limits``: path → bytes), everything else ``default`` bytes. A declared Content-Length over
+    the cap is refused before reading; a chunked body is cut off at the cap. Either way: 413 with the limit."""
+
+    def __init__(self, app: ASGIApp, limits: dict[str, int], default: int) -> None:
+        self.app = app
+        self.limits = limits
+        self.default = default
+
+    def _refusal(self, scope: Scope, limit: int) -> Response:
+        size = f"{limit / (1 << 20):,.0f} MB" if limit >= 1 << 20 else f"{limit / 1024:,.0f} kB"
+        words = f"the upload is larger than the {size} this accepts at a time"
+        if scope["path"].startswith("/api/"):
+            return JSONResponse({"detail": words}, status_code=413)
+        back = html.escape(scope["path"])
+        return HTMLResponse(f"<!doctype html><title>Too large</title><p role='alert'>{words.capitalize()}.</p>"
+                            f"<p><a href='{back}'>Back</a></p>", status_code=413)  # fmt: skip
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in UNSAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        limit = self.limits.get(scope["path"], self.default)
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refusal(scope, limit)(scope, receive, send)
+            return
+        received = 0
+        started = exceeded = False
+
+        async def counted() -> Message:
+            nonlocal received, exceeded
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    exceeded = True
+                    raise BodyTooLarge
+            return message
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            if exceeded:
+                return  # whatever the app answers to a body cut off at the cap (FastAPI: a 400), the 413 replaces it
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        with contextlib.suppress(BodyTooLarge):
+            await self.app(scope, counted, watched_send)
+        if exceeded and not started:
+            await self._refusal(scope, limit)(scope, receive, send)
