@@ -10,6 +10,7 @@ import io
 import os
 import shutil
 import struct
+import tempfile
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -460,6 +461,45 @@ def test_expand_zip_reports_problems_instead_of_raising(shared_data: Path) -> No
     assert [p.name for p in problems] == ["a.zip!../x.fit"]
     assert stats.ignored == ["a.zip!notes.txt"]
     assert [p.name for p in expand_zip(b"not a zip", "b.zip", limits, ExpansionStats())] == ["b.zip"]
+
+
+def test_archive_caps_hold_for_the_whole_import_across_nested_zips() -> None:
+    """Issue 14.3: the total cap applied per nested zip, so nesting multiplied it."""
+    from dataclasses import replace
+
+    limits = replace(import_rules().archives, max_total_uncompressed_bytes=2500)
+    inner = _zip_bytes([("a.fit", b"\x0e" * 1000)])
+    outer = _zip_bytes([("one.zip", inner), ("two.zip", inner), ("three.zip", inner)])
+    items = list(expand_zip(outer, "outer.zip", limits, ExpansionStats()))
+    refused = [i for i in items if isinstance(i, SourceProblem) and "total of this import" in i.reason]
+    assert refused, items  # the nested zips' members count against one budget
+
+
+def test_overlapping_zip_entries_are_refused() -> None:
+    """Issue 14.3: a zip whose central directory points two entries at one compressed stream (Fifield's
+    overlapping-entry bomb) is not refused by Python 3.11's zipfile."""
+    import struct
+
+    data = bytearray(_zip_bytes([("a.fit", b"A" * 5000), ("b.fit", b"B" * 5000)]))
+    second = data.rfind(b"PK\x01\x02")  # the second central-directory entry
+    data[second + 42 : second + 46] = struct.pack("<I", 0)  # its local header: the first entry's
+    items = list(expand_zip(bytes(data), "bomb.zip", import_rules().archives, ExpansionStats()))
+    assert len(items) == 1 and isinstance(items[0], SourceProblem) and "overlap" in items[0].reason, items
+
+
+def test_large_members_reach_the_workers_as_temporary_files_that_are_removed(tmp_path: Path, db: Database) -> None:
+    from gluteguard.ingest.sources import SPOOL_ABOVE_BYTES
+
+    big = _zip_bytes([("huge.fit", os.urandom(SPOOL_ABOVE_BYTES + 4096))])  # incompressible: no bomb
+    path = tmp_path / "big.zip"
+    path.write_bytes(big)
+    (unit,) = list(expand_zip(path, str(path), import_rules().archives, ExpansionStats()))
+    assert isinstance(unit, SourceUnit) and unit.spooled and unit.data is None and Path(unit.path).exists()
+    unit.discard()
+    assert not Path(unit.path).exists()
+    summary = import_paths(db, ensure_athlete(db), [path], workers=2)
+    assert [f.status for f in summary.files] == ["failed"]  # not a FIT file, refused in one line, nothing left
+    assert not list(Path(tempfile.gettempdir()).glob("gluteguard-member-*"))
 
 
 # --- the same run in two formats ------------------------------------------------------------------

@@ -14,6 +14,8 @@ class ArchiveLimits:
     max_compression_ratio: float
     max_members: int
     max_nesting_depth: int
+    max_activity_member_bytes: int
+    max_in_flight_bytes: int
 
 
 @dataclass(frozen=True)

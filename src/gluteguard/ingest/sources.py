@@ -1,14 +1,19 @@
 """Turn what the user points at (files, folders, zip archives, exports) into single files to parse.
 
-Archives are read in memory, member by member, never extracted to disk, so a member's name can never
-reach the file system; names that try to climb out of the archive are still refused, as a sign of a
-malicious archive. Size, ratio and count caps (``import_rules.toml``) stop zip bombs early.
+Archives are read member by member, never extracted under their own names, so a member's name can never reach
+the file system; names that try to climb out of the archive are still refused, as a sign of a malicious archive.
+An archive on disk is read in place; a zip inside a zip is streamed to an anonymous temporary file. Size, ratio and
+count caps (``import_rules.toml``) hold for the whole import, across nesting levels, and stop zip bombs early;
+entries that overlap inside the archive (one compressed stream reused by many entries) are refused.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import lzma
+import shutil
+import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -18,6 +23,9 @@ from pathlib import Path, PurePosixPath
 from gluteguard.ingest.rules import ArchiveLimits, import_rules
 
 ACTIVITY_SUFFIXES = (".fit", ".gpx", ".tcx")
+# Archive members above this size go to the workers as a temporary file, not as bytes through the process pool,
+# so the reading process never holds them (issue 14.2).
+SPOOL_ABOVE_BYTES = 8 << 20
 STRAVA_CSV_NAME = "activities.csv"
 
 
@@ -30,6 +38,12 @@ class SourceUnit:
     data: bytes | None = None
     meta: dict | None = None  # metadata an export gave for this file (e.g. Strava's CSV row)
     kind: str = "file"  # "file", or "strava_manual" for a CSV row with no file behind it
+    spooled: bool = False  # ``path`` is a temporary copy of an archive member: remove it once parsed
+
+    def discard(self) -> None:
+        """Remove the temporary copy of a spooled member (nothing for any other unit)."""
+        if self.spooled and self.path:
+            Path(self.path).unlink(missing_ok=True)
 
     def read(self) -> bytes:
         if self.data is not None:
@@ -120,7 +134,9 @@ def gunzip_limited(data: bytes, limits: ArchiveLimits) -> bytes:
     return bytes(output)
 
 
-class _Budget:
+class ImportBudget:
+    """The archive caps of one import, shared by every zip it opens, however deeply nested."""
+
     def __init__(self, limits: ArchiveLimits) -> None:
         self.limits = limits
         self.total = 0
@@ -130,29 +146,91 @@ class _Budget:
         limits = self.limits
         self.members += 1
         if self.members > limits.max_members:
-            raise ArchiveRefused(f"{archive_name}: more than {limits.max_members:,} members")
+            raise ArchiveRefused(f"{archive_name}: more than {limits.max_members:,} members in this import")
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > 1_000_000 and ratio > limits.max_compression_ratio:
             raise ArchiveRefused(
                 f"{archive_name}!{info.filename}: compression ratio {ratio:.0f}:1 exceeds "
                 f"{limits.max_compression_ratio:g}:1 (zip bomb?)"
             )
-        if info.file_size > limits.max_member_uncompressed_bytes:
-            raise ArchiveRefused(f"{archive_name}!{info.filename}: member larger than the cap")
+        is_zip = info.filename.lower().endswith(".zip")
+        cap = limits.max_member_uncompressed_bytes if is_zip else limits.max_activity_member_bytes
+        if info.file_size > cap:
+            raise ArchiveRefused(f"{archive_name}!{info.filename}: member larger than the cap ({cap:,} bytes)")
         self.total += info.file_size
         if self.total > limits.max_total_uncompressed_bytes:
             raise ArchiveRefused(
-                f"{archive_name}: uncompressed total exceeds {limits.max_total_uncompressed_bytes:,} bytes"
+                f"{archive_name}: uncompressed total of this import exceeds "
+                f"{limits.max_total_uncompressed_bytes:,} bytes"
             )
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: ArchiveLimits) -> bytes:
+def overlapping_entries(infos: list[zipfile.ZipInfo]) -> str | None:
+    """The first pair of entries whose data overlap in the archive (a 'quoted overlap' zip bomb reuses one
+    compressed stream for many entries; Python 3.11's zipfile does not refuse them), or None."""
+    ordered = sorted((i for i in infos if not i.is_dir()), key=lambda i: i.header_offset)
+    for first, second in itertools.pairwise(ordered):
+        # A local header is at least 30 bytes and its data follows it: a lower bound, so a sound zip never trips it.
+        end = first.header_offset + 30 + first.compress_size
+        if second.header_offset < end:
+            return f"entries {first.filename!r} and {second.filename!r} overlap"
+    return None
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
     # Read at most the declared size + 1 so a member that lies about its size cannot blow up memory.
     with archive.open(info) as handle:
-        data = handle.read(min(info.file_size, limits.max_member_uncompressed_bytes) + 1)
+        data = handle.read(min(info.file_size, cap) + 1)
     if len(data) > info.file_size:
         raise ArchiveRefused(f"{info.filename}: member is larger than its header says")
     return data
+
+
+def _spool_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> tempfile._TemporaryFileWrapper:
+    """A nested zip streamed into an anonymous temporary file (deleted on close), never whole in memory."""
+    spool = tempfile.TemporaryFile(prefix="gluteguard-nested-")  # noqa: SIM115 - the caller closes it
+    try:
+        with archive.open(info) as handle:
+            shutil.copyfileobj(_Capped(handle, min(info.file_size, cap) + 1), spool, 1 << 20)
+        if spool.tell() > info.file_size:
+            raise ArchiveRefused(f"{info.filename}: member is larger than its header says")
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    return spool
+
+
+def _spool_to_path(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> str:
+    """A large member streamed into a temporary file (under a server-chosen name); its path."""
+    with tempfile.NamedTemporaryFile(prefix="gluteguard-member-", delete=False) as spool:
+        try:
+            with archive.open(info) as handle:
+                shutil.copyfileobj(_Capped(handle, min(info.file_size, cap) + 1), spool, 1 << 20)
+            if spool.tell() > info.file_size:
+                raise ArchiveRefused(f"{info.filename}: member is larger than its header says")
+        except BaseException:
+            spool.close()
+            Path(spool.name).unlink(missing_ok=True)
+            raise
+    return spool.name
+
+
+class _Capped(io.RawIOBase):
+    """A reader that stops after ``limit`` bytes."""
+
+    def __init__(self, inner: io.BufferedIOBase | zipfile.ZipExtFile, limit: int) -> None:
+        self.inner, self.left = inner, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self.left <= 0:
+            return b""
+        chunk = self.inner.read(self.left if size < 0 else min(size, self.left))
+        self.left -= len(chunk)
+        return chunk
 
 
 MetaLookup = Callable[[str], "dict | None"]
@@ -163,54 +241,68 @@ def _no_meta(_name: str) -> dict | None:
 
 
 def expand_zip(
-    data: bytes,
+    source: bytes | Path | io.IOBase,
     archive_name: str,
     limits: ArchiveLimits,
     stats: ExpansionStats,
     meta_for: MetaLookup = _no_meta,
     depth: int = 1,
+    budget: ImportBudget | None = None,
 ) -> Iterator[SourceUnit | SourceProblem]:
-    """Activity files inside a zip (and in zips inside it, up to the nesting cap)."""
-    budget = _Budget(limits)
+    """Activity files inside a zip (and in zips inside it, up to the nesting cap), all within one budget."""
+    budget = budget or ImportBudget(limits)
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source)
         infos = archive.infolist()
     except ARCHIVE_OPEN_ERRORS as exc:
         yield SourceProblem(archive_name, f"not a readable zip archive ({exc})")
         return
-    for info in infos:
-        if info.is_dir():
-            continue
-        member_name = f"{archive_name}!{info.filename}"
-        if unsafe_member_name(info.filename):
-            yield SourceProblem(member_name, "refused: member path leaves the archive (path traversal)")
-            continue
-        lowered = info.filename.lower()
-        wanted = is_activity_name(lowered) or lowered.endswith(".zip") or lowered.endswith(STRAVA_CSV_NAME)
-        if not wanted:
-            stats.ignored.append(member_name)
-            continue
-        if info.flag_bits & 0x1:
-            yield SourceProblem(member_name, "encrypted archive member (password-protected zips cannot be read)")
-            continue
-        try:
-            budget.take(info, archive_name)
-            member = _read_member(archive, info, limits)
-        except ArchiveRefused as exc:
-            yield SourceProblem(member_name, f"refused: {exc}")
-            if "uncompressed total" in str(exc) or "members" in str(exc):
-                return
-            continue
-        except MEMBER_READ_ERRORS as exc:
-            yield SourceProblem(member_name, f"damaged archive member ({exc})")
-            continue
-        if lowered.endswith(".zip"):
-            if depth >= limits.max_nesting_depth:
+    with archive:
+        overlap = overlapping_entries(infos)
+        if overlap:
+            yield SourceProblem(archive_name, f"refused: {overlap} (an overlapping-entry zip bomb?)")
+            return
+        for info in infos:
+            if info.is_dir():
+                continue
+            member_name = f"{archive_name}!{info.filename}"
+            if unsafe_member_name(info.filename):
+                yield SourceProblem(member_name, "refused: member path leaves the archive (path traversal)")
+                continue
+            lowered = info.filename.lower()
+            is_zip = lowered.endswith(".zip")
+            if not (is_activity_name(lowered) or is_zip or lowered.endswith(STRAVA_CSV_NAME)):
+                stats.ignored.append(member_name)
+                continue
+            if info.flag_bits & 0x1:
+                yield SourceProblem(member_name, "encrypted archive member (password-protected zips cannot be read)")
+                continue
+            if is_zip and depth >= limits.max_nesting_depth:
                 yield SourceProblem(member_name, f"refused: zips nested deeper than {limits.max_nesting_depth}")
                 continue
-            yield from expand_zip(member, member_name, limits, stats, meta_for, depth + 1)
-        else:
-            yield SourceUnit(name=member_name, data=member, meta=meta_for(member_name))
+            try:
+                budget.take(info, archive_name)
+                if is_zip:
+                    nested = _spool_member(archive, info, limits.max_member_uncompressed_bytes)
+                elif info.file_size > SPOOL_ABOVE_BYTES:
+                    spooled = _spool_to_path(archive, info, limits.max_activity_member_bytes)
+                else:
+                    member = _read_member(archive, info, limits.max_activity_member_bytes)
+            except ArchiveRefused as exc:
+                yield SourceProblem(member_name, f"refused: {exc}")
+                if "uncompressed total" in str(exc) or "members in this import" in str(exc):
+                    return
+                continue
+            except MEMBER_READ_ERRORS as exc:
+                yield SourceProblem(member_name, f"damaged archive member ({exc})")
+                continue
+            if is_zip:
+                with nested:
+                    yield from expand_zip(nested, member_name, limits, stats, meta_for, depth + 1, budget)
+            elif info.file_size > SPOOL_ABOVE_BYTES:
+                yield SourceUnit(name=member_name, path=spooled, meta=meta_for(member_name), spooled=True)
+            else:
+                yield SourceUnit(name=member_name, data=member, meta=meta_for(member_name))
 
 
 def expand_paths(
@@ -222,6 +314,7 @@ def expand_paths(
     """Every activity file under the given paths, in a stable order; problems are yielded, not raised.
     Files in ``skip`` are left out (exports that are streamed on their own, like Apple Health's)."""
     limits = import_rules().archives
+    budget = ImportBudget(limits)  # one budget for the whole import, every archive and nesting level
     for root in paths:
         if not root.exists():
             yield SourceProblem(str(root), "no such file or folder")
@@ -231,13 +324,8 @@ def expand_paths(
             if path in skip:
                 continue
             lowered = path.name.lower()
-            if lowered.endswith(".zip"):
-                try:
-                    data = path.read_bytes()
-                except OSError as exc:
-                    yield SourceProblem(str(path), f"cannot read ({exc.strerror or exc})")
-                    continue
-                yield from expand_zip(data, str(path), limits, stats, meta_for)
+            if lowered.endswith(".zip"):  # read in place, member by member
+                yield from expand_zip(path, str(path), limits, stats, meta_for, budget=budget)
             elif is_activity_name(lowered) or lowered == STRAVA_CSV_NAME or not root.is_dir():
                 # A file named explicitly is always tried: its content decides what it is.
                 yield SourceUnit(name=str(path), path=str(path), meta=meta_for(str(path)))

@@ -330,16 +330,38 @@ def _results(units: Iterable[SourceUnit], workers: int, fit_decoder: str, timezo
     """Prepared files in input order; at most a few per worker in flight, so memory stays flat."""
     if workers <= 1:
         for unit in units:
-            yield prepare_unit(unit, fit_decoder, timezone)
+            try:
+                yield prepare_unit(unit, fit_decoder, timezone)
+            finally:
+                unit.discard()
         return
-    in_flight: deque[Future[PreparedFile]] = deque()
+    byte_budget = import_rules().archives.max_in_flight_bytes
+    in_flight: deque[tuple[Future[PreparedFile], SourceUnit, int]] = deque()
+    held = 0  # bytes of archive members handed to the workers and not yet back
+
+    def finished() -> PreparedFile:
+        nonlocal held
+        future, unit, size = in_flight.popleft()
+        held -= size
+        try:
+            return future.result()
+        finally:
+            unit.discard()
+
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for unit in units:
-            in_flight.append(pool.submit(prepare_unit, unit, fit_decoder, timezone))
-            if len(in_flight) >= workers * 4:
-                yield in_flight.popleft().result()
-        while in_flight:
-            yield in_flight.popleft().result()
+        try:
+            for unit in units:
+                size = len(unit.data) if unit.data is not None else 0
+                # Wait for earlier results while the members in flight would pass the byte budget (one always goes).
+                while in_flight and (len(in_flight) >= workers * 4 or held + size > byte_budget):
+                    yield finished()
+                in_flight.append((pool.submit(prepare_unit, unit, fit_decoder, timezone), unit, size))
+                held += size
+            while in_flight:
+                yield finished()
+        finally:
+            for _, unit, _ in in_flight:
+                unit.discard()
 
 
 def import_paths(
