@@ -602,3 +602,20 @@ def test_a_sensor_no_value_marker_is_kept_as_no_reading(shared_data: Path) -> No
     prepared = prepare_unit(SourceUnit(name=path.name, data=path.read_bytes()))
     assert prepared.error is None and prepared.activities
     assert any("maximum heart rate 254 bpm is above 250 bpm: kept as no reading" in w for w in prepared.warnings)
+
+
+def test_terminal_escapes_in_member_names_are_shown_not_obeyed(shared_data: Path, tmp_path: Path) -> None:
+    """Issue 14.7: zip member names with terminal escapes were printed raw by gluteguard activities."""
+    from typer.testing import CliRunner
+
+    from gluteguard.cli.app import app
+
+    good = (shared_data / SMALL_FIT).read_bytes()
+    archive = tmp_path / "evil.zip"
+    archive.write_bytes(_zip_bytes([("\x1b]0;pwned\x07run\x1b[2J.fit", good), ("bad\x1b[31m.fit", b"not a fit")]))
+    db = str(tmp_path / "x.sqlite")
+    imported = CliRunner().invoke(app, ["--db", db, "import", str(archive)])
+    listed = CliRunner().invoke(app, ["--db", db, "activities"])
+    for result in (imported, listed):
+        assert "\x1b" not in result.output and "\x07" not in result.output, result.output
+    assert "\\x1b" in imported.output and "\\x1b" in listed.output

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from gluteguard.cli.context import console, day_option, fail, print_json, state
+from gluteguard.cli.context import console, day_option, fail, print_json, shown, state
 from gluteguard.services.activities import ActivityError, list_activities, reprocess, resolve_duplicate
 
 app = typer.Typer(help="List activities and review possible duplicates.", invoke_without_command=True)
@@ -56,7 +55,7 @@ def list_command(
             f"{int(moving // 3600)}:{int(moving % 3600 // 60):02d}:{int(moving % 60):02d}",
             f"{row.avg_hr:.0f}" if row.avg_hr else "—",
             f"{row.avg_cadence_spm:.0f}" if row.avg_cadence_spm else "—",
-            escape((row.source_file or "").rsplit("/", 1)[-1]),
+            shown((row.source_file or "").rsplit("/", 1)[-1]),
             ", ".join(note),
         )
     console.print(table)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from gluteguard.cli import (
     activities,
@@ -22,7 +21,7 @@ from gluteguard.cli import (
     sitting,
     status,
 )
-from gluteguard.cli.context import AppState, errors
+from gluteguard.cli.context import AppState, errors, shown
 from gluteguard.services.activities import ActivityError
 from gluteguard.services.athletes import ProfileError
 from gluteguard.store.db import DatabaseError
@@ -80,7 +79,7 @@ def main() -> None:
     try:
         app()
     except KNOWN_ERRORS as exc:
-        errors.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        errors.print(f"[bold red]error:[/] {shown(str(exc))}", highlight=False, soft_wrap=True)
         raise SystemExit(1) from None
     except KeyboardInterrupt:
         errors.print("interrupted: each file already imported was committed on its own; run again to resume")

@@ -53,7 +53,19 @@ def state(ctx: typer.Context) -> AppState:
 
 
 def print_json(value: object) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, default=str, ensure_ascii=False) + "\n")
+    # A file name that is not valid UTF-8 reaches Python as lone surrogates: written as \udcXX escapes (valid JSON)
+    # rather than as bytes that are not UTF-8.
+    text = json.dumps(value, indent=2, default=str, ensure_ascii=False)
+    sys.stdout.write(text.encode("utf-8", "backslashreplace").decode("utf-8") + "\n")
+
+
+def shown(text: str) -> str:
+    """Text from a file or an archive made safe for the terminal: control characters (terminal escapes) and bytes
+    that are not text become visible escapes, and Rich markup is escaped."""
+    visible = "".join(
+        ch if ch.isprintable() else (f"\\x{ord(ch):02x}" if ord(ch) < 256 else f"\\u{ord(ch):04x}") for ch in text
+    )
+    return escape(visible)
 
 
 def day_option(value: str | None, option: str = "--date") -> date | None:
@@ -70,5 +82,5 @@ def day_option(value: str | None, option: str = "--date") -> date | None:
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    errors.print(f"[bold red]error:[/] {shown(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)

@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from gluteguard.cli.context import console, errors, fail, print_json, state
+from gluteguard.cli.context import console, errors, fail, print_json, shown, state
 from gluteguard.ingest.fit import FIT_DECODERS
 from gluteguard.services.importer import FileReport, ImportSummary, import_paths
 
@@ -48,13 +47,13 @@ def import_command(
             progress.update(task, completed=done, total=total)
             if report.status == "failed":
                 errors.print(
-                    f"[red]failed[/] {escape(report.file)}: {escape(report.reason or '')}",
+                    f"[red]failed[/] {shown(report.file)}: {shown(report.reason or '')}",
                     highlight=False,
                     soft_wrap=True,
                 )
             elif report.status == "partial":
                 errors.print(
-                    f"[yellow]partial[/] {escape(report.file)}: {escape(report.reason or '')}",
+                    f"[yellow]partial[/] {shown(report.file)}: {shown(report.reason or '')}",
                     highlight=False,
                     soft_wrap=True,
                 )
