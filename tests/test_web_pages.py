@@ -139,6 +139,8 @@ def test_plan_downloads_and_print_views(client: TestClient) -> None:
         "/sitting/chart?until=9999-12-31",
         "/plan?week_of=9999-12-31",
         "/plan/explain?week_of=0001-01-01",
+        "/plan.ics?week_of=9999-12-31",
+        "/plan/print?week_of=0001-01-03&format=md",
         "/load?date=9999-12-31",
     ],
 )

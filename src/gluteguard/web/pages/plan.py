@@ -65,7 +65,9 @@ def plan_explain(request: Request, ctx: Ctx, week_of: str | None = None) -> HTML
 @router.get("/plan.ics")
 def plan_ics(ctx: Ctx, week_of: str | None = None) -> Response:
     """The week's runs and strength sessions as an iCalendar file (a download)."""
-    monday, _ = _week(ctx, week_of)
+    monday, error = _week(ctx, week_of)
+    if error:
+        return Response(error.replace("; showing this week", "") + "\n", status_code=400, media_type="text/plain")
     plan = week_plan(ctx.db, ctx.athlete_id, monday).as_dict()
     name = f"gluteguard-week-{monday.isoformat()}.ics"
     return Response(
@@ -78,7 +80,9 @@ def plan_ics(ctx: Ctx, week_of: str | None = None) -> Response:
 @router.get("/plan/print", response_class=HTMLResponse)
 def plan_print(request: Request, ctx: Ctx, week_of: str | None = None, format: str = "html") -> Response:
     """The week to print (HTML) or as Markdown (``format=md``)."""
-    monday, _ = _week(ctx, week_of)
+    monday, error = _week(ctx, week_of)
+    if error:
+        return Response(error.replace("; showing this week", "") + "\n", status_code=400, media_type="text/plain")
     plan = week_plan(ctx.db, ctx.athlete_id, monday).as_dict()
     if format == "md":
         return Response(plan_to_markdown(plan), media_type="text/markdown; charset=utf-8")
