@@ -15,7 +15,7 @@ from gluteguard.cli.app import app
 from gluteguard.services.athletes import ensure_athlete
 from gluteguard.services.checkins import delete_checkin, get_checkin, list_checkins, save_checkin
 from gluteguard.store.db import Database
-from gluteguard.symptoms.model import RED_FLAGS, CheckInError, parse_checkin
+from gluteguard.symptoms.model import PAIN_LOCATIONS, RED_FLAGS, CheckInError, parse_checkin
 
 DAY = date(2026, 11, 2)
 
@@ -132,3 +132,56 @@ def test_full_red_flag_screen_at_onboarding_weekly_and_on_trigger(db: Database, 
     assert quiet["brisk_walk_pain_free"] is None  # Enter skips: no answer, never a "no"
     week_later = date(2026, 11, 9)
     assert checkin_cli._ask_interactively(week_later, last_screen(db, athlete, week_later))["screened"]
+
+
+def test_knee_and_front_of_thigh_are_offered_and_stored_everywhere(tmp_path: Path) -> None:
+    """clinical.md §4.3: a hip problem of youth can be felt only in the thigh or knee, so the check-in records them."""
+    from gluteguard.symptoms.questions import questions
+    from gluteguard.web.schemas import CheckInIn
+
+    assert {"knee", "thigh"} <= set(PAIN_LOCATIONS)
+    assert questions()["locations"]["thigh"] == "Front or inner thigh" and questions()["locations"]["knee"] == "Knee"
+    described = CheckInIn.model_json_schema()["properties"]["pain_locations"]["description"]
+    assert all(place in described for place in PAIN_LOCATIONS)
+    runner = CliRunner()
+    base = ["--db", str(tmp_path / "c.sqlite")]
+    assert "thigh" in runner.invoke(app, [*base, "checkin", "--help"], env={"COLUMNS": "200"}).output
+    done = runner.invoke(app, [*base, "checkin", "--date", "2026-11-02", "--pain-at-rest", "2",
+                               "--pain-locations", "knee,thigh", "--json"])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["pain_locations"] == ["knee", "thigh"]
+    elbow = runner.invoke(app, [*base, "checkin", "--date", "2026-11-03", "--pain-locations", "elbow"])
+    assert elbow.exit_code == 1 and "knee" in elbow.output and "thigh" in elbow.output  # the allowed list names them
+
+
+def test_the_landing_question_asks_about_daily_life_not_hopping() -> None:
+    from gluteguard.symptoms.questions import questions
+
+    question = questions()["red_flags"]["pain_on_hopping"]
+    assert "land" in question and "kerb" in question and "stairs" in question
+    assert not question.lower().startswith("does hopping")
+
+
+@pytest.mark.parametrize("place", ["knee", "thigh", "groin"])
+def test_pain_away_from_the_side_of_the_hip_brings_the_warning_questions_at_once(monkeypatch, place: str) -> None:
+    from gluteguard.cli import checkin as checkin_cli
+
+    asked: list[str] = []
+
+    def confirm(question: str, **_: object) -> bool:
+        asked.append(question)
+        return False
+
+    def prompt(question: str, **_: object) -> str:
+        if question.startswith("Where does it hurt?"):
+            asked.append(question)
+            assert asked.count(question) == 1, f"{place} was refused as a pain location"  # no endless re-asking
+            return place
+        return "" if "[y/n, Enter to skip]" in question or "0–10" not in question else "1"
+
+    monkeypatch.setattr(checkin_cli.Confirm, "ask", staticmethod(confirm))
+    monkeypatch.setattr(checkin_cli.Prompt, "ask", staticmethod(prompt))
+    screened_yesterday = date(2026, 11, 1)
+    answers = checkin_cli._ask_interactively(DAY, screened_yesterday)  # not due: only the trigger can ask
+    assert answers["screened"] and set(answers["red_flags"]) == set(RED_FLAGS)
+    assert answers["pain_locations"] == place

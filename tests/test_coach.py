@@ -92,7 +92,10 @@ def test_the_flag_holds_through_silence_and_through_check_ins_without_it() -> No
     flagged = [*checkins, checkin(wednesday, red_flags=URGENT)]
     later = decide(history(runs, flagged), wednesday + timedelta(days=10))  # no check-in since: still held
     assert not later.running_allowed and later.action == "urgent"
-    assert [h.code for h in later.holds if h.blocks_running] == ["femoral_neck_stress_fracture_risk"]
+    assert [h.code for h in later.holds if h.blocks_running] == [
+        "femoral_neck_stress_fracture_risk",
+        "limp_stops_running",
+    ]
     quiet = [*flagged, checkin(wednesday + timedelta(days=4), pain_at_rest=0, pain_next_morning=0)]
     still = decide(history(runs, quiet), wednesday + timedelta(days=5))
     assert not still.running_allowed and still.holds[0].since == wednesday
@@ -160,12 +163,13 @@ def test_a_run_nobody_checked_in_after_or_run_on_a_red_day_does_not_raise_the_ce
 
 def test_a_see_a_clinician_sign_stays_until_booked_without_stopping_running() -> None:
     runs, checkins = base_history()
-    h = history(runs, [*checkins, checkin(MON, red_flags={"limp": True})])
+    # pain when landing on the leg alone (a limp now stops running: limp_stops_running, clinical.md §4.3)
+    h = history(runs, [*checkins, checkin(MON, red_flags={"pain_on_hopping": True})])
     later = decide(h, MON + timedelta(days=8))
     assert later.running_allowed and later.action == "see_clinician"
     assert [hold.code for hold in later.holds] == ["limp_or_pain_on_hopping"]
     assert any(item.kind == "clinician" and "Book" in item.title for item in later.items)
-    booked = history(runs, [*checkins, checkin(MON, red_flags={"limp": True})],
+    booked = history(runs, [*checkins, checkin(MON, red_flags={"pain_on_hopping": True})],
                      (ClinicianVisit(MON + timedelta(days=2), "booked"),))  # fmt: skip
     assert decide(booked, MON + timedelta(days=8)).action == "self_manage"
 
@@ -236,8 +240,11 @@ def test_every_day_agrees_with_itself_and_the_evidence(h: AthleteHistory) -> Non
                     continue
                 if any(decide(h, d).status in ("amber", "red") for d in after):
                     continue
-                said = [c for c in h.checkins_between(r.local_date, end)
-                        if c.date > r.local_date or c.pain_during_run is not None or c.pain_after_run is not None]
+                said = [
+                    c
+                    for c in h.checkins_between(r.local_date, end)
+                    if c.date > r.local_date or c.pain_during_run is not None or c.pain_after_run is not None
+                ]
                 if checks_in and not said:
                     continue
                 tolerated.append(r.distance_m)
@@ -257,10 +264,10 @@ def test_the_report_reads_only_what_it_needs(h: AthleteHistory, offset: int) -> 
 
 def test_no_running_says_the_reason_that_stops_it() -> None:
     runs, checkins = base_history()
-    red_with_a_sign = [*checkins, checkin(MON, pain_during_run=7, red_flags={"limp": True})]
+    red_with_a_sign = [*checkins, checkin(MON, pain_during_run=7, red_flags={"pain_on_hopping": True})]
     monday = decide(history(runs, red_with_a_sign), MON)
     assert not monday.running_allowed and monday.action == "see_clinician"
-    assert "7/10" in monday.next_run.basis and "limp" not in monday.next_run.basis  # the pain stops it, not the sign
+    assert "7/10" in monday.next_run.basis and "landing" not in monday.next_run.basis  # the pain stops it, not the sign
     assert "Book a visit" in monday.headline.message  # and the sign still shows in the headline
 
 

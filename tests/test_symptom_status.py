@@ -79,10 +79,35 @@ def test_usual_morning_pain_is_the_median_of_quiet_mornings_rounded_down() -> No
         ci(40, pain_next_morning=9),  # outside the 28 days
     ]
     assert usual_morning_pain(history, DAY) == 1  # median_low of 1, 1, 2, 3
-    assert usual_morning_pain(history[:2], DAY) == 0  # fewer than 3 quiet mornings
+    assert usual_morning_pain(history[:2], DAY) is None  # fewer than 3 quiet mornings: no usual level yet
     # with that baseline a morning of 3 is 2 above: amber, not red
     status = day_status([*history, ci(0, pain_next_morning=3)], DAY)
     assert status.baseline_morning_pain == 1 and status.status == "amber"
+
+
+def test_the_first_check_in_has_no_usual_morning_to_be_above() -> None:
+    # Issue 13: the very first check-in compared a mild 1/10 morning with "your usual morning level (0/10)".
+    first = day_status([ci(0, pain_next_morning=1)], DAY)
+    assert first.baseline_morning_pain is None
+    assert first.status == "green" and not codes(first) & {"morning_above_baseline", "morning_not_settled"}
+    assert status_report([ci(0, pain_next_morning=1)], DAY).status == "green"
+    assert day_status([ci(0, pain_next_morning=3)], DAY).status == "green"  # 0–3 is the safe zone itself
+    # two earlier mornings are still not a usual level; three quiet ones are
+    two = [ci(1, pain_next_morning=0), ci(2, pain_next_morning=0)]
+    assert day_status([*two, ci(0, pain_next_morning=1)], DAY).status == "green"
+    three = [*two, ci(3, pain_next_morning=0)]
+    usual = day_status([*three, ci(0, pain_next_morning=1)], DAY)
+    assert usual.baseline_morning_pain == 0 and usual.status == "amber" and "morning_above_baseline" in codes(usual)
+
+
+@pytest.mark.parametrize(("morning", "expected", "code"), [(4, "amber", "morning_high_first_days"),
+                                                           (5, "amber", "morning_high_first_days"),
+                                                           (6, "red", "morning_very_high_first_days")])  # fmt: skip
+def test_without_a_usual_level_a_high_morning_is_judged_by_the_zones(morning: int, expected: str, code: str) -> None:
+    status = day_status([ci(0, pain_next_morning=morning)], DAY)
+    assert status.status == expected and code in codes(status) and f"{morning}/10" in status.reasons[0].message
+    # with a usual level the absolute rules stay quiet and the comparison decides
+    assert code not in codes(day_status([ci(0, pain_next_morning=morning)], DAY, baseline_morning_pain=morning))
 
 
 def test_an_explicit_baseline_wins() -> None:
@@ -254,7 +279,7 @@ def test_cap_adjustments() -> None:
     amber = status_report([ci(0, pain_during_run=4)], DAY)
     red = status_report([ci(0, pain_during_run=6)], DAY)
     urgent = status_report([ci(0, pain_during_run=0, red_flags={"foot_drop_or_leg_weakness": True})], DAY)
-    see = status_report([ci(0, pain_during_run=2, red_flags={"limp": True})], DAY)
+    see = status_report([ci(0, pain_during_run=2, red_flags={"pain_on_hopping": True})], DAY)
     assert cap_adjustment(green) == (1.0, None)
     assert cap_adjustment(see) == (1.0, None)  # see a clinician soon: the pain still says green
     factor, reason = cap_adjustment(amber)

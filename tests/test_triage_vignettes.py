@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from importlib import resources
 from typing import Any
 
@@ -14,6 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gluteguard.coach.decide import decide, decide_week
+from gluteguard.coach.history import AthleteHistory, PlanProfile
+from gluteguard.load.series import Session
 from gluteguard.symptoms.model import PAIN_FIELDS, PAIN_LOCATIONS, RED_FLAGS, CheckIn, parse_checkin
 from gluteguard.symptoms.selftests import StanceSide
 from gluteguard.symptoms.status import StatusReport, cap_adjustment, status_report
@@ -87,13 +90,13 @@ VIGNETTES = [
     Vignette("groin pain worse with running after an earlier stress fracture",
              {"red_flags": flags("groin_pain_worse_with_running", "previous_stress_fracture")}, "urgent", "red"),
     Vignette("groin pain worse with running and a limp", {"red_flags": flags("groin_pain_worse_with_running", "limp")},
-             "urgent", "red", codes=("femoral_neck_stress_fracture_risk", "limp_or_pain_on_hopping")),
+             "urgent", "red", codes=("femoral_neck_stress_fracture_risk", "limp_stops_running")),
     Vignette("groin pain worse with running and constant night pain",
              {"red_flags": flags("groin_pain_worse_with_running", "constant_night_pain")}, "urgent", "red"),
     Vignette("limp after a big mileage increase, no groin pain",
              {"pain_during_run": 3, **LATERAL, "red_flags": flags("limp", "recent_big_volume_increase")}, "urgent",
              "red", codes=("bone_stress_signs",)),
-    Vignette("pain on hopping in an under-fuelled runner",
+    Vignette("pain when landing on the leg in an under-fuelled runner",
              {"red_flags": flags("pain_on_hopping", "low_energy_availability_or_missed_periods")}, "urgent", "red",
              codes=("bone_stress_signs",)),
     Vignette("constant night pain with a history of cancer", {"night_pain": 6, "red_flags": flags(
@@ -106,6 +109,25 @@ VIGNETTES = [
              "red"),
     Vignette("foot slapping on the road", {"pain_during_run": 2, "red_flags": flags("foot_drop_or_leg_weakness")},
              "urgent", "red", codes=("leg_weakness_or_foot_drop",)),
+    Vignette("adult with a limp and nothing else", {"pain_during_run": 3, **LATERAL, "red_flags": flags("limp")},
+             "urgent", "red", context={"age_years": 42, "weekly_run_km": 25.0}, codes=("limp_stops_running",)),
+    Vignette("a limp with no age and no pain answers", {"red_flags": flags("limp")}, "urgent", "red",
+             codes=("limp_stops_running",)),
+    # ---- young runners (§4.3): a limp or pain on weight bearing with hip, groin, thigh or knee pain → same day
+    Vignette("15-year-old with groin and thigh pain and a limp",
+             {"pain_at_rest": 3, "pain_locations": ["groin", "thigh"], "side": "left", "red_flags": flags("limp")},
+             "urgent", "red", context={"age_years": 15},
+             codes=("young_runner_limp_or_weight_bearing_pain", "limp_stops_running", "pain_mainly_elsewhere")),
+    Vignette("16-year-old with knee pain only and a limp",
+             {"pain_at_rest": 2, "pain_locations": ["knee"], "side": "right", "red_flags": flags("limp")},
+             "urgent", "red", context={"age_years": 16},
+             codes=("young_runner_limp_or_weight_bearing_pain", "pain_mainly_elsewhere")),
+    Vignette("14-year-old with front-of-thigh pain when landing on the leg, no limp",
+             {"pain_during_run": 2, "pain_locations": ["thigh"], "red_flags": flags("pain_on_hopping")},
+             "urgent", "red", context={"age_years": 14}, codes=("young_runner_limp_or_weight_bearing_pain",)),
+    Vignette("17-year-old with outer-thigh pain who cannot bear weight",
+             {"pain_locations": ["outer_thigh"], "red_flags": flags("cannot_bear_weight")}, "urgent", "red",
+             context={"age_years": 17}, codes=("young_runner_limp_or_weight_bearing_pain", "cannot_bear_weight")),
     Vignette("below-knee tingling with weakness getting worse",
              {"red_flags": flags("numbness_tingling_below_knee")}, "urgent", "red",
              context={"progressive_weakness": True}, codes=("progressive_weakness", "below_knee_nerve_symptoms")),
@@ -116,8 +138,9 @@ VIGNETTES = [
     Vignette("groin pain worse with running, no risk factor", {"pain_during_run": 4, "pain_locations": ["groin"],
              "red_flags": flags("groin_pain_worse_with_running")}, "see_clinician", "amber",
              codes=("groin_pain_with_running",)),
-    Vignette("a limp, nothing else", {"pain_during_run": 3, **LATERAL, "red_flags": flags("limp")}, "see_clinician",
-             "green", codes=("limp_or_pain_on_hopping",)),
+    Vignette("pain when landing on the leg in daily life, nothing else",
+             {"pain_during_run": 3, **LATERAL, "red_flags": flags("pain_on_hopping")}, "see_clinician", "green",
+             context={"age_years": 44}, codes=("limp_or_pain_on_hopping",)),
     Vignette("missed periods, quiet hip", {"pain_during_run": 1, **LATERAL,
              "red_flags": flags("low_energy_availability_or_missed_periods")}, "see_clinician", "green"),
     Vignette("constant night pain that does not ease with position", {"night_pain": 4,
@@ -145,7 +168,48 @@ VIGNETTES = [
              "green", context={"nights_woken_7d": 5}, codes=("night_pain_most_nights",)),
     Vignette("worse despite cutting the running back", {"pain_during_run": 3, **LATERAL}, "see_clinician", "green",
              context={"worsening_despite_load_reduction": True}),
+    Vignette("15-year-old with side-of-hip pain, no limp", {"pain_during_run": 2, **LATERAL,
+             "red_flags": {"limp": False, "pain_on_hopping": False}}, "see_clinician", "green",
+             context={"age_years": 15},
+             codes=("young_runner_side_of_hip_pain",)),
+    Vignette("30-year-old high-volume runner with side-of-hip pain", {"pain_during_run": 3, **LATERAL},
+             "see_clinician", "green", context={"age_years": 30, "weekly_run_km": 55.0},
+             codes=("under_35_high_volume_side_of_hip_pain",)),
+    Vignette("34-year-old at exactly 40 km a week with outer-thigh pain",
+             {"pain_during_run": 2, "pain_locations": ["outer_thigh"]}, "see_clinician", "green",
+             context={"age_years": 34, "weekly_run_km": 40.0}, codes=("under_35_high_volume_side_of_hip_pain",)),
+    Vignette("pain only in the front of the thigh", {"pain_during_run": 2, "pain_locations": ["thigh"]},
+             "see_clinician", "green", context={"age_years": 40}, codes=("pain_mainly_elsewhere",)),
+    Vignette("pain only in the knee", {"pain_during_run": 2, "pain_locations": ["knee"]}, "see_clinician", "green",
+             context={"age_years": 40}, codes=("pain_mainly_elsewhere",)),
     # ---- self-management (§5.1 pain-monitoring model)
+    Vignette("58-year-old woman with pain only lying on her side",
+             {"pain_at_rest": 0, "night_pain": 2, "wakes_lying_on_side": True, "pain_locations": ["lateral_hip"],
+              "side": "left", "red_flags": {"limp": False}}, "self_manage", "green",
+             context={"age_years": 58, "weekly_run_km": 30.0}),
+    Vignette("18-year-old with side-of-hip pain: adult rules", {"pain_during_run": 2, **LATERAL}, "self_manage",
+             "green", context={"age_years": 18, "weekly_run_km": 20.0}),
+    Vignette("30-year-old low-volume runner with side-of-hip pain", {"pain_during_run": 3, **LATERAL},
+             "self_manage", "green", context={"age_years": 30, "weekly_run_km": 39.0}),
+    Vignette("35-year-old high-volume runner with side-of-hip pain", {"pain_during_run": 3, **LATERAL},
+             "self_manage", "green", context={"age_years": 35, "weekly_run_km": 70.0}),
+    Vignette("high-volume runner of unknown age with side-of-hip pain", {"pain_during_run": 3, **LATERAL},
+             "self_manage", "green", context={"weekly_run_km": 70.0}),
+    Vignette("young runner with unknown volume and side-of-hip pain", {"pain_during_run": 3, **LATERAL},
+             "self_manage", "green", context={"age_years": 25}),
+    Vignette("side of the hip and the knee: the tendon is still in the picture",
+             {"pain_during_run": 2, "pain_locations": ["lateral_hip", "knee"]}, "self_manage", "green",
+             context={"age_years": 50}),
+    Vignette("first check-in: morning 1/10, nothing else", {"pain_next_morning": 1}, "self_manage", "green",
+             codes=("within_safe_zone",)),
+    Vignette("first check-in: morning 5/10 judged by the zone", {"pain_next_morning": 5, **LATERAL}, "self_manage",
+             "amber", codes=("morning_high_first_days",)),
+    Vignette("first check-in: morning 7/10 judged by the zone", {"pain_next_morning": 7, **LATERAL}, "self_manage",
+             "red", codes=("morning_very_high_first_days",)),
+    Vignette("three quiet mornings make a usual level: 1/10 above a usual 0",
+             {"pain_next_morning": 1, **LATERAL}, "self_manage", "amber",
+             earlier=((1, {"pain_next_morning": 0}), (2, {"pain_next_morning": 0}), (3, {"pain_next_morning": 0})),
+             codes=("morning_above_baseline",)),
     Vignette("quiet run", {"pain_during_run": 2, "pain_after_run": 1, "pain_next_morning": 0, **LATERAL},
              "self_manage", "green", codes=("within_safe_zone",)),
     Vignette("nothing hurts", {"pain_during_run": 0, "pain_after_run": 0, **QUIET}, "self_manage", "green"),
@@ -239,6 +303,127 @@ def test_stress_fracture_signs_stop_the_self_tests() -> None:
     assert "hopping" in message and "Stop running" in message
 
 
+def test_a_young_runner_with_a_limp_is_told_to_be_seen_the_same_day_and_to_skip_the_self_tests() -> None:
+    report = _typed(next(v for v in VIGNETTES if v.story.startswith("16-year-old with knee pain only")))
+    assert report.self_tests_allowed is False and report.running_allowed is False
+    assert report.stop_reason is not None and report.stop_reason.code == "young_runner_limp_or_weight_bearing_pain"
+    message = report.stop_reason.message
+    assert "today" in message and "Stop running" in message and "fits the pattern of" in message
+    assert "slipped capital femoral epiphysis" in report.stop_reason.source.lower()
+    # the same answers in an adult: a limp still stops running, but the growth-plate reason is not given
+    adult = status_report(_history(next(v for v in VIGNETTES if v.story.startswith("16-year-old"))), DAY,
+                          TriageContext(age_years=40))  # fmt: skip
+    assert adult.action == "urgent" and adult.stop_reason is not None
+    assert not any(r.code.startswith("young_runner") for r in adult.reasons)
+
+
+def test_pain_on_landing_alone_is_not_urgent_in_an_adult_but_is_under_18() -> None:
+    answers = {"pain_during_run": 2, "pain_locations": ["knee"], "red_flags": flags("pain_on_hopping")}
+    history = [parse_checkin({"date": DAY, **answers})]
+    assert status_report(history, DAY, TriageContext(age_years=40)).action == "see_clinician"
+    assert status_report(history, DAY, TriageContext(age_years=17)).action == "urgent"
+    assert status_report(history, DAY, TriageContext()).action == "see_clinician"  # age unknown: adult rules
+
+
+def test_the_landing_question_never_asks_the_runner_to_hop() -> None:
+    from gluteguard.symptoms.questions import questions
+
+    question = questions()["red_flags"]["pain_on_hopping"].lower()
+    assert "land" in question and ("kerb" in question or "stairs" in question)
+    assert not re.search(r"\bdoes hopping\b|\bwhen you hop\b|\bhop on\b", question)
+    # no message, cue or source reports hopping as something the runner did ("pain on hopping")
+    texts = [text for rule in triage_rules().rules for text in (rule.message, rule.source)]
+    texts += [text for group in questions().values() for text in group.values()]
+    assert not [text for text in texts if re.search(r"(pain|hurts?) (on|when|while) hopping|hopping again", text)]
+
+
+def test_locations_are_offered_and_validated_everywhere_with_knee_and_thigh() -> None:
+    from gluteguard.symptoms.questions import questions
+
+    assert {"knee", "thigh"} <= set(PAIN_LOCATIONS)
+    assert parse_checkin({"date": DAY, "pain_locations": "knee,thigh"}).pain_locations == ("knee", "thigh")
+    assert set(questions()["locations"]) == set(PAIN_LOCATIONS)
+    prompt = questions()["other"]["pain_locations"]
+    assert all(place in prompt for place in PAIN_LOCATIONS)
+
+
+# ---- the context the coach fills: age from the profile's birth year, weekly km from the recorded runs
+
+
+def _runner(birth_year: int | None, weekly_km: float, weeks: int = 6, **answers: Any) -> AthleteHistory:
+    """Four equal runs a week for ``weeks`` weeks before DAY, and DAY's check-in."""
+    runs = [
+        Session(i, datetime.combine(DAY - timedelta(days=back), time(7)), "run", weekly_km / 4 * 1000, 3600.0)
+        for i, back in enumerate(back for back in range(1, weeks * 7 + 1) if back % 7 in (1, 3, 5, 6))
+    ]
+    return AthleteHistory(
+        profile=PlanProfile(birth_year=birth_year),
+        sessions=tuple(sorted(runs, key=lambda run: run.local_start)),
+        checkins=(parse_checkin({"date": DAY, **answers}),),
+    )
+
+
+def test_the_coach_fills_age_and_weekly_km_for_the_triage() -> None:
+    side = {"pain_during_run": 3, **LATERAL}
+    young = decide(_runner(DAY.year - 30, 56.0, **side), DAY)
+    assert young.action == "see_clinician" and young.running_allowed
+    assert "under_35_high_volume_side_of_hip_pain" in {r.code for r in young.reasons}
+    context = young.report.triage.matched if young.report and young.report.triage else ()
+    assert any(rule.code == "under_35_high_volume_side_of_hip_pain" for rule in context)
+    assert decide(_runner(DAY.year - 40, 56.0, **side), DAY).action == "self_manage"  # 40: adult rules
+    assert decide(_runner(DAY.year - 30, 30.0, **side), DAY).action == "self_manage"  # not high volume
+    assert decide(_runner(None, 56.0, **side), DAY).action == "self_manage"  # no birth year: unknown
+    no_runs = _runner(DAY.year - 30, 56.0, weeks=0, **side)
+    # no runs recorded: the volume is unknown, not 0 km
+    assert not no_runs.sessions and decide(no_runs, DAY).action == "self_manage"
+    # two weeks of record at 50 km a week counts as 50, not as 25 over four weeks
+    assert decide(_runner(DAY.year - 30, 50.0, weeks=2, **side), DAY).action == "see_clinician"
+
+
+def test_a_16_year_old_with_knee_pain_and_a_limp_gets_no_running_from_the_coach() -> None:
+    history = _runner(DAY.year - 16, 20.0, pain_at_rest=2, pain_locations=["knee"], red_flags=flags("limp"))
+    week = decide_week(history, DAY, today=DAY)
+    for day in week.days:
+        assert day.action == "urgent" and not day.running_allowed, day.date
+        assert not [item for item in day.items if item.kind == "run"], day.date
+    today = decide(history, DAY)
+    assert today.report is not None and today.report.stop_reason is not None
+    assert today.report.stop_reason.code == "young_runner_limp_or_weight_bearing_pain"
+    assert "today" in today.headline.message or "today" in today.report.stop_reason.message
+
+
+# ---- a stop-running action never lists a reason that says the running goes on (issue 13 point 6)
+
+RUNNING_ON = re.compile(r"may progress|progressing|repeat the (same|last)|hold the (running )?load|cut back", re.I)
+
+
+def _says_running_goes_on(report: StatusReport) -> list[str]:
+    return [r.code for r in report.reasons if r.code == "within_safe_zone" or RUNNING_ON.search(r.message)]
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"pain_during_run": 2, "pain_after_run": 1, "pain_next_morning": 0, **LATERAL},  # the all-clear
+        {"pain_during_run": 4, "pain_after_run": 5, **LATERAL},  # amber: "repeat the same run"
+        {"pain_during_run": 7, "pain_at_rest": 4, **LATERAL},  # red: "cut back"
+        {"pain_next_morning": 5},  # first morning, amber by the zone
+    ],
+)
+@pytest.mark.parametrize("raised", [flags("limp"), flags("saddle_numbness_or_bladder_bowel_change")])
+def test_urgent_and_emergency_reasons_carry_no_progression_reason(answers: dict, raised: dict) -> None:
+    plain = status_report([parse_checkin({"date": DAY, **answers})], DAY)
+    assert plain.action == "self_manage" and _says_running_goes_on(plain)  # the advice is there on an ordinary day
+    stopped = status_report([parse_checkin({"date": DAY, **answers, "red_flags": raised})], DAY)
+    assert stopped.action in NO_RUNNING_ACTIONS
+    assert _says_running_goes_on(stopped) == []
+    codes = [r.code for r in stopped.reasons]
+    # every warning stays: the signs, the override, and each pain finding (without its load advice)
+    assert {r.code for r in stopped.triage.matched} <= set(codes) and "red_flag_override" in codes
+    pain_findings = {r.code for r in plain.reasons} - {"within_safe_zone"}
+    assert pain_findings <= set(codes)
+
+
 def _strings(node: Any) -> list[str]:
     if isinstance(node, str):
         return [node]
@@ -328,4 +513,5 @@ def test_a_stop_running_flag_means_no_running_whatever_else(drawn, context, earl
         assert report["action"] == "emergency"
     assert report["status"] == "red" and report["running_allowed"] is False
     assert cap_adjustment(typed)[0] == 0.0
+    assert _says_running_goes_on(typed) == []
     assert triage(TriageInput(checkin, context)).running_allowed is False

@@ -20,7 +20,7 @@ from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.checkins import last_screen, list_checkins, save_checkin
 from gluteguard.services.coach import decision_on
 from gluteguard.services.selftests import function_check_due
-from gluteguard.symptoms.model import PAIN_FIELDS, RED_FLAGS, CheckInError, parse_checkin
+from gluteguard.symptoms.model import PAIN_FIELDS, PAIN_LOCATIONS, RED_FLAGS, CheckInError, parse_checkin
 from gluteguard.symptoms.questions import questions
 from gluteguard.symptoms.triage import NO_RUNNING_ACTIONS, screen_due
 
@@ -72,9 +72,10 @@ def _ask_interactively(day: date, last_screened: date | None) -> dict:
             answers[name] = _yes_no_or_skip(text)
         else:
             answers[name] = _ask_valid(day, name, text)
-    # The full warning-sign questions: at onboarding, weekly, and at once when an answer calls for them.
-    locations = str(answers.get("pain_locations") or "")
-    triggered = _answered_pain(answers, 6) or any(place in locations for place in ("groin", "below_knee"))
+    # The full warning-sign questions: at onboarding, weekly, and at once when an answer calls for them (pain away
+    # from the side of the hip: groin, front/inner thigh or knee can be a hip joint or bone problem, §4.1 and §4.3).
+    locations = {place.strip().lower() for place in str(answers.get("pain_locations") or "").split(",")}
+    triggered = _answered_pain(answers, 6) or bool(locations & {"groin", "thigh", "knee", "below_knee"})
     if screen_due(last_screened, day, triggered=triggered) or Confirm.ask(
         "Any warning signs today (numbness, fever, a fall, groin pain, weakness…)?", default=False, console=console
     ):
@@ -100,7 +101,9 @@ def checkin_command(
         bool | None, typer.Option(help="A 20–30 min brisk walk today was free of side-of-hip pain.")
     ] = None,
     morning_stiffness_min: Annotated[int | None, typer.Option(help="Minutes.")] = None,
-    pain_locations: Annotated[str | None, typer.Option(help="lateral_hip,buttock,groin,outer_thigh,…")] = None,
+    pain_locations: Annotated[
+        str | None, typer.Option(help=f"Comma list of {','.join(PAIN_LOCATIONS)} (thigh = front or inner thigh).")
+    ] = None,
     side: Annotated[str | None, typer.Option(help="left, right or both.")] = None,
     tender_on_pressing: Annotated[str | None, typer.Option(help="left, right or left,right.")] = None,
     sitting_hours: Annotated[float | None, typer.Option(help="Hours sitting today.")] = None,

@@ -62,7 +62,24 @@ def _memo(history: AthleteHistory, key: tuple, build: Callable[[], T]) -> T:
 
 def _context(history: AthleteHistory, day: date) -> TriageContext:
     weeks, adherent = self_management_from(history.week_logs(day), day)
-    return TriageContext(weeks_self_managed=weeks, adherent=adherent, self_tests=history.self_tests_on(day))
+    birth_year = history.profile.birth_year
+    # Mean weekly running km over the 28 days up to the day (the triage's volume rules). A record shorter than that
+    # is averaged over the weeks it covers (at least one); no run recorded at all is unknown, not 0 km.
+    run_days = history.memo["index"][2]  # every run's day, sorted
+    weekly_km = None
+    if run_days and run_days[0] <= history.horizon(day):
+        covered_days = min(28, max(7, (day - run_days[0]).days + 1))
+        metres = sum(run.distance_m for run in history.runs_between(day - timedelta(days=27), day))
+        weekly_km = metres / 1000 / (covered_days / 7)
+    return TriageContext(
+        weeks_self_managed=weeks,
+        adherent=adherent,
+        self_tests=history.self_tests_on(day),
+        # The youngest the runner can be on the day (the birthday may not have come yet this year): errs on the
+        # side of the under-18 and under-35 rules.
+        age_years=day.year - birth_year - 1 if birth_year is not None else None,
+        weekly_run_km=weekly_km,
+    )
 
 
 def _own_triage(history: AthleteHistory, day: date) -> Triage:

@@ -30,6 +30,7 @@ class PlanProfile:
     long_run_day: str | None = "sat"
     work_days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
     equipment: tuple[str, ...] = ()
+    birth_year: int | None = None  # for the age rules of the red-flag triage (None: unknown, they stay quiet)
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,7 @@ def athlete_history(db: Database, athlete_id: int) -> AthleteHistory:
                 long_run_day=profile.long_run_day,
                 work_days=tuple(profile.work_days),
                 equipment=tuple(profile.equipment),
+                birth_year=profile.birth_year,
             ),
             sessions=tuple(sessions),
             checkins=tuple(list_checkins(db, athlete_id)),

@@ -118,4 +118,11 @@ def holds_in_force(
                 found[rule.code] = Hold(
                     rule.code, rule.action, raised_on, rule.message, rule.source, rule.no_self_tests, kind
                 )
-    return tuple(sorted(found.values(), key=lambda h: (-rules.severity(h.action), h.since, h.code)))
+    # Most severe first, then the oldest, then in the rules file's order (as the day's own triage lists them), so
+    # the sign the file puts first — e.g. the same-day growth-plate sign before the general limp — leads.
+    order = {rule.code: index for index, rule in enumerate(rules.rules)}
+    return tuple(
+        sorted(
+            found.values(), key=lambda h: (-rules.severity(h.action), h.since, order.get(h.code, len(order)), h.code)
+        )
+    )

@@ -24,7 +24,19 @@ RED_FLAGS: tuple[str, ...] = (
     "low_energy_availability_or_missed_periods",
     "previous_stress_fracture",
 )
-PAIN_LOCATIONS: tuple[str, ...] = ("lateral_hip", "buttock", "groin", "outer_thigh", "below_knee", "lower_back")
+# Where it hurts. "outer_thigh" is the side of the thigh (where side-of-hip tendon pain spreads); "thigh" is the front
+# or inner thigh and "knee" the knee itself: a hip problem of youth (a slipped growth plate) can be felt only there
+# (clinical.md §4.3), so the check-in must be able to record them.
+PAIN_LOCATIONS: tuple[str, ...] = (
+    "lateral_hip",
+    "buttock",
+    "groin",
+    "outer_thigh",
+    "thigh",
+    "knee",
+    "below_knee",
+    "lower_back",
+)
 SIDES: tuple[str, ...] = ("left", "right", "both")
 PAIN_FIELDS: tuple[str, ...] = (
     "pain_during_run",

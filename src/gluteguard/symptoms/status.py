@@ -41,6 +41,7 @@ class StatusRule:
     source: str
     low: float = float("-inf")
     high: float = float("inf")
+    when_stopped: str = ""  # the finding without the load advice, for a day a warning sign stops running
 
 
 @dataclass(frozen=True)
@@ -79,16 +80,29 @@ class SymptomStatus:
     pattern: PatternScreen
     trend: Trend
     meaningful_change: bool
-    baseline_morning_pain: int
+    baseline_morning_pain: int | None  # None: too few earlier quiet mornings to know the usual level
     checkin: CheckIn | None  # the check-in the status rests on: the day's, or one carried from the 2 days before
+    # The reasons as they read on a day a warning sign stops running: no progression note, and each pain finding
+    # without its load advice ("repeat the same run…" would contradict "stop running").
+    reasons_when_stopped: tuple[Reason, ...] = ()
 
 
-_MEASURES = ("pain_during_run", "pain_after_run", "pain_at_rest", "morning_above_baseline", "night_rise", "week_rise")
+_MEASURES = (
+    "pain_during_run",
+    "pain_after_run",
+    "pain_at_rest",
+    "morning_above_baseline",
+    "morning_without_baseline",
+    "night_rise",
+    "week_rise",
+)
 
 
 def _status_rule(raw: dict[str, Any]) -> StatusRule:
     low, high = raw.get("min", float("-inf")), raw.get("max", float("inf"))
-    return StatusRule(raw["code"], raw["measure"], raw["status"], raw["message"], raw["source"], low, high)
+    return StatusRule(
+        raw["code"], raw["measure"], raw["status"], raw["message"], raw["source"], low, high, raw["when_stopped"]
+    )
 
 
 def status_rules() -> dict[str, Any]:
@@ -123,8 +137,9 @@ def _mean(values: list, min_count: int = 1) -> float | None:
     return statistics.fmean(values) if len(values) >= max(min_count, 1) else None
 
 
-def usual_morning_pain(history: Iterable[CheckIn], day: date) -> int:
-    """Median next-morning pain on quiet days (during/after ≤ 3) of the 28 days before ``day``, rounded down; else 0."""
+def usual_morning_pain(history: Iterable[CheckIn], day: date) -> int | None:
+    """Median next-morning pain on quiet days (during/after ≤ 3) of the 28 days before ``day``, rounded down; None
+    with fewer than 3 such mornings (no usual level yet: a first check-in has nothing to be compared with)."""
     cfg = status_rules()["baseline"]
     quiet = [
         c.pain_next_morning
@@ -133,7 +148,7 @@ def usual_morning_pain(history: Iterable[CheckIn], day: date) -> int:
         and c.pain_next_morning is not None
         and all(v is None or v <= cfg["quiet_max"] for v in (c.pain_during_run, c.pain_after_run))
     ]
-    return int(statistics.median_low(quiet)) if len(quiet) >= cfg["min_days"] else 0
+    return int(statistics.median_low(quiet)) if len(quiet) >= cfg["min_days"] else None
 
 
 def _trend(by_day: dict[date, CheckIn], day: date, checkin: CheckIn | None) -> dict[str, Any]:
@@ -248,7 +263,9 @@ def day_status(
     morning = checkin.pain_next_morning if checkin else None
     measures: dict[str, float | None] = {
         **answers,
-        "morning_above_baseline": morning - baseline if morning is not None else None,
+        # Without a usual level there is nothing to be above: those rules stay quiet and the absolute ones judge.
+        "morning_above_baseline": morning - baseline if morning is not None and baseline is not None else None,
+        "morning_without_baseline": morning if baseline is None else None,
         "night_rise": trend["night_rise"],
         "week_rise": trend["week_rise"],
     }
@@ -259,6 +276,7 @@ def day_status(
     reasons = [
         Reason(r.code, r.message.format(value=f"{measures[r.measure]:.3g}", baseline=baseline), r.source) for r in fired
     ]
+    stopped = {r.code: r.when_stopped.format(value=f"{measures[r.measure]:.3g}", baseline=baseline) for r in fired}
     last = by_day[max(by_day)] if by_day else None
     held_red = (
         checkin is None
@@ -277,6 +295,10 @@ def day_status(
     elif checkin is not None and checkin.date != day:
         reasons.append(_note("carried_checkin", checkin_date=checkin.date))
     fired_measures = {r.measure for r in fired}
+    drop = set(rules["stopped"]["drop"])
+    when_stopped = tuple(
+        Reason(r.code, stopped.get(r.code, r.message), r.source) for r in reasons if r.code not in drop
+    )
     return SymptomStatus(
         date=day,
         status=status,
@@ -286,6 +308,7 @@ def day_status(
         meaningful_change=is_meaningful(trend["start_mean"], trend["change_since_start"]),
         baseline_morning_pain=baseline,
         checkin=checkin,
+        reasons_when_stopped=when_stopped,
     )
 
 
@@ -374,9 +397,7 @@ def status_report(
     # A clearance or booking dated on or after the check-in lifts what that check-in raised.
     saved = (saved_at or {}).get(raised_on)
     live = [
-        rule
-        for rule in checked.matched
-        if rule.code not in held and not is_lifted(rule, raised_on, visits, day, saved)
+        rule for rule in checked.matched if rule.code not in held and not is_lifted(rule, raised_on, visits, day, saved)
     ]
     signs = sorted(
         [(rules.severity(h.action), h.since, h.reason(rules)) for h in holds]
@@ -391,8 +412,10 @@ def status_report(
     if stops:
         status = "red"
         reasons.append(_note("red_flag_override"))
-    # "The plan may progress" would contradict a stop: the pain model's all-clear is left out then.
-    reasons.extend(r for r in result.reasons if not (stops and r.code == "within_safe_zone"))
+    # "The plan may progress" or "repeat the same run" would contradict a stop: on such a day the pain model's
+    # all-clear is left out and its findings lose their load advice (status_rules.toml [stopped]); every warning
+    # stays.
+    reasons.extend(result.reasons_when_stopped if stops else result.reasons)
     # Both safety lists must agree before a test that loads the hip is offered (triage rules and selftests.py).
     no_tests = any(rule.no_self_tests for rule in live) or any(hold.no_self_tests for hold in holds)
     stop_reason = None

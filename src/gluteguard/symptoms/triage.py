@@ -71,6 +71,8 @@ class TriageContext:
     worsening_despite_load_reduction: bool = False
     nights_woken_7d: int | None = None  # nights of the last 7 with hip pain at night
     self_tests: SelfTests | None = None
+    age_years: int | None = None  # this calendar year minus the profile's birth year
+    weekly_run_km: float | None = None  # mean weekly running distance over the last 28 days
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,10 @@ def _pain_only_in(item: TriageInput, allowed: tuple[str, ...]) -> bool:
     return bool(item.checkin.pain_locations) and set(item.checkin.pain_locations) <= set(allowed)
 
 
+def _pain_in_any(item: TriageInput, places: tuple[str, ...]) -> bool:
+    return any(place in places for place in item.checkin.pain_locations)
+
+
 def _worst_pain_at_least(item: TriageInput, low: int) -> bool:
     values = [getattr(item.checkin, name) for name in PAIN_FIELDS]
     return any(value is not None and value >= low for value in values)
@@ -163,6 +169,9 @@ _CONTEXT_CHECKS: dict[str, Callable[[TriageInput, Any], bool]] = {
     ),
     "palpation_negative": lambda item, want: _palpation_negative(item) is want,
     "pain_locations_dominant": _pain_only_in,
+    "pain_locations_any": _pain_in_any,
+    "age_under": lambda item, limit: item.context.age_years is not None and item.context.age_years < limit,
+    "weekly_run_km_min": lambda item, low: item.context.weekly_run_km is not None and item.context.weekly_run_km >= low,
     "pain_min": _pain_at_least,
     "worst_pain_min": _worst_pain_at_least,
 }
@@ -175,9 +184,9 @@ def _context_value(key: str, value: Any) -> Any:
         if bad:
             raise ValueError(f"triage rule pain_min: unknown pain field(s) {bad}")
         return tuple(sorted(value.items()))
-    if key == "pain_locations_dominant":
-        if set(value) - set(PAIN_LOCATIONS):
-            raise ValueError(f"triage rule pain_locations_dominant: unknown location in {value}")
+    if key in ("pain_locations_dominant", "pain_locations_any"):
+        if not value or set(value) - set(PAIN_LOCATIONS):
+            raise ValueError(f"triage rule {key}: empty, or an unknown location in {value}")
         return tuple(value)
     return value
 

@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from gluteguard.symptoms.model import PAIN_LOCATIONS
+
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -155,7 +157,12 @@ class CheckInIn(_In):
     night_pain: int | None = None
     wakes_lying_on_side: bool | None = None
     morning_stiffness_min: int | None = None
-    pain_locations: list[str] | str | None = None
+    pain_locations: list[str] | str | None = Field(
+        default=None,
+        description="Where it hurts, any of: "
+        + ", ".join(PAIN_LOCATIONS)
+        + " (outer_thigh = side of the thigh, thigh = front or inner thigh); a list or a comma-separated string",
+    )
     side: str | None = None
     tender_on_pressing: list[str] | str | None = None
     brisk_walk_pain_free: bool | None = None
