@@ -14,7 +14,8 @@ from gluteguard.coach.decision import DayDecision
 from gluteguard.coach.explain import explain_week
 from gluteguard.coach.history import AthleteHistory, PlanProfile
 from gluteguard.load.series import Session
-from gluteguard.plan.generator import WEEKDAYS, PlanInputs, plan_day, week_runs
+from gluteguard.plan.generator import plan_day, week_runs
+from gluteguard.plan.inputs import WEEKDAYS, PlanInputs
 from gluteguard.plan.library import load_library, return_to_run_ladder
 from gluteguard.plan.phase import PhaseDecision
 from gluteguard.symptoms.model import CheckIn, parse_checkin

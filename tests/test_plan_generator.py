@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gluteguard.plan.generator import WEEKDAYS, PlanInputs, ShoeUse, StrideCue
+from gluteguard.plan.inputs import WEEKDAYS, PlanInputs, ShoeUse, StrideCue
 from gluteguard.plan.library import load_library
 from gluteguard.plan.phase import DayState, ReturnCriteria, choose_phase
 from gluteguard.plan.week import weekly_plan

@@ -16,17 +16,8 @@ from gluteguard.coach.decision import DayDecision, NextRun, WeekPlan
 from gluteguard.coach.history import AthleteHistory
 from gluteguard.load.rules import load_rules
 from gluteguard.plan.adherence import WeekLog, monday_of, self_management_from
-from gluteguard.plan.generator import (
-    NO_RUN_PHASES,
-    WEEKDAYS,
-    PlanInputs,
-    PlanItem,
-    ladder_step_on,
-    plan_day,
-    run_index_on,
-    usual_session_ids,
-    week_rules,
-)
+from gluteguard.plan.generator import ladder_step_on, plan_day, run_index_on, usual_session_ids
+from gluteguard.plan.inputs import NO_RUN_PHASES, WEEKDAYS, PlanInputs, PlanItem, week_rules
 from gluteguard.plan.library import return_to_run_ladder
 from gluteguard.plan.phase import DayState, PhaseDecision, ReturnCriteria, choose_phase, phase_rules
 from gluteguard.plan.progression import Progress, WeekOutcome, replay, stage_bounds

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-from gluteguard.plan.generator import PlanInputs, PlanItem
+from gluteguard.plan.inputs import PlanInputs, PlanItem
 from gluteguard.symptoms.holds import Hold
 from gluteguard.symptoms.status import StatusReport
 from gluteguard.symptoms.triage import Reason

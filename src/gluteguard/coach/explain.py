@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from gluteguard.coach.decision import DayDecision, WeekPlan
-from gluteguard.plan.generator import PlanInputs, explain_day, selection_state
+from gluteguard.plan.generator import explain_day
+from gluteguard.plan.inputs import PlanInputs
 from gluteguard.plan.library import avoid_vocabulary, load_library
+from gluteguard.plan.routines import selection_state
 
 
 @dataclass

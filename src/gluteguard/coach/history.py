@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from gluteguard.load.series import Session
 from gluteguard.plan.adherence import PlanLogEntry, WeekLog, week_logs
-from gluteguard.plan.generator import ShoeUse, StrideCue
+from gluteguard.plan.inputs import ShoeUse, StrideCue
 from gluteguard.symptoms.holds import ClinicianVisit
 from gluteguard.symptoms.model import CheckIn
 from gluteguard.symptoms.selftests import SelfTestDay

@@ -19,6 +19,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 from gluteguard.ingest.rules import ArchiveLimits, import_rules
 
@@ -186,14 +187,19 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> b
     return data
 
 
-def _spool_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> tempfile._TemporaryFileWrapper:
+def _copy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, target: IO[bytes]) -> None:
+    """Stream a member into ``target``, never more than its declared size + 1 (a member that lies is refused)."""
+    with archive.open(info) as handle:
+        shutil.copyfileobj(_Capped(handle, min(info.file_size, cap) + 1), target, 1 << 20)
+    if target.tell() > info.file_size:
+        raise ArchiveRefused(f"{info.filename}: member is larger than its header says")
+
+
+def _spool_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> IO[bytes]:
     """A nested zip streamed into an anonymous temporary file (deleted on close), never whole in memory."""
     spool = tempfile.TemporaryFile(prefix="gluteguard-nested-")  # noqa: SIM115 - the caller closes it
     try:
-        with archive.open(info) as handle:
-            shutil.copyfileobj(_Capped(handle, min(info.file_size, cap) + 1), spool, 1 << 20)
-        if spool.tell() > info.file_size:
-            raise ArchiveRefused(f"{info.filename}: member is larger than its header says")
+        _copy_member(archive, info, cap, spool)
         spool.seek(0)
     except BaseException:
         spool.close()
@@ -202,13 +208,10 @@ def _spool_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> 
 
 
 def _spool_to_path(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> str:
-    """A large member streamed into a temporary file (under a server-chosen name); its path."""
+    """A large member streamed into a temporary file under a server-chosen name; its path (the caller removes it)."""
     with tempfile.NamedTemporaryFile(prefix="gluteguard-member-", delete=False) as spool:
         try:
-            with archive.open(info) as handle:
-                shutil.copyfileobj(_Capped(handle, min(info.file_size, cap) + 1), spool, 1 << 20)
-            if spool.tell() > info.file_size:
-                raise ArchiveRefused(f"{info.filename}: member is larger than its header says")
+            _copy_member(archive, info, cap, spool)
         except BaseException:
             spool.close()
             Path(spool.name).unlink(missing_ok=True)

@@ -7,203 +7,25 @@ Same inputs, same items: no clock, no randomness. Rules and wording with sources
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from datetime import date, timedelta
 
-from gluteguard.plan.library import (
-    Exercise,
-    glute_stage,
-    load_library,
-    return_to_run_ladder,
+from gluteguard.plan.inputs import (
+    NO_RUN_PHASES,
+    SYMPTOMATIC_PHASES,
+    WEEKDAYS,
+    Plan,
+    PlanDay,
+    PlanInputs,
+    PlanItem,
+    ShoeUse,
+    StrideCue,
+    week_rules,
 )
-from gluteguard.plan.phase import PhaseDecision
+from gluteguard.plan.library import load_library, return_to_run_ladder
 from gluteguard.plan.progression import progression_rules
-from gluteguard.plan.select import Choice, SelectionState, choose_all, chosen_exercises, glute_choice, refusal
-from gluteguard.rules_data import Table, rules_data
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-SYMPTOMATIC_PHASES = frozenset({"manage", "settle", "return", "blocked"})
-NO_RUN_PHASES = frozenset({"settle", "blocked"})
-# Profile equipment (services.athletes.EQUIPMENT) → what the library's exercises need. Wall and chair are everywhere.
-EQUIPMENT_PROVIDES = {
-    "band": {"band"},
-    "dumbbells": {"dumbbell"},
-    "gym": {"gym_machine", "barbell", "dumbbell", "step", "band"},
-    "foam_roller": {"foam_roller"},
-    "step": {"step"},
-}
-
-
-def week_rules() -> Table:
-    return rules_data("gluteguard.plan", "week_rules.toml")
-
-
-@dataclass(frozen=True)
-class StrideCue:
-    """A stored stride finding the plan acts on (the stride analysis issue)."""
-
-    code: str
-    cue: str
-    exercises: tuple[str, ...]
-    source: str
-
-
-@dataclass(frozen=True)
-class ShoeUse:
-    """Distance per pair of shoes from the imported gear (Strava's activity gear)."""
-
-    name: str
-    total_m: float
-    recent_m: float  # in the shoe window before the week (week_rules.toml [shoes])
-
-
-@dataclass(frozen=True)
-class PlanInputs:
-    week_of: date  # the Monday the week starts on
-    phase: PhaseDecision
-    cap_m: float | None  # the load engine's next-run cap (already lowered for symptoms)
-    last_7_days_m: float  # running distance of the 7 days before the week
-    running_days: tuple[str, ...] = ("tue", "thu", "sat")
-    long_run_day: str | None = "sat"
-    work_days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
-    equipment: tuple[str, ...] = ()
-    stage: int = 1  # glute-medius stage 1–4
-    ladder_step: int = 1  # walk/run ladder step 1–10 (return phase)
-    progress_why: str = ""  # why the stage/step is where it is (progression.py)
-    weeks_at_stage: int = 0
-    skipped_item_ids: frozenset[str] = frozenset()  # items the runner marked skipped this week
-    symptom_action: str | None = None  # the triage action of the day the plan was made on
-    stride_cues: tuple[StrideCue, ...] = ()
-    shoes: tuple[ShoeUse, ...] = ()
-    no_cap_details: str = ""  # what a run says when there is no cap (the decision's basis); default below
-    # Side-of-hip pain reported in the last 14 days (any pain answer, the side of the hip among the locations,
-    # waking when lying on it, a tender hip bone or a positive stance test): no stretch or move that crosses the
-    # midline or compresses the tendon, whatever the phase (clinical.md §1.3, §7).
-    lateral_hip_pain_recent: bool = False
-    tender_hip_bone: bool = False  # pressing the bony point on the side of the hip hurt in the last 14 days
-    ran_day_before_week: bool = False  # a run on the Sunday before: the ladder does not run again on Monday
-
-
-@dataclass(frozen=True)
-class PlanItem:
-    id: str
-    kind: str  # run | warmup | strength | stretch | sitting_breaks | tip | rest | clinician
-    title: str
-    details: str
-    why: str
-    source: str
-    distance_cap_m: float | None = None
-    exercises: tuple[dict, ...] = ()
-
-
-@dataclass(frozen=True)
-class PlanDay:
-    date: date
-    items: tuple[PlanItem, ...]
-
-
-@dataclass(frozen=True)
-class Plan:
-    week_of: date
-    phase: str
-    phase_why: str
-    phase_source: str
-    days: tuple[PlanDay, ...] = field(default_factory=tuple)
-    stage: int = 1
-    ladder_step: int | None = None
-    progress_why: str = ""
-    outline: tuple[dict, ...] = ()
-
-    def as_dict(self) -> dict:
-        data = asdict(self)
-        data["week_of"] = self.week_of.isoformat()
-        for day in data["days"]:
-            day["date"] = day["date"].isoformat()
-            day["items"] = [{k: v for k, v in item.items() if v not in (None, ())} for item in day["items"]]
-        data["outline"] = list(self.outline)
-        return data
-
-
-def _dosage(exercise: Exercise) -> str:
-    d = exercise.dosage
-    amount = f"{d.reps} reps" if d.reps else f"{d.hold_s} s hold" if d.hold_s else f"{d.duration_min:g} min"
-    if d.reps and d.hold_s:
-        amount = f"{d.reps} × {d.hold_s} s holds"
-    side = " each side" if d.each_side else ""
-    often = f", {d.frequency}" if d.frequency else ""
-    return f"{d.sets} × {amount}{side}, {d.effort}{often}"
-
-
-def _routine(exercises: list[Exercise]) -> tuple[dict, ...]:
-    return tuple({"id": e.id, "name": e.name, "dosage": _dosage(e)} for e in exercises)
-
-
-def _available(inputs: PlanInputs) -> set[str]:
-    kit = {"none", "wall", "chair"}
-    for item in inputs.equipment:
-        kit |= EQUIPMENT_PROVIDES.get(item, set())
-    return kit
-
-
-def symptomatic(inputs: PlanInputs) -> bool:
-    """Whether compression and adduction positions stay out: a symptomatic phase, or side-of-hip pain in the last
-    14 days even in a green week."""
-    return inputs.phase.phase in SYMPTOMATIC_PHASES or inputs.lateral_hip_pain_recent
-
-
-def _conditions(inputs: PlanInputs) -> set[str]:
-    conditions = {"symptomatic"} if symptomatic(inputs) else set()
-    if inputs.phase.phase == "settle":
-        conditions.add("red_status")
-    if inputs.tender_hip_bone:
-        conditions.add("tender_hip_bone")
-    if "gym" not in inputs.equipment:
-        conditions.add("no_gym")
-    return conditions
-
-
-def selection_state(inputs: PlanInputs) -> SelectionState:
-    return SelectionState(frozenset(_conditions(inputs)), frozenset(_available(inputs)))
-
-
-def stage_of(inputs: PlanInputs) -> int:
-    """The glute stage the inputs ask for, kept within LEAP's stages (progression.toml [stage] first–last)."""
-    rules = progression_rules()["stage"]
-    return max(rules["first"], min(inputs.stage, rules["last"]))
-
-
-def _week_number(inputs: PlanInputs) -> int:
-    return inputs.week_of.toordinal() // 7
-
-
-def _glute(inputs: PlanInputs, stage: int) -> Choice:
-    rules = week_rules()["strength"]
-    return glute_choice(glute_stage(stage), stage, selection_state(inputs), rules["daily_why"], rules["daily_source"])
-
-
-def _stride_emphasis(inputs: PlanInputs, stage: int) -> Choice:
-    """Exercises a stride finding asks for, when they fit the stage and the kit (the stride analysis issue)."""
-    library, state = load_library(), selection_state(inputs)
-    wanted = [library[i] for cue in inputs.stride_cues for i in cue.exercises if i in library]
-    wanted = list(dict.fromkeys(wanted))
-    chosen = [e for e in wanted if 1 <= e.stage <= stage and refusal(e, state) is None]
-    left_out = [
-        (e.id, refusal(e, state) or f"belongs to hip stage {e.stage}, later than this week's {stage}")
-        for e in wanted
-        if e not in chosen
-    ]
-    sources = "; ".join(dict.fromkeys(cue.source for cue in inputs.stride_cues if cue.exercises))
-    return Choice("stride_emphasis", "strength", "what your stride analysis asks for", tuple(chosen),
-                  tuple(left_out), "Exercises your saved stride findings point to.", sources)  # fmt: skip
-
-
-def strength_choices(inputs: PlanInputs, session: int) -> tuple[Choice, ...]:
-    """A twice-weekly strength session: the LEAP stage's hip work, what the stride asks for, then quads,
-    hamstrings, calves (three foot positions) and hip flexors, rotating through the library session by session."""
-    stage = stage_of(inputs)
-    occasion = _week_number(inputs) * week_rules()["strength"]["sessions_per_week"] + session
-    emphasis = (_stride_emphasis(inputs, stage),) if inputs.stride_cues else ()
-    return (_glute(inputs, stage), *emphasis, *choose_all("strength", selection_state(inputs), occasion))
+from gluteguard.plan.routines import day_choices, routine, stage_of
+from gluteguard.plan.select import Choice, chosen_exercises
 
 
 def _run_days(inputs: PlanInputs) -> list[int]:
@@ -290,36 +112,6 @@ def _shoe_item(inputs: PlanInputs) -> PlanItem:
     return _item("shoes", "tip", "Shoes", details, rules)
 
 
-def _occasion(inputs: PlanInputs, index: int, per_week: int) -> int:
-    """The number of the ``index``-th occurrence of an item in this week, counted over the weeks."""
-    return _week_number(inputs) * per_week + index
-
-
-def day_choices(
-    inputs: PlanInputs, weekday: int, runs: list[int], strength_days: dict[int, int | None]
-) -> dict[str, tuple[Choice, ...]]:
-    """The exercises of each item of the day, by the item's id, with what was left out and why."""
-    phase, state = inputs.phase.phase, selection_state(inputs)
-    choices: dict[str, tuple[Choice, ...]] = {}
-    if phase == "blocked":
-        return choices
-    if weekday in runs and phase not in NO_RUN_PHASES:
-        occasion = _occasion(inputs, runs.index(weekday), max(len(runs), 1))
-        choices["warmup"] = choose_all("warmup", state, occasion)
-        choices["stretch"] = choose_all("stretch", state, occasion)
-    stage = stage_of(inputs)
-    if weekday in strength_days:
-        choices["strength"] = strength_choices(inputs, sorted(strength_days).index(weekday))
-    elif stage > progression_rules()["stage"]["first"]:
-        choices["hip-programme"] = (_glute(inputs, stage),)  # LEAP's home programme is daily (clinical.md §1.4)
-    if stage == progression_rules()["stage"]["first"] or symptomatic(inputs):
-        choices["isometrics"] = (_glute(inputs, progression_rules()["stage"]["first"]),)
-    if WEEKDAYS[weekday] in inputs.work_days:
-        working_day = (inputs.week_of + timedelta(days=weekday)).toordinal()
-        choices["sitting-breaks"] = choose_all("sitting_breaks", state, working_day)
-    return choices
-
-
 def _day_items(
     inputs: PlanInputs, weekday: int, runs: list[int], strength_days: dict[int, int | None], tip_index: int
 ) -> list[PlanItem]:
@@ -337,8 +129,8 @@ def _day_items(
         ]
     choices = day_choices(inputs, weekday, runs, strength_days)
 
-    def routine(item_id: str) -> tuple[dict, ...]:
-        return _routine(chosen_exercises(choices[item_id]))
+    def exercises_of(item_id: str) -> tuple[dict, ...]:
+        return routine(chosen_exercises(choices[item_id]))
 
     items: list[PlanItem] = []
     if weekday in runs and phase not in NO_RUN_PHASES:
@@ -350,7 +142,7 @@ def _day_items(
                 "Walk first, then loosen the hip flexors.",
                 rules["warmup"]["why"],
                 rules["warmup"]["source"],
-                exercises=routine("warmup"),
+                exercises=exercises_of("warmup"),
             )
         )
         items.append(_run_item(inputs, runs.index(weekday), weekday, runs))
@@ -362,7 +154,7 @@ def _day_items(
                 "Hold each stretch gently, no bouncing.",
                 rules["stretch"]["why"],
                 rules["stretch"]["source"],
-                exercises=routine("stretch"),
+                exercises=exercises_of("stretch"),
             )
         )
         if phase in SYMPTOMATIC_PHASES:
@@ -393,7 +185,7 @@ def _day_items(
                 strength["details"] + (" Missed sessions move to a later day, never two on one day." if moved else ""),
                 strength["why"] + (f" {inputs.progress_why}" if inputs.progress_why else ""),
                 strength["source"] + "".join(f"; {cue.source}" for cue in inputs.stride_cues if cue.exercises),
-                exercises=routine("strength"),
+                exercises=exercises_of("strength"),
             )
         )
     if "hip-programme" in choices:
@@ -405,7 +197,7 @@ def _day_items(
                 strength["daily_details"],
                 strength["daily_why"],
                 strength["daily_source"],
-                exercises=routine("hip-programme"),
+                exercises=exercises_of("hip-programme"),
             )
         )
     if "isometrics" in choices:
@@ -417,7 +209,7 @@ def _day_items(
                 strength["isometric_details"],
                 strength["isometric_why"],
                 strength["isometric_source"],
-                exercises=routine("isometrics"),
+                exercises=exercises_of("isometrics"),
             )
         )
     if "sitting-breaks" in choices:
@@ -430,7 +222,7 @@ def _day_items(
                 "Pick one move each break.",
                 sitting["why"],
                 sitting["source"],
-                exercises=routine("sitting-breaks"),
+                exercises=exercises_of("sitting-breaks"),
             )
         )
     items.extend(_clinician_items(inputs, weekday))

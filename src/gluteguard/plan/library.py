@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Set
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -293,14 +294,24 @@ def return_to_run_ladder() -> list[Exercise]:
     return sorted(by_kind("return_to_run"), key=lambda e: e.ladder_step or 0)
 
 
-def allowed(exercise: Exercise, conditions: set[str], equipment: set[str]) -> bool:
-    """Whether an exercise fits today's conditions (avoid_when names) and the equipment at hand.
+def refusal(exercise: Exercise, conditions: Set[str], equipment: Set[str]) -> str | None:
+    """Why an exercise does not fit today's conditions (avoid_when names) or the equipment at hand, in words;
+    None when it fits.
 
     Compression positions are excluded while symptomatic even if the data forgot the tag, because that is the one
     rule the whole programme is built around (clinical.md §1.3).
     """
-    if exercise.avoid_when & conditions:
-        return False
+    vocabulary = avoid_vocabulary()
+    for condition in sorted(exercise.avoid_when & conditions):
+        return f"not now: {vocabulary[condition]}"
     if exercise.adduction and SYMPTOMATIC in conditions:
-        return False
-    return all(item == NO_EQUIPMENT or item in equipment for item in exercise.equipment)
+        return f"not now: {vocabulary[SYMPTOMATIC]}"
+    missing = [item for item in exercise.equipment if item != NO_EQUIPMENT and item not in equipment]
+    if missing:
+        return f"needs {', '.join(m.replace('_', ' ') for m in missing)}, not in the profile's equipment"
+    return None
+
+
+def allowed(exercise: Exercise, conditions: Set[str], equipment: Set[str]) -> bool:
+    """Whether an exercise fits today's conditions and the equipment at hand (``refusal`` says why not)."""
+    return refusal(exercise, conditions, equipment) is None

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from gluteguard.plan.library import NO_EQUIPMENT, SYMPTOMATIC, Exercise, avoid_vocabulary, load_library
+from gluteguard.plan.library import NO_EQUIPMENT, Exercise, load_library
+from gluteguard.plan.library import refusal as library_refusal
 from gluteguard.rules_data import Table, rules_data
 
 # Equipment anybody has: a version needing only these is the fallback when the runner owns something better.
@@ -91,16 +92,8 @@ def slots_for(item: str) -> tuple[Slot, ...]:
 
 
 def refusal(exercise: Exercise, state: SelectionState) -> str | None:
-    """Why ``exercise`` cannot be used in this state (None when it can): the first condition or missing kit."""
-    vocabulary = avoid_vocabulary()
-    for condition in sorted(exercise.avoid_when & state.conditions):
-        return f"not now: {vocabulary[condition]}"
-    if exercise.adduction and SYMPTOMATIC in state.conditions:
-        return f"not now: {vocabulary[SYMPTOMATIC]}"
-    missing = [item for item in exercise.equipment if item != NO_EQUIPMENT and item not in state.kit]
-    if missing:
-        return f"needs {', '.join(m.replace('_', ' ') for m in missing)}, not in the profile's equipment"
-    return None
+    """Why ``exercise`` cannot be used in this state (None when it can): the library's own check."""
+    return library_refusal(exercise, state.conditions, state.kit)
 
 
 def _rotated(pool: Sequence[Exercise], pick: int, occasion: int) -> list[Exercise]:

@@ -8,18 +8,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from gluteguard.plan.generator import (
-    NO_RUN_PHASES,
-    Plan,
-    PlanDay,
-    PlanInputs,
-    plan_day,
-    stage_of,
-    week_rules,
-    week_runs,
-)
+from gluteguard.plan.generator import plan_day, week_runs
+from gluteguard.plan.inputs import NO_RUN_PHASES, Plan, PlanDay, PlanInputs, week_rules
 from gluteguard.plan.library import return_to_run_ladder
 from gluteguard.plan.progression import Progress, WeekOutcome, next_progress, progression_rules
+from gluteguard.plan.routines import stage_of
 
 
 def outline(inputs: PlanInputs) -> tuple[dict, ...]:

@@ -19,7 +19,7 @@ from gluteguard.coach.explain import WeekAudit, explain_week
 from gluteguard.coach.history import AthleteHistory, GearRun, PlanProfile, StrideAnalysis, inherit_memo
 from gluteguard.ingest.model import Sport
 from gluteguard.load.metrics import LoadState
-from gluteguard.plan.generator import StrideCue
+from gluteguard.plan.inputs import StrideCue
 from gluteguard.services.activities import local_start
 from gluteguard.services.adherence import plan_log
 from gluteguard.services.athletes import Profile, get_profile, local_today

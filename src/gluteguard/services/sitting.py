@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from gluteguard.plan.generator import WEEKDAYS
+from gluteguard.plan.inputs import WEEKDAYS
 from gluteguard.services.athletes import Profile, get_profile
 from gluteguard.services.checkins import get_checkin
 from gluteguard.services.wearables import breaks_between, log_break, wearable_between
