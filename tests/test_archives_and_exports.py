@@ -488,9 +488,8 @@ def test_overlapping_zip_entries_are_refused() -> None:
 
 
 def test_large_members_reach_the_workers_as_temporary_files_that_are_removed(tmp_path: Path, db: Database) -> None:
-    from gluteguard.ingest.sources import SPOOL_ABOVE_BYTES
-
-    big = _zip_bytes([("huge.fit", os.urandom(SPOOL_ABOVE_BYTES + 4096))])  # incompressible: no bomb
+    spool_above = import_rules().archives.spool_above_bytes
+    big = _zip_bytes([("huge.fit", os.urandom(spool_above + 4096))])  # incompressible: no bomb
     path = tmp_path / "big.zip"
     path.write_bytes(big)
     (unit,) = list(expand_zip(path, str(path), import_rules().archives, ExpansionStats()))

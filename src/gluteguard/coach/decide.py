@@ -33,8 +33,6 @@ PROGRESS_WEEKS = 16
 # How far ahead a rest day looks for the next run the plan holds.
 LOOK_AHEAD_DAYS = 6
 _STATUS_ORDER = ("green", "amber", "red")
-# Pain locations at the side of the hip: pain there counts as side-of-hip pain for the plan's position rules.
-SIDE_OF_HIP = frozenset({"lateral_hip", "outer_thigh"})
 T = TypeVar("T")
 
 
@@ -345,7 +343,7 @@ def _side_of_hip_pain_recent(history: AthleteHistory, day: date) -> bool:
     for checkin in history.checkins_between(since, day):
         places = set(checkin.pain_locations)
         pains = [getattr(checkin, name) for name in PAIN_FIELDS]
-        at_side = not places or bool(places & SIDE_OF_HIP)
+        at_side = not places or bool(places & set(week_rules()["recent_pain"]["locations"]))
         if (at_side and any(p for p in pains if p)) or checkin.wakes_lying_on_side or checkin.tender_on_pressing:
             return True
     stance = [t for t in history.self_tests if since <= t.day <= history.horizon(day)]

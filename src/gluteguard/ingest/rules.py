@@ -15,6 +15,7 @@ class ArchiveLimits:
     max_members: int
     max_nesting_depth: int
     max_activity_member_bytes: int
+    spool_above_bytes: int
     max_in_flight_bytes: int
 
 

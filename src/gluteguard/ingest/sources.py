@@ -24,9 +24,6 @@ from typing import IO
 from gluteguard.ingest.rules import ArchiveLimits, import_rules
 
 ACTIVITY_SUFFIXES = (".fit", ".gpx", ".tcx")
-# Archive members above this size go to the workers as a temporary file, not as bytes through the process pool,
-# so the reading process never holds them (issue 14.2).
-SPOOL_ABOVE_BYTES = 8 << 20
 STRAVA_CSV_NAME = "activities.csv"
 
 
@@ -287,7 +284,7 @@ def expand_zip(
                 budget.take(info, archive_name)
                 if is_zip:
                     nested = _spool_member(archive, info, limits.max_member_uncompressed_bytes)
-                elif info.file_size > SPOOL_ABOVE_BYTES:
+                elif info.file_size > limits.spool_above_bytes:
                     spooled = _spool_to_path(archive, info, limits.max_activity_member_bytes)
                 else:
                     member = _read_member(archive, info, limits.max_activity_member_bytes)
@@ -302,7 +299,7 @@ def expand_zip(
             if is_zip:
                 with nested:
                     yield from expand_zip(nested, member_name, limits, stats, meta_for, depth + 1, budget)
-            elif info.file_size > SPOOL_ABOVE_BYTES:
+            elif info.file_size > limits.spool_above_bytes:
                 yield SourceUnit(name=member_name, path=spooled, meta=meta_for(member_name), spooled=True)
             else:
                 yield SourceUnit(name=member_name, data=member, meta=meta_for(member_name))
