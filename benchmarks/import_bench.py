@@ -318,7 +318,7 @@ def evenly_spaced(paths: list[Path], count: int) -> list[Path]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    from gluteguard.services.importer import default_workers
+    from gluteguard.services.import_pool import default_workers
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=1000, help="one-hour runs to import (default 1000)")

@@ -593,7 +593,7 @@ def test_a_negative_strava_row_is_refused_in_one_line_and_never_reaches_the_load
 def test_a_sensor_no_value_marker_is_kept_as_no_reading(shared_data: Path) -> None:
     """Heart rate 0 or 254 in real FIT files (sensor "no value") must not refuse the activity."""
     from gluteguard.ingest.sources import SourceUnit
-    from gluteguard.services.importer import prepare_unit
+    from gluteguard.services.import_prepare import prepare_unit
 
     path = shared_data / "fit/muktihari-fit/Activity.fit"
     if not path.exists():

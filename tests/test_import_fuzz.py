@@ -23,7 +23,7 @@ from gluteguard.ingest.rules import import_rules
 from gluteguard.ingest.sources import ExpansionStats, SourceProblem, SourceUnit, expand_zip
 from gluteguard.samples.fitwriter import encode_fit
 from gluteguard.samples.runner import one_hour_synthetic_run
-from gluteguard.services.importer import PreparedFile, prepare_unit
+from gluteguard.services.import_prepare import PreparedFile, prepare_unit
 from gluteguard.store.codec import decode_streams, encode_streams
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

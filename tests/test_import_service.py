@@ -20,7 +20,9 @@ from gluteguard.services.activities import (
     resolve_duplicate,
 )
 from gluteguard.services.athletes import ensure_athlete
-from gluteguard.services.importer import import_paths, prepare_unit, store_prepared
+from gluteguard.services.import_prepare import prepare_unit
+from gluteguard.services.import_store import store_prepared
+from gluteguard.services.importer import import_paths
 from gluteguard.store.db import Database
 from gluteguard.store.models import Activity, SourceFile
 

@@ -17,7 +17,8 @@ from gluteguard.samples.runner import one_hour_synthetic_run
 from gluteguard.services.activities import list_activities, load_streams
 from gluteguard.services.athletes import ensure_athlete, update_profile
 from gluteguard.services.demo import build_demo
-from gluteguard.services.importer import prepare_unit, store_prepared
+from gluteguard.services.import_prepare import prepare_unit
+from gluteguard.services.import_store import store_prepared
 from gluteguard.services.load import athlete_sessions, state_on
 from gluteguard.store.db import Database
 from gluteguard.store.models import Activity

@@ -102,8 +102,10 @@ def test_detection_on_heads(shared_data: Path, generated: ExportTruth) -> None:
     assert looks_like_apple_health(head[:2048])  # inside the DOCTYPE: its name says HealthData
     route = (shared_data / DOGSHEEP_ROUTE / "workout-routes/route_2019-06-11_3.00pm.gpx").read_bytes()
     assert not looks_like_apple_health(route)
-    assert not looks_like_apple_health(b'<!DOCTYPE HealthData [<!ENTITY a "b">]><HealthData/>')
-    assert not looks_like_apple_health(b'<!DOCTYPE HealthData SYSTEM "http://example.invalid/x.dtd"><HealthData/>')
+    # A hostile export still claims to be one: it goes to the export's parser, which refuses it with its reason.
+    assert looks_like_apple_health(b'<!DOCTYPE HealthData [<!ENTITY a "b">]><HealthData/>')
+    assert looks_like_apple_health(b'<!DOCTYPE HealthData SYSTEM "http://example.invalid/x.dtd"><HealthData/>')
+    assert not looks_like_apple_health(b'<!DOCTYPE gpx [<!ENTITY a "b">]><gpx/>')
     assert not looks_like_apple_health(b"\x00\x01binary")
     assert find_export_xml(["a/export.xml", "apple_health_export/export.xml", "export_cda.xml"]) == (
         "apple_health_export/export.xml"

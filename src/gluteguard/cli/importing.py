@@ -11,7 +11,8 @@ from rich.table import Table
 
 from gluteguard.cli.context import console, errors, fail, print_json, shown, state
 from gluteguard.ingest.fit import FIT_DECODERS
-from gluteguard.services.importer import FileReport, ImportSummary, import_paths
+from gluteguard.services.import_store import FileReport
+from gluteguard.services.importer import ImportSummary, import_paths
 
 
 def import_command(
@@ -77,6 +78,10 @@ def _print_summary(summary: ImportSummary) -> None:
     table.add_row("activities imported", str(data["imported"]))
     table.add_row("possible duplicates (review: gluteguard activities --duplicates)", str(data["possible_duplicates"]))
     table.add_row("identical files skipped", str(data["skipped_identical"]))
+    if data["imported_by_another_import"]:
+        table.add_row(
+            "  of them stored by another import running at the same time", str(data["imported_by_another_import"])
+        )
     table.add_row("partial (damaged files, kept what was readable)", str(len(data["partial"])))
     table.add_row("failed", str(len(data["failed"])))
     if summary.ignored:

@@ -120,12 +120,11 @@ def read_prolog(head: bytes) -> Prolog:
 
 
 def looks_like_apple_health(head: bytes) -> bool:
-    """Whether these first bytes of a file are an Apple Health export: root ``<HealthData>`` (or a DOCTYPE
-    naming it, when the ~8 kB DOCTYPE fills ``head``), UTF-8, and no entity declaration or external DTD.
-    Pass at least 64 KiB; a hostile file that only *claims* to be an export still fails in the parser."""
+    """Whether these first bytes of a file claim to be an Apple Health export: root ``<HealthData>``, or a DOCTYPE
+    naming it when the ~8 kB DOCTYPE fills ``head``. Pass at least 64 KiB. A claim is enough: the export's parser
+    then refuses an entity declaration, an external DTD or another encoding with its reason, so a hostile export
+    is reported, never passed over in silence."""
     prolog = read_prolog(head)
-    if prolog.not_xml or prolog.declares_entities or prolog.external_dtd:
-        return False
-    if prolog.encoding is not None and prolog.encoding.lower().replace("_", "-") not in ("utf-8", "utf8"):
+    if prolog.not_xml:
         return False
     return prolog.root == ROOT if prolog.complete else prolog.doctype == ROOT

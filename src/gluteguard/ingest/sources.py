@@ -12,11 +12,12 @@ from __future__ import annotations
 import io
 import itertools
 import lzma
+import os
 import shutil
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO
@@ -90,6 +91,18 @@ MEMBER_READ_ERRORS: tuple[type[Exception], ...] = (
     NotImplementedError,  # zipfile: a compression method Python cannot read
     RuntimeError,
 )
+
+
+def text_name(path: Path | str) -> str:
+    """A path as text to store and show. A name written in another encoding than UTF-8 (a Latin-1 "café.fit" from an
+    old disk) keeps its odd bytes as ``\\xNN`` escapes, the way a shell types them: the database and JSON take
+    it, and it still names the same file."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", errors="backslashreplace")
+    return text
 
 
 def is_activity_name(name: str) -> bool:
@@ -310,24 +323,36 @@ def expand_paths(
     stats: ExpansionStats,
     meta_for: MetaLookup = _no_meta,
     skip: frozenset[Path] = frozenset(),
+    shown_as: Mapping[Path, str] | None = None,
 ) -> Iterator[SourceUnit | SourceProblem]:
     """Every activity file under the given paths, in a stable order; problems are yielded, not raised.
-    Files in ``skip`` are left out (exports that are streamed on their own, like Apple Health's)."""
+    Files in ``skip`` are left out (exports that are streamed on their own, like Apple Health's). ``shown_as`` names
+    a given path for the user (an upload's own file name rather than the server's temporary copy): every unit,
+    problem and refusal under that path carries it."""
     limits = import_rules().archives
     budget = ImportBudget(limits)  # one budget for the whole import, every archive and nesting level
     for root in paths:
         if not root.exists():
-            yield SourceProblem(str(root), "no such file or folder")
+            yield SourceProblem(shown_name(root, root, shown_as), "no such file or folder")
             continue
         candidates = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
         for path in candidates:
             if path in skip:
                 continue
             lowered = path.name.lower()
+            name = shown_name(path, root, shown_as)
             if lowered.endswith(".zip"):  # read in place, member by member
-                yield from expand_zip(path, str(path), limits, stats, meta_for, budget=budget)
+                yield from expand_zip(path, name, limits, stats, meta_for, budget=budget)
             elif is_activity_name(lowered) or lowered == STRAVA_CSV_NAME or not root.is_dir():
                 # A file named explicitly is always tried: its content decides what it is.
-                yield SourceUnit(name=str(path), path=str(path), meta=meta_for(str(path)))
+                yield SourceUnit(name=name, path=str(path), meta=meta_for(str(path)))
             else:
-                stats.ignored.append(str(path))
+                stats.ignored.append(name)
+
+
+def shown_name(path: Path, root: Path, shown_as: Mapping[Path, str] | None) -> str:
+    """The name the user knows ``path`` by: under a root given a name, that name and the rest of the path."""
+    label = (shown_as or {}).get(root)
+    if label is None:
+        return text_name(path)
+    return label if path == root else f"{label}/{text_name(path.relative_to(root).as_posix())}"

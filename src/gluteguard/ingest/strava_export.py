@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -20,6 +21,8 @@ from gluteguard.ingest.sources import (
     STRAVA_CSV_NAME,
     SourceProblem,
     SourceUnit,
+    shown_name,
+    text_name,
 )
 from gluteguard.ingest.strava_csv import StravaActivityRow, read_activities_csv, sport_for_row
 
@@ -67,23 +70,26 @@ class StravaIndex:
     seen: set[str] = field(default_factory=set)
 
     @classmethod
-    def scan(cls, paths: list[Path]) -> StravaIndex:
+    def scan(cls, paths: list[Path], shown_as: Mapping[Path, str] | None = None) -> StravaIndex:
+        """The CSVs under ``paths``, keyed by the names ``expand_paths`` gives their files (same ``shown_as``)."""
         index = cls()
         for root in paths:
             if root.is_dir():
                 # Unpacked exports, and export zips inside the folder (expand_paths opens those too).
                 for path in sorted(p for p in root.rglob("*") if p.is_file()):
+                    name = shown_name(path, root, shown_as)
                     if path.name.lower() == STRAVA_CSV_NAME:
-                        index._add_csv(str(path), _read(path), str(path.parent))
+                        index._add_csv(name, _read(path), name.rsplit("/", 1)[0] if "/" in name else "")
                     elif path.name.lower().endswith(".zip"):
-                        index._scan_zip(path)
+                        index._scan_zip(path, name)
             elif root.name.lower() == STRAVA_CSV_NAME:
-                index._add_csv(str(root), _read(root), str(root.parent))
+                name = shown_name(root, root, shown_as)
+                index._add_csv(name, _read(root), text_name(root.parent) if name == text_name(root) else "")
             elif root.suffix.lower() == ".zip" and root.is_file():
-                index._scan_zip(root)
+                index._scan_zip(root, shown_name(root, root, shown_as))
         return index
 
-    def _scan_zip(self, path: Path) -> None:
+    def _scan_zip(self, path: Path, name: str) -> None:
         try:
             archive = zipfile.ZipFile(path)
         except ARCHIVE_OPEN_ERRORS:
@@ -98,8 +104,8 @@ class StravaIndex:
                         data = handle.read(64_000_000)  # a 10-year export's CSV is a few MB
                 except MEMBER_READ_ERRORS:
                     continue  # the expansion step reports the damaged member itself
-                prefix = f"{path}!{member.parent}" if str(member.parent) != "." else f"{path}!"
-                self._add_csv(f"{path}!{info.filename}", data, prefix)
+                prefix = f"{name}!{member.parent}" if str(member.parent) != "." else f"{name}!"
+                self._add_csv(f"{name}!{info.filename}", data, prefix)
 
     def _add_csv(self, csv_name: str, data: bytes | None, base: str) -> None:
         if data is None:

@@ -14,7 +14,8 @@ from sqlalchemy.orm import selectinload
 from gluteguard.ingest.model import Sport, Streams
 from gluteguard.ingest.sources import SourceUnit
 from gluteguard.services.athletes import get_profile
-from gluteguard.services.importer import PreparedFile, activity_row, prepare_unit
+from gluteguard.services.import_prepare import PreparedFile, prepare_unit
+from gluteguard.services.import_store import activity_row
 from gluteguard.store.codec import decode_streams
 from gluteguard.store.db import Database
 from gluteguard.store.models import Activity, SourceFile

@@ -17,7 +17,7 @@ from gluteguard.load.weeks import SPIKE_ORDER, WeekDetail, WeekRow, WeekRun
 from gluteguard.services.activities import local_start
 from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.cache import VersionedCache, scoped
-from gluteguard.services.importer import histogram_blob
+from gluteguard.services.import_prepare import histogram_blob
 from gluteguard.store.codec import decode_histogram, decode_streams
 from gluteguard.store.db import Database
 from gluteguard.store.models import Activity, ActivityStream

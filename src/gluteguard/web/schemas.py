@@ -254,6 +254,7 @@ class ImportOut(_Out):
     imported: int
     possible_duplicates: int
     skipped_identical: int
+    imported_by_another_import: int = Field(0, description="of the skipped files, those another import stored first")
     partial: list[dict]
     failed: list[dict]
     activity_ids: list[int]

@@ -4,13 +4,14 @@ the importer → the summary ``import --json`` prints, with a result per file.""
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
+from functools import partial
 from typing import Annotated
 
 from fastapi import File, HTTPException, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
-from gluteguard.services.importer import default_workers, import_paths
+from gluteguard.services.import_pool import default_workers
+from gluteguard.services.importer import import_paths
 from gluteguard.web import uploads
 from gluteguard.web.api.common import UPLOAD_ERRORS, Ctx, api_router, check_declared_size, whole_upload
 from gluteguard.web.schemas import ImportOut
@@ -24,15 +25,6 @@ IMPORT_SUFFIXES = (".fit", ".gpx", ".tcx", ".gz", ".zip", ".xml", ".json")
 MAX_FILE_BYTES = 1024 * uploads.MB
 MAX_TOTAL_BYTES = 2048 * uploads.MB
 MAX_FILES = 1000
-
-
-def _shown(name: str, saved: dict[Path, str]) -> str:
-    """A result's file name with the request's temporary folder replaced by the client's file name."""
-    for path, client in saved.items():
-        text = str(path)
-        if name == text or name.startswith(text):  # the file itself, or a member inside the archive
-            return client + name[len(text) :]
-    return name
 
 
 @router.post("/import", response_model=ImportOut, responses=UPLOAD_ERRORS, summary="Import uploaded files")
@@ -54,11 +46,10 @@ async def post_import(
         paths = [item.path for item in saved]
         # Parsing uses worker processes for many files; one or two are quicker in this process.
         workers = 1 if len(paths) <= 2 else min(len(paths), default_workers())
-        summary = await run_in_threadpool(import_paths, ctx.db, ctx.athlete_id, paths, workers=workers)
-        names = {item.path: item.client_name for item in saved}
-        for report in summary.files:
-            report.file = _shown(report.file, names)
-        summary.ignored = [_shown(name, names) for name in summary.ignored]
+        names = {item.path: item.client_name for item in saved}  # stored and shown: never the server's copy
+        summary = await run_in_threadpool(
+            partial(import_paths, ctx.db, ctx.athlete_id, paths, workers=workers, shown_as=names)
+        )
     result = summary.as_json()
     result["results"] = [asdict(report) for report in summary.files]
     return result

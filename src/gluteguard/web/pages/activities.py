@@ -10,6 +10,7 @@ import math
 import shutil
 import tempfile
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +21,8 @@ from starlette.concurrency import run_in_threadpool
 
 from gluteguard.ingest.model import Sport, Streams
 from gluteguard.services.activities import ActivityError, ActivityRow, list_activities, load_streams, resolve_duplicate
-from gluteguard.services.importer import FileReport, import_paths
+from gluteguard.services.import_store import FileReport
+from gluteguard.services.importer import import_paths
 from gluteguard.web.deps import WebContext, context
 from gluteguard.web.pages.assets import plotly_version
 from gluteguard.web.pages.render import page, parse_day
@@ -300,21 +302,12 @@ def import_form(request: Request) -> Response:
     return _import_page(request)
 
 
-def _shown_report(report: FileReport, names: dict[str, str], folder: Path) -> dict:
-    """A report row for display: the server's temporary paths replaced by the client's file names."""
-
-    def readable(text: str | None) -> str | None:
-        if text is None:
-            return None
-        for server, client in names.items():
-            text = text.replace(server, client)
-        return text.replace(str(folder) + "/", "").replace(str(folder), "")
-
+def _report_row(report: FileReport) -> dict:
     return {
-        "file": readable(report.file),
+        "file": report.file,
         "status": report.status,
         "label": STATUS_LABELS.get(report.status, report.status),
-        "reason": readable(report.reason),
+        "reason": report.reason,
         "activity_ids": report.activity_ids,
         "duplicate_ids": report.duplicate_ids,
         "wearable": {k: v for k, v in report.wearable.items() if v},
@@ -353,11 +346,18 @@ async def import_upload(request: Request, ctx: Annotated[WebContext, Depends(con
         counts = None
         if saved:
             small = len(saved) <= SMALL_BATCH and not any(s.path.suffix.lower() in ARCHIVE_SUFFIXES for s in saved)
+            names = {s.path: s.client_name for s in saved}  # stored and shown: never the server's temporary copy
             summary = await run_in_threadpool(
-                import_paths, ctx.db, ctx.athlete_id, [s.path for s in saved], workers=1 if small else None
+                partial(
+                    import_paths,
+                    ctx.db,
+                    ctx.athlete_id,
+                    [s.path for s in saved],
+                    workers=1 if small else None,
+                    shown_as=names,
+                )
             )
-            names = {str(s.path): s.client_name for s in saved}
-            reports = [_shown_report(r, names, folder) for r in summary.files]
+            reports = [_report_row(r) for r in summary.files]
             counts = summary.as_json()
         reports += [
             {
