@@ -14,6 +14,7 @@ from rich.text import Text
 from gluteguard.cli.context import console, day_option, fail, print_json, state
 from gluteguard.gait.model import KeypointError
 from gluteguard.services.gait import (
+    NothingToSave,
     StrideOptions,
     StrideResult,
     analyze_stride,
@@ -151,8 +152,23 @@ def _run(ctx: typer.Context, path: Path, options: StrideOptions, quiet: bool) ->
             raise fail(str(exc)) from None
 
 
+def _print_not_running(result: StrideResult) -> None:
+    """A clip with no running in it: what it looks like, and what to do; no metric, no verdict."""
+    movement = result.analysis.movement
+    message = movement.message if movement is not None else "no running found"
+    console.print(Text(f"{result.analysis.source}: {message}.", style="bold"))
+    if movement is not None and movement.suggested_capture_fps is not None:
+        console.print(Text(f"Run it again with --capture-fps {movement.suggested_capture_fps:g} (or the rate your phone"
+                           " filmed at)."))  # fmt: skip
+    else:
+        console.print("Nothing was measured. Film 20–30 s of running, the whole body in view, from behind or the side.")
+
+
 def _print_analysis(result: StrideResult) -> None:
     analysis = result.analysis
+    if not analysis.running:
+        _print_not_running(result)
+        return
     cadence = analysis.cadence_spm
     console.print(Text(
         f"{analysis.source}: {analysis.view} view (sure to {analysis.view_confidence:.0%}), {analysis.fps:.0f} "
@@ -193,6 +209,10 @@ def analyze_command(
     fps: Annotated[
         float | None, typer.Option(help="Frame rate, for keypoint files that do not say (OpenPose).")
     ] = None,
+    capture_fps: Annotated[
+        float | None,
+        typer.Option(help="Slow motion: the frame rate it was filmed at (e.g. 240); times are then real seconds."),
+    ] = None,
     model: Annotated[str, typer.Option(help="Pose model for videos: lite (fast), full or heavy.")] = "lite",
     crop: Annotated[str | None, typer.Option(help="Video: look only here, left,top,right,bottom in 0–1.")] = None,
     max_seconds: Annotated[float | None, typer.Option(help="Video: analyse only the first seconds.")] = None,
@@ -209,9 +229,11 @@ def analyze_command(
         raise fail("--model: use lite, full or heavy")
     if fps is not None and not 1 <= fps <= 1000:
         raise fail("--fps: give the frame rate in frames per second (1–1000)")
+    if capture_fps is not None and not 1 <= capture_fps <= 10_000:
+        raise fail("--capture-fps: give the frame rate it was filmed at, in frames per second (e.g. 120 or 240)")
     day = _date_option("--date", recorded_on)
-    options = StrideOptions(view=view, fps=fps, model=model, crop=_parse_crop(crop), max_seconds=max_seconds,
-                            recorded_on=day)  # fmt: skip
+    options = StrideOptions(view=view, fps=fps, capture_fps=capture_fps, model=model, crop=_parse_crop(crop),
+                            max_seconds=max_seconds, recorded_on=day)  # fmt: skip
     # Saved only once the files asked for are written: a failed write leaves nothing half done.
     result = _run(ctx, input_path, options, json_output)
     from gluteguard.reports.files import write_atomic
@@ -225,15 +247,28 @@ def analyze_command(
             write_atomic(keypoints, keypoints_csv_text(result.series).encode("utf-8"), "keypoints")
     except OSError as exc:
         raise fail(str(exc)) from None
+    not_saved: str | None = None
     if save:
         app_state = state(ctx)
-        result = save_stride(app_state.db, app_state.athlete_id, result)
+        try:
+            result = save_stride(app_state.db, app_state.athlete_id, result)
+        except NothingToSave as exc:
+            not_saved = str(exc)
     if json_output:
-        print_json(result.as_dict(with_recorded_on=False))  # the --json contract has never carried the day
+        out = result.as_dict(with_recorded_on=False)  # the --json contract has never carried the day
+        if not_saved is not None:
+            out["not_saved"] = not_saved
+        print_json(out)
+        if not_saved is not None:
+            raise typer.Exit(1)
         return
     _print_analysis(result)
+    if not_saved is not None:
+        console.print(Text(not_saved, style="yellow"))
     for path, what in ((report, "report"), (keypoints, "keypoints")):
         if path is not None:
             console.print(Text(f"{what} written to {path}"))
     if result.saved_id is not None:
         console.print(Text(f"saved as analysis {result.saved_id}: the plan takes its cues from now on"))
+    if not_saved is not None:
+        raise typer.Exit(1)

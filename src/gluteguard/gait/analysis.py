@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from gluteguard.gait.events import Contact, FootEvents, detect_events
+from gluteguard.gait.events import Contact, FootEvents, detect_events, duty_factor
 from gluteguard.gait.findings import Finding, MetricInfo, derive_findings, load_rules
 from gluteguard.gait.metrics import (
     BOTH_VIEW_METRICS,
@@ -28,6 +28,7 @@ from gluteguard.gait.metrics import (
     summarise,
 )
 from gluteguard.gait.model import REQUIRED_LANDMARKS, KeypointError, KeypointSeries
+from gluteguard.gait.movement import MovementCheck, check_movement
 from gluteguard.gait.signal import ANGLE_CUTOFF_HZ, EVENT_CUTOFF_HZ, clean_tracks
 from gluteguard.gait.view import detect_view, facing_sign, view_features
 
@@ -111,9 +112,15 @@ class GaitAnalysis:
     events: dict[str, Any] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
     source: str = ""
+    movement: MovementCheck | None = None  # what the clip shows; metrics only when it is running
+
+    @property
+    def running(self) -> bool:
+        return self.movement is not None and self.movement.running
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "movement": self.movement.as_dict() if self.movement is not None else None,
             "view": self.view,
             "view_confidence": self.view_confidence,
             "fps": self.fps,
@@ -136,7 +143,16 @@ class GaitAnalysis:
         return {name: {s: m.mean for s, m in metric.by_side.items()} for name, metric in self.metrics.items()}
 
 
-def _empty(series: KeypointSeries, view: str, confidence: float, warnings: list[str], started: float) -> GaitAnalysis:
+def _empty(
+    series: KeypointSeries,
+    view: str,
+    confidence: float,
+    warnings: list[str],
+    started: float,
+    movement: MovementCheck | None = None,
+) -> GaitAnalysis:
+    """An analysis with nothing measured: too little data, or a clip that shows no running (``movement``)."""
+    why = "too little data" if movement is None else movement.message
     return GaitAnalysis(
         view=view,
         view_confidence=confidence,
@@ -149,12 +165,13 @@ def _empty(series: KeypointSeries, view: str, confidence: float, warnings: list[
         quality={
             "score": 0.0,
             "clean_steps": {"left": 0, "right": 0},
-            "not_measurable": ["everything: too little data"],
+            "not_measurable": [f"everything: {why}"],
         },
         warnings=tuple(warnings),
         findings=(),
         timings_s={"total_s": perf_counter() - started},
         source=series.source,
+        movement=movement,
     )
 
 
@@ -205,16 +222,6 @@ def _events_dict(events: FootEvents, details: list[StepDetail]) -> dict[str, Any
         if any(frames.values()):
             result[f"peak_{metric.removesuffix('_deg')}_frames"] = frames
     return result
-
-
-def _median_duty_factor(details: list[StepDetail]) -> float | None:
-    """Median share of its stride each foot spends on the ground (clean stances with a following strike)."""
-    shares = [
-        (d.toe_off_time_s - d.strike_time_s) / (d.next_strike_time_s - d.strike_time_s)
-        for d in details
-        if d.clean and d.next_strike_time_s is not None and d.next_strike_time_s > d.strike_time_s
-    ]
-    return float(np.median(shares)) if shares else None
 
 
 def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
@@ -271,7 +278,13 @@ def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
     )
     t_events = perf_counter()
 
-    # 3. Per-stance values; a stance is clean when its stride is plausible and its leg was truly seen.
+    # 3. Is this running? Nothing is measured on a clip of walking, jumping, standing or slow motion.
+    movement = check_movement(event_tracks, frame.leg_px, fps, duty_factor(events) if view == "side" else None)
+    if not movement.running:
+        warnings.append(movement.message)
+        return _empty(series, view, view_confidence, warnings, started, movement)
+
+    # 4. Per-stance values; a stance is clean when its stride is plausible and its leg was truly seen.
     details: list[StepDetail] = []
     for side in SIDES:
         for contact in events.contacts[side]:
@@ -296,7 +309,7 @@ def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
     details.sort(key=lambda d: d.strike_time_s)
     clean_steps = {side: sum(1 for d in details if d.side == side and d.clean) for side in SIDES}
 
-    # 4. Summaries per metric and side (clean steps only).
+    # 5. Summaries per metric and side (clean steps only).
     rules = load_rules()
     view_metrics = (REAR_METRICS + EXTRA_REAR_METRICS if view == "rear" else SIDE_METRICS) + BOTH_VIEW_METRICS
     metrics: dict[str, MetricResult] = {}
@@ -316,7 +329,7 @@ def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
     cadence = events.cadence_spm
     t_metrics = perf_counter()
 
-    # 5. Asymmetry: left minus right, and whether it exceeds the smallest change worth noticing.
+    # 6. Asymmetry: left minus right, and whether it exceeds the smallest change worth noticing.
     asymmetry: dict[str, dict[str, Any]] = {}
     for name, metric in metrics.items():
         if set(metric.by_side) == set(SIDES):
@@ -327,7 +340,7 @@ def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
                 "notable": bool(metric.smallest_change is not None and abs(difference) >= metric.smallest_change),
             }
 
-    # 6. Warnings, quality, findings (only on sides with enough clean steps).
+    # 7. Warnings, quality, findings (only on sides with enough clean steps).
     minimum = rules.min_clean_steps_per_side
     for side in SIDES:
         if clean_steps[side] < minimum:
@@ -340,13 +353,6 @@ def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
         warnings.append("no cadence: not enough clean strides were detected")
     findings: list[Finding] = []
     trusted_sides = {side for side in SIDES if clean_steps[side] >= minimum}
-    duty = _median_duty_factor(details)
-    if duty is not None and duty > rules.max_duty_factor:
-        warnings.append(
-            f"each foot stays on the ground {duty:.0%} of its stride, which looks like walking, not running: the"
-            f" metrics and findings are for running, so no verdict ({rules.running_check_source})"
-        )
-        trusted_sides = set()
     if trusted_sides:
         means = {
             name: {s: summary.mean for s, summary in metric.by_side.items() if s in trusted_sides}
@@ -410,4 +416,5 @@ def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
             "total_s": finished - started,
         },
         source=series.source,
+        movement=movement,
     )

@@ -369,6 +369,14 @@ def detect_events(
     )
 
 
+def duty_factor(events: FootEvents) -> float | None:
+    """Median contact time over the median stride of detected events (running < 0.5 < walking); None without
+    a stride."""
+    if events.median_stride_s is None:
+        return None
+    return _duty_factor({side: list(contacts) for side, contacts in events.contacts.items()}, events.median_stride_s)
+
+
 def _duty_factor(by_side: dict[str, list[Contact]], median_stride: float) -> float:
     """Median contact time over the median stride (running < 0.5 < walking)."""
     durations = [c.toe_off_time_s - c.strike_time_s for cs in by_side.values() for c in cs]

@@ -6,7 +6,7 @@ Conventions (shared/research/gait.md §6 and the stride issue): landmark names a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -93,6 +93,21 @@ class KeypointSeries:
 
     def score(self, name: str) -> np.ndarray:
         return self.confidence[:, self.names.index(name)]
+
+
+MIN_CAPTURE_FPS, MAX_CAPTURE_FPS = 1.0, 10_000.0  # phones film up to 960 fps; beyond 10,000 is a typing slip
+
+
+def at_capture_rate(series: KeypointSeries, capture_fps: float) -> KeypointSeries:
+    """The series as it happened: a slow-motion clip filmed at ``capture_fps`` and played back at ``series.fps``
+    is re-timed so that every time-based metric (cadence, contact times, the filters) is in real seconds. Frame
+    times keep their spacing (a variable frame rate stays variable), scaled by playback / capture."""
+    if not MIN_CAPTURE_FPS <= capture_fps <= MAX_CAPTURE_FPS:
+        raise KeypointError(f"capture frame rate {capture_fps:g} fps: give the rate it was filmed at, e.g. 240")
+    scale = series.fps / capture_fps
+    start = float(series.time_s[0]) if len(series.time_s) else 0.0
+    meta = {**series.meta, "playback_fps": series.fps, "capture_fps": capture_fps}
+    return replace(series, fps=float(capture_fps), time_s=start + (series.time_s - start) * scale, meta=meta)
 
 
 class KeypointError(ValueError):

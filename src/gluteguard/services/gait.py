@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from gluteguard.gait.dynamics import DynamicsNote, RunDynamics, run_notes, summarise_run, trend_notes
 from gluteguard.gait.inputs import GaitInput, read_input
-from gluteguard.gait.model import KeypointSeries
+from gluteguard.gait.model import KeypointSeries, at_capture_rate
 from gluteguard.ingest.model import Sport
 from gluteguard.services.activities import load_streams
 from gluteguard.services.athletes import local_today
@@ -43,7 +43,12 @@ if TYPE_CHECKING:
 Crop = tuple[float, float, float, float]  # left, top, right, bottom as fractions of the frame
 ProgressCallback = Callable[[int, int], None]  # (frames done, frames in all) while a video is read
 MOCAP_CAMERA = "motion capture filmed by a virtual camera (projected joint centres)"
-NOT_IN_SUMMARY = ("steps_detail", "findings", "saved_id")  # per-step detail is not kept; findings have a column
+# Per-step detail is not kept; findings have a column of their own; the rest is about this request, not the clip.
+NOT_IN_SUMMARY = ("steps_detail", "findings", "saved_id", "not_saved")
+
+
+class NothingToSave(ValueError):
+    """A result that must not be kept (no running in it); the message is one line."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,7 @@ class StrideOptions:
 
     view: str | None = None  # rear | side; detected from the keypoints when None
     fps: float | None = None  # for keypoint files that do not say (OpenPose)
+    capture_fps: float | None = None  # slow motion: the rate it was filmed at (its playback rate is the file's)
     model: str = "lite"  # pose model for videos: lite | full | heavy
     crop: Crop | None = None  # videos: look only here
     max_seconds: float | None = None  # videos: analyse only the first seconds
@@ -89,6 +95,7 @@ class StrideResult:
     synthetic_camera: str | None = None  # motion capture: how the 2D keypoints were made
     compared_with: ComparedWith | None = None
     saved_id: int | None = None
+    not_saved: str | None = None  # why a save that was asked for did not happen (no running in the clip)
 
     @property
     def source(self) -> str:
@@ -116,6 +123,8 @@ class StrideResult:
             out["recorded_on"] = self.recorded_on.isoformat()
         if self.saved_id is not None:
             out["saved_id"] = self.saved_id
+        if self.not_saved is not None:
+            out["not_saved"] = self.not_saved
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -206,6 +215,8 @@ def analyze_stride(
 
     path = Path(path)
     found = _read(path, options, on_progress)
+    if options.capture_fps is not None:
+        found = replace(found, series=at_capture_rate(found.series, options.capture_fps))
     analysis = analyze(found.series, options.view or found.view_hint)
     analysis = replace(analysis, source=options.label or analysis.source or path.name)
     result = StrideResult(
@@ -220,14 +231,23 @@ def analyze_stride(
     )
     if options.compare:
         result = _judged(db, athlete_id, result)
-    return save_stride(db, athlete_id, result) if options.save else result
+    if not options.save:
+        return result
+    try:
+        return save_stride(db, athlete_id, result)
+    except NothingToSave as exc:
+        return replace(result, not_saved=str(exc))
 
 
 def save_stride(db: Database, athlete_id: int, result: StrideResult) -> StrideResult:
     """Keep one analysed result in one transaction (the history, and the plan's cues); returns it with its
-    ``saved_id``. Saving a result that has one already keeps it once."""
+    ``saved_id``. Saving a result that has one already keeps it once; a clip that shows no running is not kept
+    (``NothingToSave``): it has no metric, and the plan must not take cues from it."""
     if result.saved_id is not None:
         return result
+    if not result.analysis.running:
+        movement = result.analysis.movement
+        raise NothingToSave(f"not saved: {movement.message if movement else 'no running found'}")
     with db.session() as session:
         row = GaitSessionRow(
             athlete_id=athlete_id,

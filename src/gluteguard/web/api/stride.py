@@ -105,6 +105,9 @@ async def post_stride(
     file: Annotated[UploadFile, File(description="A video, keypoint CSV/TRC, or motion-capture C3D/TRC/RBDS txt")],
     view: Annotated[str | None, Form(pattern="^(rear|side)$")] = None,
     fps: Annotated[float | None, Form(ge=1, le=1000)] = None,
+    capture_fps: Annotated[
+        float | None, Form(ge=1, le=10_000, description="Slow motion: the frame rate it was filmed at")
+    ] = None,
     model: Annotated[str, Form(pattern="^(lite|full|heavy)$")] = "lite",
     max_seconds: Annotated[float | None, Form(gt=0, le=3600)] = None,
     recorded_on: Annotated[date | None, Form(ge=FIRST_DAY, le=LAST_DAY)] = None,
@@ -115,8 +118,8 @@ async def post_stride(
     label = uploads.client_base_name(file.filename)
     is_video = any(label.lower().endswith(s) for s in VIDEO_SUFFIXES)
     cap = MAX_VIDEO_BYTES if is_video else MAX_KEYPOINT_BYTES
-    options = StrideOptions(view=view, fps=fps, model=model, max_seconds=max_seconds, recorded_on=recorded_on,
-                            label=label, save=save)  # fmt: skip
+    options = StrideOptions(view=view, fps=fps, capture_fps=capture_fps, model=model, max_seconds=max_seconds,
+                            recorded_on=recorded_on, label=label, save=save)  # fmt: skip
     store = job_store(request)
     if is_video or background:
         # The folder outlives the request: the job removes it when the analysis ends (or at once if refused).

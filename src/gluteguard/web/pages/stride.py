@@ -21,8 +21,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from gluteguard.gait.model import MAX_CAPTURE_FPS, MIN_CAPTURE_FPS
 from gluteguard.services.athletes import local_today
 from gluteguard.services.gait import (
+    NothingToSave,
     ProgressCallback,
     StrideOptions,
     StrideResult,
@@ -122,6 +124,19 @@ def _sides(metric: dict | None) -> str:
     return " / ".join(_number((metric.get(side) or {}).get("mean")) for side in ("left", "right"))
 
 
+def _capture_fps(text: str | None) -> float | None:
+    """The form's slow-motion frame rate: empty for a normal clip; raises ``UploadProblem`` when it is not one."""
+    if not text or not text.strip():
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise UploadProblem(f"'{text[:20]}' is not a frame rate: give it in frames per second, e.g. 240") from None
+    if not MIN_CAPTURE_FPS <= value <= MAX_CAPTURE_FPS:
+        raise UploadProblem("the slow-motion frame rate is in frames per second, e.g. 120 or 240")
+    return value
+
+
 def _stride_page(request: Request, ctx: WebContext, status_code: int = 200, error: str | None = None) -> Response:
     sessions = gait_history(ctx.db, ctx.athlete_id)
     runs, notes = running_dynamics(ctx.db, ctx.athlete_id)
@@ -140,7 +155,17 @@ def _stride_page(request: Request, ctx: WebContext, status_code: int = 200, erro
         runs=list(reversed(runs))[:DYNAMICS_RUNS],
         run_count=len(runs),
         notes=notes,
+        capture_fps=_suggested_capture(request),
     )
+
+
+def _suggested_capture(request: Request) -> str | None:
+    """The frame rate a slow-motion result suggested (``/stride?capture_fps=240``), to fill in the form."""
+    try:
+        value = _capture_fps(request.query_params.get("capture_fps"))
+    except UploadProblem:
+        return None
+    return None if value is None else f"{value:g}"
 
 
 @router.get("/stride", response_class=HTMLResponse)
@@ -166,6 +191,7 @@ async def stride_upload(request: Request, ctx: Annotated[WebContext, Depends(con
             recorded_on = date.fromisoformat(fields.get("recorded_on") or _today(ctx).isoformat())
         except ValueError:
             raise UploadProblem(f"'{fields.get('recorded_on')}' is not a date like 2026-03-01") from None
+        capture_fps = _capture_fps(fields.get("capture_fps"))
         folder = Path(tempfile.mkdtemp(prefix="gluteguard-stride-"))
         videos = dict.fromkeys(VIDEO_SUFFIXES, MAX_VIDEO_BYTES)
         batch = await save_uploads(files, folder, suffixes=STRIDE_SUFFIXES, max_file=MAX_DATA_BYTES,
@@ -179,7 +205,8 @@ async def stride_upload(request: Request, ctx: Annotated[WebContext, Depends(con
         return _stride_page(request, ctx, 400, str(exc))
     upload = batch.saved[0]
     db, athlete_id = ctx.db, ctx.athlete_id
-    options = StrideOptions(view=None if view == "auto" else view, recorded_on=recorded_on, label=upload.client_name)
+    options = StrideOptions(view=None if view == "auto" else view, recorded_on=recorded_on, label=upload.client_name,
+                            capture_fps=capture_fps)  # fmt: skip
 
     def work(report: ProgressCallback) -> tuple[StrideOutcome, dict]:
         result = analyze_stride(db, athlete_id, upload.path, options, on_progress=report)
@@ -250,5 +277,8 @@ def job_save(
         return _stride_page(request, ctx, 404, "that analysis is no longer here: upload the file again to save it")
     if job.extras.get("saved_id") is None:
         outcome: StrideOutcome = job.result
-        job.extras["saved_id"] = save_stride(ctx.db, ctx.athlete_id, outcome.result).saved_id
+        try:
+            job.extras["saved_id"] = save_stride(ctx.db, ctx.athlete_id, outcome.result).saved_id
+        except NothingToSave as exc:
+            return _stride_page(request, ctx, 409, str(exc))
     return RedirectResponse(f"/stride/job/{job.id}?saved={job.extras['saved_id']}", status_code=303)

@@ -1,0 +1,247 @@
+"""Is this running? The check before any stride metric: synthetic runs, walks, jumps, standing and slow motion;
+every real motion-capture trial in ../shared/data/gait; the real Sports2D demo video (nobody runs in it); and the
+same answer on the command line, the API and the web page, with no cadence, no verdict and nothing saved."""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from gluteguard.cli.app import app as cli_app
+from gluteguard.gait.analysis import analyze
+from gluteguard.gait.inputs import read_input
+from gluteguard.gait.model import KeypointError, KeypointSeries, at_capture_rate
+from gluteguard.gait.movement import KINDS, check_movement
+from gluteguard.gait.readers.csv_keypoints import keypoints_csv_text
+from gluteguard.samples.gait_synth import synthetic_run
+from gluteguard.services.athletes import ensure_athlete
+from gluteguard.services.gait import NothingToSave, StrideOptions, analyze_stride, gait_history, save_stride
+from gluteguard.store.db import Database
+from gluteguard.web.app import create_app
+
+runner = CliRunner()
+
+
+def _slow_motion(series: KeypointSeries, factor: int) -> KeypointSeries:
+    """A real-time series played back ``factor`` times slower, as a phone's slow-motion clip is."""
+    return replace(series, fps=series.fps / factor, time_s=series.time_s * factor)
+
+
+def _jumping(series: KeypointSeries) -> KeypointSeries:
+    """Both legs moving together: the right leg's heights copied from the left leg's."""
+    xyz = series.xyz.copy()
+    for part in ("hip", "knee", "ankle", "heel", "foot_index"):
+        left, right = series.names.index(f"left_{part}"), series.names.index(f"right_{part}")
+        xyz[:, right, 1] = xyz[:, left, 1]
+    return replace(series, xyz=xyz)
+
+
+def _standing(series: KeypointSeries) -> KeypointSeries:
+    still = np.repeat(series.xyz[:1], series.frames, axis=0)
+    return replace(series, xyz=still + np.random.default_rng(0).normal(0.0, 1.0, still.shape))
+
+
+@pytest.mark.parametrize("view", ["rear", "side"])
+def test_running_walking_jumping_standing(view: str) -> None:
+    run = analyze(synthetic_run(view, seconds=12, fps=60, cadence_spm=170, noise_px=2), view)
+    assert run.movement.kind == "running" and run.running
+    assert run.movement.step_rate_spm == pytest.approx(170, abs=3) and run.cadence_spm == pytest.approx(170, abs=2)
+
+    walk = analyze(synthetic_run(view, seconds=20, fps=60, cadence_spm=110, contact_time_s=0.7, noise_px=2), view)
+    assert walk.movement.kind == "walking" and "no running found" in walk.movement.message
+    assert walk.cadence_spm is None and walk.metrics == {} and walk.findings == ()
+
+    base = synthetic_run(view, seconds=12, fps=60, noise_px=1)
+    assert analyze(_jumping(base), view).movement.kind == "jumping"
+    assert analyze(_standing(base), view).movement.kind == "standing"
+
+
+@pytest.mark.parametrize("view", ["rear", "side"])
+def test_slow_motion_is_flagged_and_the_capture_rate_gives_the_true_cadence(view: str) -> None:
+    real_time = synthetic_run(view, seconds=25, fps=240, cadence_spm=172, noise_px=1)
+    slow = _slow_motion(real_time, 8)  # 240 fps played at 30: a step every 2.8 s of video
+    flagged = analyze(slow, view)
+    assert flagged.movement.kind == "slow_motion" and flagged.movement.suggested_capture_fps == 240
+    assert flagged.cadence_spm is None and flagged.findings == () and "slow motion" in flagged.warnings[0]
+    fixed = analyze(at_capture_rate(slow, 240), view)
+    assert fixed.running and fixed.cadence_spm == pytest.approx(172, abs=2)
+    assert fixed.fps == 240 and fixed.frames == slow.frames
+
+
+def test_capture_rate_keeps_variable_frame_spacing_and_refuses_nonsense() -> None:
+    series = synthetic_run("rear", seconds=2, fps=30)
+    jittered = replace(series, time_s=series.time_s + np.r_[0, np.full(series.frames - 1, 0.004)])
+    retimed = at_capture_rate(jittered, 240)
+    assert np.allclose(np.diff(retimed.time_s), np.diff(jittered.time_s) / 8)
+    assert retimed.meta["playback_fps"] == 30 and retimed.meta["capture_fps"] == 240
+    with pytest.raises(KeypointError, match="capture frame rate"):
+        at_capture_rate(series, 0.0)
+
+
+needs_gait_data = pytest.mark.skipif(
+    not (Path(__file__).resolve().parents[2] / "shared" / "data" / "gait").is_dir(),
+    reason="motion-capture trials not present beside the repository (../shared/data/gait)",
+)
+
+# Every running trial of the shared data (RBDS 2.5–4.5 m/s, Hamner 2–5 m/s, Dorn 3.5–9 m/s sprints) and the
+# standing calibration trials.
+RUNNING_TRIALS = [
+    "fukuchi-bmc-rbds/RBDS001runT25markers.txt",
+    "fukuchi-bmc-rbds/RBDS001runT35.c3d",
+    "fukuchi-bmc-rbds/RBDS0041runT452.txt",
+    "fukuchi-bmc-rbds/RBDS032runT35markers.txt",
+    "hamner2013-treadmill/subject01/run200.trc",
+    "hamner2013-treadmill/subject04/run200/markers.trc",
+    "hamner2013-treadmill/subject04/run500/markers.trc",
+    "dorn2012-sprinter/run0350cms.trc",
+    "dorn2012-sprinter/run0900cms.trc",
+]
+
+
+@needs_gait_data
+@pytest.mark.parametrize("trial", RUNNING_TRIALS)
+@pytest.mark.parametrize("view", ["rear", "side"])
+def test_every_motion_capture_run_is_running(shared_data: Path, trial: str, view: str) -> None:
+    found = read_input(shared_data / "gait" / trial, view=view)
+    analysis = analyze(found.series, view)
+    assert analysis.movement.kind == "running", analysis.movement.message
+    assert analysis.cadence_spm == pytest.approx(analysis.movement.step_rate_spm, rel=0.05)  # two ways agree
+
+
+@needs_gait_data
+def test_standing_calibration_trials_are_standing(shared_data: Path) -> None:
+    for trial in ("fukuchi-bmc-rbds/RBDS001static.txt", "fukuchi-bmc-rbds/RBDS032static.txt"):
+        found = read_input(shared_data / "gait" / trial, view="rear")
+        assert analyze(found.series, "rear").movement.kind == "standing"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    frames=st.integers(0, 400),
+    fps=st.sampled_from([24.0, 30.0, 60.0, 240.0]),
+    seed=st.integers(0, 2**16),
+    holes=st.floats(0.0, 1.0),
+)
+def test_any_tracks_give_one_of_the_kinds(frames: int, fps: float, seed: int, holes: float) -> None:
+    rng = np.random.default_rng(seed)
+    names = ("left_hip", "right_hip", "left_heel", "right_heel", "left_foot_index", "right_foot_index")
+    tracks = {name: rng.normal(500, rng.uniform(0, 200), (frames, 2)) for name in names}
+    for track in tracks.values():
+        track[rng.random(frames) < holes] = np.nan
+    leg = np.full(frames, rng.uniform(-10, 400))
+    check = check_movement(tracks, leg, fps, rng.choice([None, 0.3, 0.7]))
+    assert check.kind in KINDS and check.message and (check.kind == "running") == check.running
+
+
+# --- every edge says it, and nothing is kept --------------------------------------------------------------------
+
+
+@pytest.fixture
+def walking_csv(tmp_path: Path) -> Path:
+    walk = synthetic_run("rear", seconds=20, fps=60, cadence_spm=110, contact_time_s=0.7, noise_px=1)
+    path = tmp_path / "walk.csv"
+    path.write_text(keypoints_csv_text(walk), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def slow_motion_csv(tmp_path: Path) -> Path:
+    slow = _slow_motion(synthetic_run("rear", seconds=25, fps=240, cadence_spm=168, noise_px=1), 8)
+    path = tmp_path / "slowmo.csv"
+    path.write_text(keypoints_csv_text(slow), encoding="utf-8")
+    return path
+
+
+def test_cli_says_no_running_and_saves_nothing(walking_csv: Path, slow_motion_csv: Path, tmp_path: Path) -> None:
+    db = ["--db", f"sqlite:///{tmp_path / 'g.sqlite'}"]
+    text = runner.invoke(cli_app, [*db, "gait", "analyze", str(walking_csv), "--save"])
+    assert text.exit_code == 1
+    assert re.search(r"no running found: at 11[01] steps a minute it looks like walking", text.output)
+    assert "not saved" in text.output and "cadence" not in text.output
+    data = json.loads(runner.invoke(cli_app, [*db, "gait", "analyze", str(walking_csv), "--json"]).output)
+    assert data["movement"]["kind"] == "walking" and data["movement"]["running"] is False
+    assert data["cadence_spm"] is None and data["metrics"] == {} and data["findings"] == []
+    slow = runner.invoke(cli_app, [*db, "gait", "analyze", str(slow_motion_csv)])
+    assert "slow motion" in slow.output and "--capture-fps 240" in slow.output
+    fixed = runner.invoke(cli_app, [*db, "gait", "analyze", str(slow_motion_csv), "--capture-fps", "240", "--json"])
+    assert json.loads(fixed.output)["cadence_spm"] == pytest.approx(168, abs=2)
+    assert runner.invoke(cli_app, [*db, "gait", "history", "--json"]).output.strip() == "[]"
+
+
+def test_service_refuses_to_save_a_clip_without_running(db: Database, walking_csv: Path) -> None:
+    athlete = ensure_athlete(db)
+    result = analyze_stride(db, athlete, walking_csv, StrideOptions(save=True))
+    assert result.saved_id is None and result.not_saved and "walking" in result.not_saved
+    with pytest.raises(NothingToSave):
+        save_stride(db, athlete, result)
+    assert gait_history(db, athlete) == []
+
+
+@pytest.fixture
+def client(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    app = create_app(db_url, allowed_hosts=("testserver",))
+    with TestClient(app) as test_client:
+        yield test_client
+    app.state.db.dispose()
+
+
+def test_api_and_page_say_no_running_and_take_the_capture_rate(
+    client: TestClient, walking_csv: Path, slow_motion_csv: Path
+) -> None:
+    walk = client.post("/api/v1/stride", files={"file": ("walk.csv", walking_csv.read_bytes())}, data={"save": "true"})
+    assert walk.status_code == 200, walk.text
+    result = walk.json()["result"]
+    assert result["movement"]["kind"] == "walking" and result["cadence_spm"] is None and "saved_id" not in result
+    assert "walking" in result["not_saved"]
+    slow = client.post("/api/v1/stride", files={"file": ("s.csv", slow_motion_csv.read_bytes())},
+                       data={"capture_fps": "240"})  # fmt: skip
+    assert slow.json()["result"]["cadence_spm"] == pytest.approx(168, abs=2)
+
+    token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/stride").text)
+    assert token is not None
+    started = client.post("/stride", data={"csrf_token": token.group(1), "view": "auto"},
+                          files={"files": ("slowmo.csv", slow_motion_csv.read_bytes())})  # fmt: skip
+    page = started.text
+    for _ in range(300):  # the job page, once the analysis (a second or two) is done
+        if "This looks like slow motion" in page or "Stride analysis:" in page:
+            break
+        time.sleep(0.1)
+        page = client.get(str(started.url)).text
+    assert "This looks like slow motion" in page and "Save this analysis" not in page, re.sub(r"\s+", " ", page)[-3000:]
+    assert 'href="/stride?capture_fps=240"' in page
+    assert 'value="240"' in client.get("/stride?capture_fps=240").text
+
+
+@pytest.fixture(scope="module")
+def demo_clip() -> Path:
+    path = Path(__file__).resolve().parents[2] / "shared" / "data" / "video" / "sports2d_demo.mp4"
+    if not path.exists():
+        pytest.skip(f"the Sports2D demo clip is not present at {path}")
+    pytest.importorskip("mediapipe", reason="the video extra (MediaPipe) is not installed")
+    return path
+
+
+def test_the_demo_video_has_no_running_in_it(demo_clip: Path, tmp_path: Path) -> None:
+    """A man doing jumping jacks and a woman walking: no cadence, no verdict, nothing to save."""
+    done = runner.invoke(
+        cli_app, ["--db", f"sqlite:///{tmp_path / 'd.sqlite'}", "gait", "analyze", str(demo_clip), "--json"]
+    )
+    data = json.loads(done.output)
+    assert data["movement"]["running"] is False and data["movement"]["kind"] in ("jumping", "walking", "unclear")
+    assert data["cadence_spm"] is None and data["findings"] == [] and data["metrics"] == {}
+    assert data["warnings"][0].startswith("no running found")
