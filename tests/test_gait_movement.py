@@ -25,6 +25,7 @@ from gluteguard.gait.inputs import read_input
 from gluteguard.gait.model import KeypointError, KeypointSeries, at_capture_rate
 from gluteguard.gait.movement import KINDS, check_movement
 from gluteguard.gait.readers.csv_keypoints import keypoints_csv_text
+from gluteguard.gait.readers.openpose import BODY_25_TO_BLAZEPOSE
 from gluteguard.samples.gait_synth import synthetic_run
 from gluteguard.services.athletes import ensure_athlete
 from gluteguard.services.gait import NothingToSave, StrideOptions, analyze_stride, gait_history, save_stride
@@ -245,3 +246,42 @@ def test_the_demo_video_has_no_running_in_it(demo_clip: Path, tmp_path: Path) ->
     assert data["movement"]["running"] is False and data["movement"]["kind"] in ("jumping", "walking", "unclear")
     assert data["cadence_spm"] is None and data["findings"] == [] and data["metrics"] == {}
     assert data["warnings"][0].startswith("no running found")
+
+
+# --- several people: the one who runs is analysed ----------------------------------------------------------------
+
+
+def _body25(series: KeypointSeries, frame: int, shift_x: float, scale: float) -> list[float]:
+    flat = [0.0] * 75
+    for index, name in BODY_25_TO_BLAZEPOSE.items():
+        if not series.has(name):
+            continue
+        x, y, _ = series.point(name)[frame]
+        if np.isfinite(x):
+            flat[3 * index : 3 * index + 3] = [float(x * scale + shift_x), float(y * scale), 0.8]
+    return flat
+
+
+@pytest.mark.parametrize("other", ["walking", "standing", "jumping"])
+def test_the_person_picker_chooses_the_runner_over_a_larger_bystander(tmp_path: Path, other: str) -> None:
+    """The bystander is nearer the camera (larger) and listed first in every frame: only the gait says who runs."""
+    runner_series = synthetic_run("rear", seconds=12, fps=60, cadence_spm=166, pelvic_drop_deg=(3, 8), seed=4)
+    base = synthetic_run("rear", seconds=12, fps=60, cadence_spm=110, contact_time_s=0.7, seed=5)
+    bystander = {"walking": base, "standing": _standing(base), "jumping": _jumping(runner_series)}[other]
+    folder = tmp_path / "two-people"
+    folder.mkdir()
+    for frame in range(runner_series.frames):
+        people = [
+            {"pose_keypoints_2d": _body25(bystander, frame, shift_x=1400.0, scale=1.4)},
+            {"pose_keypoints_2d": _body25(runner_series, frame, shift_x=0.0, scale=0.8)},
+        ]
+        (folder / f"clip_{frame:012d}_keypoints.json").write_text(json.dumps({"people": people}))
+    found = read_input(folder, fps=60)
+    assert (
+        found.series.meta["people_followed"] == 2
+        and found.series.meta["people"][found.series.meta["picked"]] == "running"
+    )
+    heel = found.series.point("left_heel")[:, :2]
+    assert np.allclose(heel, runner_series.point("left_heel")[:, :2] * 0.8, atol=1e-6)
+    analysis = analyze(found.series)
+    assert analysis.running and analysis.cadence_spm == pytest.approx(166, abs=2)

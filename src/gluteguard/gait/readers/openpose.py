@@ -1,9 +1,10 @@
 """OpenPose JSON folders: one ``*_keypoints.json`` per frame, ``people[i].pose_keypoints_2d`` = [x, y, c] × N.
 
 Only the BODY_25 model has heels and toes, which the gait pipeline needs; COCO-18 output is refused with a clear
-reason. OpenPose writes no frame rate, so ``fps`` is a required argument. One runner is followed: in the first
-frame the largest, most confident person; then, frame to frame, the person nearest to where the runner was.
-Undetected keypoints (OpenPose writes 0, 0, 0) become NaN.
+reason. OpenPose writes no frame rate, so ``fps`` is a required argument. Every person is followed from frame to
+frame (``gait.people.track_people``) and the one who runs is kept (``pick_runner``: a running gait first, then the
+steadiest stride, then the most seen), so a bystander nearer the camera is not analysed instead. Undetected
+keypoints (OpenPose writes 0, 0, 0) become NaN.
 """
 
 from __future__ import annotations
@@ -11,18 +12,18 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from gluteguard.gait.model import KeypointError, KeypointSeries
+from gluteguard.gait.people import pick_runner, track_people
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # one frame's JSON is a few kB even with many people
 MAX_FILES = 200_000  # ~55 min at 60 fps
 MIN_FRAMES = 10
 MIN_KEYPOINT_CONFIDENCE = 0.05  # OpenPose reports 0 for undetected points
-# Largest jump of the tracked person's centre between frames, in units of their own hip-to-ankle size.
-MAX_TRACK_JUMP_LEGS = 1.5
 
 # BODY_25 index → BlazePose landmark name (OpenPose output documentation, BODY_25 keypoint order).
 BODY_25_TO_BLAZEPOSE: dict[int, str] = {
@@ -91,19 +92,6 @@ def _people(path: Path) -> list[np.ndarray]:
     return people
 
 
-def _size(person: np.ndarray) -> float:
-    """Bounding-box diagonal of the seen keypoints (pixels)."""
-    seen = person[np.isfinite(person[:, 0])]
-    if len(seen) < 2:
-        return 0.0
-    return float(np.hypot(*(seen[:, :2].max(axis=0) - seen[:, :2].min(axis=0))))
-
-
-def _centre(person: np.ndarray) -> np.ndarray:
-    seen = person[np.isfinite(person[:, 0]), :2]
-    return seen.mean(axis=0) if len(seen) else np.array([np.nan, np.nan])
-
-
 def read_openpose_folder(folder: str | Path, fps: float | None) -> KeypointSeries:
     """Read a folder of OpenPose ``*_keypoints.json`` files (BODY_25) as one runner's keypoints."""
     folder = Path(folder)
@@ -117,33 +105,26 @@ def read_openpose_folder(folder: str | Path, fps: float | None) -> KeypointSerie
         raise KeypointError(f"{where}: {len(files)} frames is more than the {MAX_FILES} limit")
     if len(files) < MIN_FRAMES:
         raise KeypointError(f"{where}: only {len(files)} *_keypoints.json frames; at least {MIN_FRAMES} are needed")
-    frames = len(files)
-    chosen = np.full((frames, BODY_25_POINTS, 3), np.nan)
-    previous_centre: np.ndarray | None = None
-    previous_size = 0.0
-    people_seen = 0
-    for i, path in enumerate(files):
-        people = _people(path)
-        people_seen = max(people_seen, len(people))
-        candidates = [p for p in people if _size(p) > 0]
-        if not candidates:
-            continue
-        if previous_centre is None:
-            # Start with the largest, most confident person (the runner fills the frame in a gait clip).
-            best = max(candidates, key=lambda p: _size(p) * float(np.nanmean(p[:, 2])))
-        else:
-            distances = [float(np.linalg.norm(_centre(p) - previous_centre)) for p in candidates]
-            nearest = int(np.argmin(distances))
-            if distances[nearest] > MAX_TRACK_JUMP_LEGS * max(previous_size, 1.0):
-                continue  # nobody near the runner in this frame: leave it empty rather than jump to someone else
-            best = candidates[nearest]
-        chosen[i] = best
-        previous_centre, previous_size = _centre(best), _size(best) / 2
-    if np.isnan(chosen[:, :, 0]).all():
-        raise KeypointError(f"{where}: no person found in any frame")
-    xy = chosen[:, _COLUMNS, :2]
+    per_frame: list[list[np.ndarray]] = []
+    for path in files:
+        per_frame.append(_people(path))
+    people_seen = max(len(people) for people in per_frame)
+    tracks = track_people(per_frame, BODY_25_POINTS)
+    if not tracks:
+        raise KeypointError(f"{where}: no person found in enough of the frames")
+    candidates = [_series(track, float(fps), where) for track in tracks]
+    pick = pick_runner(candidates) if len(candidates) > 1 else None
+    chosen = candidates[pick.index if pick else 0]
+    meta = {"files": len(files), "max_people_in_a_frame": people_seen, **(pick.as_meta() if pick else {})}
+    return replace(chosen, meta=meta)
+
+
+def _series(track: np.ndarray, fps: float, where: str) -> KeypointSeries:
+    """One followed person's BODY_25 track as BlazePose-named keypoints."""
+    frames = len(track)
+    xy = track[:, _COLUMNS, :2]
     xyz = np.concatenate([xy, np.full((frames, len(_NAMES), 1), np.nan)], axis=2)
-    confidence = chosen[:, _COLUMNS, 2]
+    confidence = track[:, _COLUMNS, 2]
     return KeypointSeries(
         fps=float(fps),
         time_s=np.arange(frames) / float(fps),
@@ -152,5 +133,4 @@ def read_openpose_folder(folder: str | Path, fps: float | None) -> KeypointSerie
         confidence=confidence,
         units="px",
         source=f"OpenPose BODY_25 {where}",
-        meta={"files": frames, "max_people_in_a_frame": people_seen},
     )
