@@ -225,7 +225,15 @@ def test_api_and_page_say_no_running_and_take_the_capture_rate(
         page = client.get(str(started.url)).text
     assert "This looks like slow motion" in page and "Save this analysis" not in page, re.sub(r"\s+", " ", page)[-3000:]
     assert 'href="/stride?capture_fps=240"' in page
-    assert 'value="240"' in client.get("/stride?capture_fps=240").text
+    stride_page = client.get("/stride?capture_fps=240").text
+    assert 'value="240"' in stride_page and "How to film" in stride_page and "/static/filming-guide.svg" in stride_page
+    picture = client.get("/static/filming-guide.svg")
+    assert picture.status_code == 200 and "<title" in picture.text and "3–5 m" in picture.text
+
+
+def test_the_filming_guide_is_in_the_command_help() -> None:
+    shown = runner.invoke(cli_app, ["gait", "analyze", "--help"], terminal_width=200).output
+    assert "How to film" in shown and "hip height" in shown and "--capture-fps" in shown
 
 
 @pytest.fixture(scope="module")
@@ -285,3 +293,16 @@ def test_the_person_picker_chooses_the_runner_over_a_larger_bystander(tmp_path: 
     assert np.allclose(heel, runner_series.point("left_heel")[:, :2] * 0.8, atol=1e-6)
     analysis = analyze(found.series)
     assert analysis.running and analysis.cadence_spm == pytest.approx(166, abs=2)
+
+
+def test_feet_out_of_the_picture_and_a_short_clip_say_what_to_do() -> None:
+    series = synthetic_run("rear", seconds=10, fps=60, noise_px=1)
+    xyz, confidence = series.xyz.copy(), series.confidence.copy()
+    for name in ("left_heel", "right_heel", "left_foot_index", "right_foot_index", "left_ankle", "right_ankle"):
+        xyz[:, series.names.index(name)] = np.nan
+        confidence[:, series.names.index(name)] = 0.0
+    cut = analyze(replace(series, xyz=xyz, confidence=confidence), "rear")
+    assert cut.movement.kind == "unclear" and "feet are out of the picture" in cut.movement.message
+    assert "cadence" in cut.movement.message and cut.cadence_spm is None
+    short = analyze(synthetic_run("rear", seconds=3, fps=60, noise_px=1), "rear")
+    assert short.running and any(re.search(r"clean left steps.*film about \d+ s more", w) for w in short.warnings)

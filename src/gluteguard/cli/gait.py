@@ -198,7 +198,17 @@ def _print_analysis(result: StrideResult) -> None:
         console.print("No finding in this clip.")
 
 
-@app.command("analyze")
+ANALYZE_HELP = (
+    "Stride analysis: pelvic drop, hip adduction, step width and crossover from behind; overstride, knee and trunk"
+    " angles from the side; cadence from both — with findings, cues and exercises, each with its source.\n\n"
+    "How to film: on a treadmill or a flat, straight path, the phone still (tripod, shelf, a friend) at hip height,"
+    " 3–5 m behind you or to your side, held sideways. Your whole body in the picture, feet included, for 20–30 s of"
+    " easy running. Normal video, 60 frames/s if the phone offers it; for slow motion give --capture-fps.\n\n"
+    "A clip without running in it (walking, jumping, standing) is refused: nothing is measured or saved."
+)
+
+
+@app.command("analyze", help=ANALYZE_HELP)
 def analyze_command(
     ctx: typer.Context,
     input_path: Annotated[Path, typer.Argument(metavar="INPUT", help=INPUT_HELP)],
@@ -221,8 +231,7 @@ def analyze_command(
         Path | None, typer.Option(help="Also write the keypoints as CSV (re-analyse later without the pose model).")
     ] = None,
 ) -> None:
-    """Stride analysis: pelvic drop, hip adduction, step width and crossover from behind; overstride, knee and
-    trunk angles from the side; cadence from both — with findings, cues and exercises, each with its source."""
+    """Stride analysis (the help text is ANALYZE_HELP)."""
     if view not in (None, "rear", "side"):
         raise fail("--view: use rear or side")
     if model not in ("lite", "full", "heavy"):

@@ -224,6 +224,16 @@ def _events_dict(events: FootEvents, details: list[StepDetail]) -> dict[str, Any
     return result
 
 
+def _seconds_more(clean: int, needed: int, duration_s: float, step_rate_spm: float | None) -> int | None:
+    """How much longer to film for ``needed`` clean steps of one leg, at the rate this clip gave clean ones (one
+    stride per step of a leg when none was clean), rounded up to 5 s; None when it cannot be told."""
+    if step_rate_spm is None or duration_s <= 0:
+        return None
+    stride_s = 120.0 / step_rate_spm
+    per_second = clean / duration_s if clean else 1.0 / (2 * stride_s)  # no clean step: assume half will be
+    return int(5 * math.ceil((needed - clean) / per_second / 5))
+
+
 def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
     """Analyse a running clip. ``view`` is "rear" or "side"; None detects it from the keypoints."""
     started = perf_counter()
@@ -342,12 +352,14 @@ def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
 
     # 7. Warnings, quality, findings (only on sides with enough clean steps).
     minimum = rules.min_clean_steps_per_side
+    duration_s = float(series.time_s[-1] - series.time_s[0]) if series.frames > 1 else 0.0
     for side in SIDES:
         if clean_steps[side] < minimum:
             far = " (the far leg in this side view)" if near_leg is not None and side != near_leg else ""
+            more = _seconds_more(clean_steps[side], minimum, duration_s, movement.step_rate_spm)
             warnings.append(
                 f"only {clean_steps[side]} clean {side} steps{far}; at least {minimum} per side are needed for a"
-                f" verdict ({rules.min_clean_steps_source})"
+                f" verdict ({rules.min_clean_steps_source})" + (f": film about {more} s more" if more else "")
             )
     if cadence is None:
         warnings.append("no cadence: not enough clean strides were detected")

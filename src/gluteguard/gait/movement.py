@@ -171,12 +171,15 @@ def check_movement(
     seen_share = float(seen.mean()) if seen.size else 0.0
     leg = float(np.nanmedian(leg_px)) if np.isfinite(leg_px).any() else float("nan")
     if seen_share < rules.min_seen_share or not leg > 0 or seen.sum() < 8:
-        return MovementCheck(
-            "unclear",
-            "no running found: the feet and hips are not seen in most of the clip (film the whole body)",
-            seen_share=seen_share,
-            source=rules.sources["seen"],
+        feet = float((np.isfinite(rows["left"]) & np.isfinite(rows["right"])).mean()) if seen.size else 0.0
+        hips = float(np.isfinite(pelvis).mean()) if seen.size else 0.0
+        why = (
+            "the feet are out of the picture in most frames, so the steps, cadence, foot landing (crossover, step"
+            " width, overstride) and contact times cannot be measured: film the whole body, feet included"
+            if hips >= rules.min_seen_share and feet < rules.min_seen_share
+            else "the runner's legs and hips are not seen in most of the clip: film the whole body"
         )
+        return MovementCheck("unclear", f"no running found: {why}", seen_share=seen_share, source=rules.sources["seen"])
     height = {side: -_bridged(rows[side]) / leg for side in SIDES}  # up is positive, in leg lengths
     foot_range = max(float(np.percentile(h, 95) - np.percentile(h, 5)) for h in height.values())
     if foot_range < rules.standing_max_foot_range_leg:
