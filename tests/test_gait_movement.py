@@ -306,3 +306,50 @@ def test_feet_out_of_the_picture_and_a_short_clip_say_what_to_do() -> None:
     assert "cadence" in cut.movement.message and cut.cadence_spm is None
     short = analyze(synthetic_run("rear", seconds=3, fps=60, noise_px=1), "rear")
     assert short.running and any(re.search(r"clean left steps.*film about \d+ s more", w) for w in short.warnings)
+
+
+# --- the capture rate a phone writes into a slow-motion clip ---------------------------------------------------------
+
+
+def _tagged_clip(path: Path, capture_fps: str | None, frames: int = 24) -> Path:
+    """A small MP4 at 30 frames/s, with Android's slow-motion tag when ``capture_fps`` is given (written by
+    FFmpeg's own muxer through PyAV, as ``mdta`` keys, the way the phone writes them)."""
+    av = pytest.importorskip("av", reason="PyAV (the video extra) is not installed")
+    with av.open(str(path), "w", options={"movflags": "use_metadata_tags"}) as container:
+        if capture_fps is not None:
+            container.metadata["com.android.capture.fps"] = capture_fps
+        stream = container.add_stream("mpeg4", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 160, 120, "yuv420p"
+        for index in range(frames):
+            image = np.full((120, 160, 3), (index * 9) % 255, np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def test_the_capture_rate_is_read_from_an_android_slow_motion_tag(tmp_path: Path) -> None:
+    from gluteguard.gait.pose.capture_rate import read_capture_rate, tagged_capture_rate
+
+    assert read_capture_rate(_tagged_clip(tmp_path / "slow.mp4", "240.000000")) == 240.0
+    assert read_capture_rate(_tagged_clip(tmp_path / "plain.mp4", None)) is None
+    assert read_capture_rate(_tagged_clip(tmp_path / "real-time.mp4", "30.000000")) is None  # plays in real time
+    assert read_capture_rate(tmp_path / "missing.mp4") is None
+    assert tagged_capture_rate({"com.android.capture.fps": "nonsense"}, 30.0) is None
+
+
+def test_a_tagged_clip_is_analysed_in_real_seconds(db: Database, tmp_path: Path) -> None:
+    """End to end through the service: the tag reaches the result (the clip holds nobody, so nothing is measured,
+    but its timing is the phone's)."""
+    pytest.importorskip("mediapipe", reason="the video extra (MediaPipe) is not installed")
+    clip = _tagged_clip(tmp_path / "VID_slowmo.mp4", "240.000000", frames=40)
+    result = analyze_stride(db, ensure_athlete(db), clip, StrideOptions())
+    assert result.timing == {
+        "playback_fps": 30.0,
+        "capture_fps": 240.0,
+        "capture_fps_from": "the clip's slow-motion tag",
+    }
+    assert result.analysis.fps == 240.0 and result.as_dict()["slow_motion"]["capture_fps"] == 240.0
+    given = analyze_stride(db, ensure_athlete(db), clip, StrideOptions(capture_fps=120))
+    assert given.timing["capture_fps"] == 120 and given.timing["capture_fps_from"] == "given"

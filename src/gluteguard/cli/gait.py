@@ -152,6 +152,13 @@ def _run(ctx: typer.Context, path: Path, options: StrideOptions, quiet: bool) ->
             raise fail(str(exc)) from None
 
 
+def _slow_motion_line(timing: dict) -> str:
+    return (
+        f"slow motion: filmed at {timing['capture_fps']:g} frames/s ({timing['capture_fps_from']}), played at"
+        f" {timing['playback_fps']:g}: every time here is in real seconds"
+    )
+
+
 def _print_not_running(result: StrideResult) -> None:
     """A clip with no running in it: what it looks like, and what to do; no metric, no verdict."""
     movement = result.analysis.movement
@@ -174,6 +181,8 @@ def _print_analysis(result: StrideResult) -> None:
         f"{analysis.source}: {analysis.view} view (sure to {analysis.view_confidence:.0%}), {analysis.fps:.0f} "
         f"frames/s, clean steps left {analysis.steps['left']} / right {analysis.steps['right']}, "
         f"cadence {'—' if cadence is None else f'{cadence:.0f} steps/min'}", style="bold"))  # fmt: skip
+    if result.timing is not None:
+        console.print(Text(_slow_motion_line(result.timing)))
     for warning in analysis.warnings:
         console.print(Text(f"warning: {warning}", style="yellow"))
     table = Table()

@@ -69,9 +69,10 @@ def read_input(
     suffix = path.suffix.lower()
     if suffix in VIDEO_SUFFIXES:
         from gluteguard.gait.pose import estimate_video
+        from gluteguard.gait.pose.capture_rate import read_capture_rate
 
         series = estimate_video(path, model=model, crop=crop, max_seconds=max_seconds, on_progress=on_progress)
-        return GaitInput(series, "video")
+        return GaitInput(series, "video", extras={"tagged_capture_fps": read_capture_rate(path)})
     if suffix == ".csv":
         from gluteguard.gait.readers.csv_keypoints import read_keypoints_csv
 

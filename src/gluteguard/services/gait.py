@@ -96,6 +96,7 @@ class StrideResult:
     compared_with: ComparedWith | None = None
     saved_id: int | None = None
     not_saved: str | None = None  # why a save that was asked for did not happen (no running in the clip)
+    timing: dict[str, Any] | None = None  # slow motion: playback and capture rates, and where the latter came from
 
     @property
     def source(self) -> str:
@@ -119,6 +120,8 @@ class StrideResult:
             out["truth_3d"] = self.truth_3d
         if self.compared_with is not None:
             out["compared_with"] = self.compared_with.as_dict()
+        if self.timing is not None:
+            out["slow_motion"] = dict(self.timing)
         if with_recorded_on:
             out["recorded_on"] = self.recorded_on.isoformat()
         if self.saved_id is not None:
@@ -215,8 +218,15 @@ def analyze_stride(
 
     path = Path(path)
     found = _read(path, options, on_progress)
-    if options.capture_fps is not None:
-        found = replace(found, series=at_capture_rate(found.series, options.capture_fps))
+    # Slow motion: the rate the runner gave, else the one the phone wrote into the clip.
+    tagged = found.extras.get("tagged_capture_fps")
+    capture = options.capture_fps or tagged
+    timing = None
+    if capture is not None:
+        playback = found.series.fps
+        found = replace(found, series=at_capture_rate(found.series, capture))
+        origin = "given" if options.capture_fps is not None else "the clip's slow-motion tag"
+        timing = {"playback_fps": playback, "capture_fps": capture, "capture_fps_from": origin}
     analysis = analyze(found.series, options.view or found.view_hint)
     analysis = replace(analysis, source=options.label or analysis.source or path.name)
     result = StrideResult(
@@ -228,6 +238,7 @@ def analyze_stride(
         pictures=_video_pictures(path, analysis, found.series) if found.kind == "video" else {},
         truth_3d=found.truth,
         synthetic_camera=MOCAP_CAMERA if found.kind == "mocap" else None,
+        timing=timing,
     )
     if options.compare:
         result = _judged(db, athlete_id, result)
