@@ -353,3 +353,45 @@ def test_a_tagged_clip_is_analysed_in_real_seconds(db: Database, tmp_path: Path)
     assert result.analysis.fps == 240.0 and result.as_dict()["slow_motion"]["capture_fps"] == 240.0
     given = analyze_stride(db, ensure_athlete(db), clip, StrideOptions(capture_fps=120))
     assert given.timing["capture_fps"] == 120 and given.timing["capture_fps_from"] == "given"
+
+
+# --- honest accuracy: the clip's own repeatability ------------------------------------------------------------------
+
+
+def _joined(first: KeypointSeries, second: KeypointSeries) -> KeypointSeries:
+    """Two clips of the same runner one after the other, as one clip."""
+    step = 1.0 / first.fps
+    time_s = np.concatenate([first.time_s, second.time_s + first.time_s[-1] + step])
+    return replace(first, time_s=time_s, xyz=np.concatenate([first.xyz, second.xyz]),
+                   confidence=np.concatenate([first.confidence, second.confidence]))  # fmt: skip
+
+
+def test_a_metric_whose_halves_disagree_gets_no_verdict() -> None:
+    steady = synthetic_run("rear", seconds=20, fps=60, noise_px=1, pelvic_drop_deg=(3, 9), seed=2)
+    kept = analyze(steady, "rear")
+    drop = kept.metrics["pelvic_drop_deg"]
+    assert drop.repeatable and all(c["repeatable"] for c in drop.repeatability.values())
+    assert "repeatable on this clip" in drop.on_this_clip and "confidence" in drop.on_this_clip
+    assert any(f.code == "pelvic_drop_asymmetric" for f in kept.findings)
+
+    # The right-stance drop is 9° in the first half and 4° in the second: the mean (6.5° against 3°) would still
+    # read as asymmetric, but the clip does not measure it repeatably (5° apart; a real change is 2.8°).
+    changing = _joined(
+        synthetic_run("rear", seconds=12, fps=60, noise_px=1, pelvic_drop_deg=(3, 9), seed=2),
+        synthetic_run("rear", seconds=12, fps=60, noise_px=1, pelvic_drop_deg=(3, 4), seed=3),
+    )
+    refused = analyze(changing, "rear")
+    drop = refused.metrics["pelvic_drop_deg"]
+    assert not drop.repeatable and drop.repeatability["right"]["repeatable"] is False
+    assert drop.repeatability["right"]["difference"] > 2.8 and "NOT repeatable" in drop.on_this_clip
+    assert not any(f.code.startswith("pelvic_drop") for f in refused.findings)
+    assert any("pelvic drop deg: the right steps" in w and "no verdict" in w for w in refused.warnings)
+
+
+@needs_gait_data
+def test_a_steady_motion_capture_run_is_repeatable(shared_data: Path) -> None:
+    found = read_input(shared_data / "gait" / "fukuchi-bmc-rbds" / "RBDS001runT35.c3d", view="rear")
+    analysis = analyze(found.series, "rear")
+    for name in ("pelvic_drop_deg", "hip_adduction_deg"):
+        metric = analysis.metrics[name]
+        assert metric.repeatable and set(metric.repeatability) == {"left", "right"}, metric.on_this_clip

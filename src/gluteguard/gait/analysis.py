@@ -8,7 +8,7 @@ series lacks the landmarks the pipeline needs at all, and ``ValueError`` for an 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from time import perf_counter
 from typing import Any
 
@@ -50,6 +50,14 @@ class MetricResult:
     validity: str
     source: str
     by_side: dict[str, Summary]
+    landmark_confidence: float | None = None  # the pose model's mean confidence in the points it is measured from
+    repeatability: dict[str, dict[str, Any]] = field(default_factory=dict)  # side → the clip's split-half check
+    on_this_clip: str = ""  # how far this clip's value can be trusted, in plain words
+
+    @property
+    def repeatable(self) -> bool:
+        """False when a side's halves disagree by more than the published smallest detectable difference."""
+        return all(check["repeatable"] is not False for check in self.repeatability.values())
 
     def as_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {
@@ -59,6 +67,9 @@ class MetricResult:
             "meaning": self.meaning,
             "validity": self.validity,
             "source": self.source,
+            "landmark_confidence": self.landmark_confidence,
+            "repeatability": {side: dict(check) for side, check in self.repeatability.items()},
+            "on_this_clip": self.on_this_clip,
         }
         for side, summary in self.by_side.items():
             result[side] = {"mean": summary.mean, "sd": summary.sd, "n": summary.n}
@@ -197,6 +208,60 @@ def _metric_result(name: str, info: MetricInfo, by_side: dict[str, Summary]) -> 
     )
 
 
+def _split_half(
+    details: list[StepDetail], name: str, side: str, midpoint_s: float, metric: MetricResult, minimum: int
+) -> dict[str, Any] | None:
+    """The metric's mean over the clean steps of the clip's first half and of its second half, and whether they
+    agree within the published smallest detectable difference (``repeatable`` None where there is none: a
+    difference derived from this clip's own spread cannot judge this clip); None when a half has too few steps."""
+    halves: tuple[list[float], list[float]] = ([], [])
+    for d in details:
+        if d.side == side and d.clean and name in d.values and math.isfinite(d.values[name]):
+            halves[int(d.strike_time_s >= midpoint_s)].append(d.values[name])
+    if min(len(halves[0]), len(halves[1])) < minimum:
+        return None
+    first, second = float(np.mean(halves[0])), float(np.mean(halves[1]))
+    difference = abs(first - second)
+    published = metric.smallest_change if metric.smallest_change_basis == "literature" else None
+    return {
+        "first_half": first,
+        "second_half": second,
+        "difference": difference,
+        "smallest_change": published,
+        "steps": [len(halves[0]), len(halves[1])],
+        "repeatable": None if published is None else bool(difference <= published),
+    }
+
+
+def _landmark_confidence(series: KeypointSeries, parts: tuple[str, ...]) -> float | None:
+    """Mean confidence the pose model (or the file) gave the metric's points, both sides, over the clip."""
+    names = [f"{side}_{part}" for part in parts for side in SIDES if series.has(f"{side}_{part}")]
+    if not names:
+        return None
+    values = series.confidence[:, [series.names.index(n) for n in names]]
+    return float(np.nanmean(values)) if np.isfinite(values).any() else None
+
+
+def _on_this_clip(metric: MetricResult) -> str:
+    """One plain sentence: the clip's own repeatability of the metric and the pose model's confidence."""
+    parts = []
+    unit = "°" if metric.unit == "deg" else f" {metric.unit}"
+    checks = metric.repeatability
+    if checks:
+        worst = max(checks.values(), key=lambda c: c["difference"])
+        halves = f"its first and second halves differ by up to {worst['difference']:.2g}{unit}"
+        if worst["smallest_change"] is None:
+            parts.append(f"{halves} (no published smallest detectable difference to judge that against)")
+        else:
+            verdict = "repeatable on this clip" if metric.repeatable else "NOT repeatable on this clip, so no verdict"
+            parts.append(f"{verdict}: {halves} (a real change is {worst['smallest_change']:.2g}{unit})")
+    else:
+        parts.append("too few steps to check its repeatability on this clip")
+    if metric.landmark_confidence is not None:
+        parts.append(f"the points it is measured from were found with {metric.landmark_confidence:.0%} confidence")
+    return "; ".join(parts)
+
+
 def _stance_seen(contact: Contact, seen: dict[str, np.ndarray]) -> float:
     """Share of the stance's frames in which the stance leg and both hips were truly seen."""
     needed = ["left_hip", "right_hip"] + [f"{contact.side}_{p}" for p in ("knee", "ankle", "heel", "foot_index")]
@@ -324,6 +389,7 @@ def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
     view_metrics = (REAR_METRICS + EXTRA_REAR_METRICS if view == "rear" else SIDE_METRICS) + BOTH_VIEW_METRICS
     metrics: dict[str, MetricResult] = {}
     not_measurable: list[str] = list(frame.notes)
+    midpoint_s = float(series.time_s[0] + series.time_s[-1]) / 2
     for name in view_metrics:
         by_side: dict[str, Summary] = {}
         for side in SIDES:
@@ -331,7 +397,17 @@ def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
             if summary is not None:
                 by_side[side] = summary
         if by_side:
-            metrics[name] = _metric_result(name, rules.metrics[name], by_side)
+            info = rules.metrics[name]
+            metric = _metric_result(name, info, by_side)
+            checks = {
+                side: check
+                for side in by_side
+                if (check := _split_half(details, name, side, midpoint_s, metric,
+                                         rules.repeatability_min_steps_per_half)) is not None
+            }  # fmt: skip
+            metric = replace(metric, landmark_confidence=_landmark_confidence(series, info.landmarks),
+                             repeatability=checks)  # fmt: skip
+            metrics[name] = replace(metric, on_this_clip=_on_this_clip(metric))
         else:
             not_measurable.append(f"{name}: no clean steps with the landmarks it needs")
     other_view = SIDE_METRICS if view == "rear" else REAR_METRICS
@@ -365,11 +441,20 @@ def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
         warnings.append("no cadence: not enough clean strides were detected")
     findings: list[Finding] = []
     trusted_sides = {side for side in SIDES if clean_steps[side] >= minimum}
+    for name, metric in metrics.items():
+        for side, check in metric.repeatability.items():
+            if check["repeatable"] is False and rules.metrics[name].in_findings:
+                warnings.append(
+                    f"{name.replace('_', ' ')}: the {side} steps of the clip's first and second halves differ by"
+                    f" {check['difference']:.2g}, more than the {check['smallest_change']:.2g} a real change needs:"
+                    f" no verdict on it from this clip ({rules.repeatability_source})"
+                )
     if trusted_sides:
         means = {
             name: {s: summary.mean for s, summary in metric.by_side.items() if s in trusted_sides}
             for name, metric in metrics.items()
-            if rules.metrics[name].in_findings  # knee FPPA: too weak in 2D for a finding (findings.toml)
+            # knee FPPA: too weak in 2D for a finding (findings.toml); a metric the clip does not repeat: no verdict
+            if rules.metrics[name].in_findings and metric.repeatable
         }
         findings = derive_findings(means, cadence)
     required = list(REQUIRED_LANDMARKS)

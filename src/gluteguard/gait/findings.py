@@ -36,6 +36,7 @@ class MetricInfo:
     validity: str
     source: str
     in_findings: bool = True  # False: too weak in 2D to ground a finding, shown as a secondary cue only
+    landmarks: tuple[str, ...] = ()  # body points it is measured from, without the side ("hip", "heel")
 
 
 @dataclass(frozen=True)
@@ -87,10 +88,10 @@ class FindingsRules:
     cadence_source: str
     cadence_cue_raise_pct: tuple[float, float]  # the cues' metronome range: step rate + low % to + high %
     cadence_cue_source: str
-    max_duty_factor: float
-    running_check_source: str
     quality_weights: QualityWeights
     quality_source: str
+    repeatability_min_steps_per_half: int
+    repeatability_source: str
     metrics: dict[str, MetricInfo]
     findings: tuple[FindingRule, ...]
 
@@ -196,6 +197,7 @@ def _parse(raw: dict[str, Any]) -> FindingsRules:
             validity=info["validity"],
             source=info["source"],
             in_findings=info.get("in_findings", True),
+            landmarks=tuple(info.get("landmarks", ())),
         )
         for name, info in raw["metric"].items()
     }
@@ -220,10 +222,10 @@ def _parse(raw: dict[str, Any]) -> FindingsRules:
         cadence_source=raw["cadence"]["source"],
         cadence_cue_raise_pct=(float(low), float(high)),
         cadence_cue_source=raw["cadence"]["cue_source"],
-        max_duty_factor=float(raw["running_check"]["max_duty_factor"]),
-        running_check_source=raw["running_check"]["source"],
         quality_weights=QualityWeights(*(float(raw["quality"][key]) for key in QUALITY_WEIGHTS)),
         quality_source=raw["quality"]["source"],
+        repeatability_min_steps_per_half=int(raw["repeatability"]["min_steps_per_half"]),
+        repeatability_source=raw["repeatability"]["source"],
         metrics=metrics,
         findings=findings,
     )

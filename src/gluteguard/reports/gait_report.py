@@ -161,6 +161,11 @@ def _summary_table(analysis: Mapping) -> str:
             f"<td>{'' if metric.get('smallest_change') is None else _num(metric['smallest_change'])}</td>"
             f"<td>{html.escape(metric.get('meaning', ''))}"
             + (f"<br><small>{html.escape(metric['validity'])}</small>" if metric.get("validity") else "")
+            + (
+                f"<br><small>On this clip: {html.escape(metric['on_this_clip'])}.</small>"
+                if metric.get("on_this_clip")
+                else ""
+            )
             + f"<br><small>source: {html.escape(metric.get('source', ''))}</small></td></tr>"
         )
     return (
