@@ -280,14 +280,24 @@ def test_load_chart_renders_offline(tab, viewport: str) -> None:
     requests: list[str] = []
     tab.on("request", lambda request: requests.append(request.url))
     tab.goto("/load")
-    tab.wait_for_selector("#load-chart svg.main-svg")
-    assert tab.locator("#load-chart .barlayer .point").count() > 0
-    bar = tab.locator("#load-chart .barlayer .point path").first
+    tab.wait_for_selector("#load-distance svg.main-svg")
+    assert tab.locator("#load-distance .barlayer .point").count() > 0
+    bar = tab.locator("#load-distance .barlayer .point path").first
     bar.scroll_into_view_if_needed()
     box = bar.bounding_box()
-    tab.mouse.move(box["x"] + box["width"] / 2, box["y"] + 3)  # the hover lists the runs behind it
-    tab.wait_for_selector("#load-chart .hoverlayer .hovertext")
-    assert "runs•" in "".join(tab.locator("#load-chart .hoverlayer .hovertext").all_text_contents())
+    tab.mouse.move(box["x"] + box["width"] / 2, box["y"] + 3)  # the hover names the week and its runs
+    tab.wait_for_selector("#load-distance .hoverlayer .hovertext")
+    hover = "".join(tab.locator("#load-distance .hoverlayer .hovertext").all_text_contents())
+    assert "week of" in hover and "runs" in hover
+    # Phone-ready: no toolbar over the titles, every chart inside the screen, its legend and caption in words.
+    assert tab.locator(".modebar").count() == 0
+    width = tab.evaluate("window.innerWidth")
+    for chart in ("load-distance", "load-form", "load-monotony"):
+        box = tab.locator(f"#{chart}").bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width + 1, chart
+    captions = tab.locator("figure.chart-panel figcaption").all_inner_texts()
+    assert len(captions) == 3 and captions[0].startswith("Your biggest week was")
+    assert tab.locator("ul.chart-legend li").count() >= 6
     assert tab.locator("table.state").inner_text().count("km") >= 2
     assert all(url.startswith(tab.url.split("/load")[0]) for url in requests), "a request left the machine"
     _shot(tab, "load", viewport)

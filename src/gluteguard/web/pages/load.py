@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from gluteguard.load.rules import load_rules
-from gluteguard.reports.load_chart import build_figure, category_labels, wrap_titles
+from gluteguard.reports.load_chart import category_labels
+from gluteguard.reports.load_panels import load_panels
 from gluteguard.services.cache import VersionedCache
 from gluteguard.services.coach import load_history, load_on
 from gluteguard.services.load import activities_version, weekly_details
@@ -23,14 +24,14 @@ Ctx = Annotated[WebContext, Depends(context)]
 _CHARTS = VersionedCache(size=8)
 
 
-def _chart(ctx: WebContext, rows: list) -> str | None:
+def _charts(ctx: WebContext, rows: list) -> list[dict]:
+    """Each chart as the page shows it: heading, figure HTML, legend and the caption written for this runner."""
     if not rows:
-        return None
-    figure = wrap_titles(build_figure(rows, details=weekly_details(ctx.db, ctx.athlete_id, rows)))
-    figure.update_layout(title=None, legend={"orientation": "h", "y": -0.08}, margin={"l": 48, "r": 16, "t": 40})
-    return figure.to_html(
-        include_plotlyjs=False, full_html=False, div_id="load-chart", config={"displaylogo": False, "responsive": True}
-    )
+        return []
+    panels = load_panels(rows, weekly_details(ctx.db, ctx.athlete_id, rows))
+    return [
+        {"id": p.id, "title": p.title, "caption": p.caption, "legend": p.legend, "html": p.html()} for p in panels
+    ]
 
 
 @router.get("/load", response_class=HTMLResponse)
@@ -43,7 +44,7 @@ def load_page(
     rows = load_history(ctx.db, ctx.athlete_id, weeks)
     # Building a Plotly figure takes ~0.1–0.3 s; the chart only changes with the activities, so it is kept.
     version = (activities_version(ctx.db, ctx.athlete_id), tuple(rows))
-    chart = _CHARTS.get((ctx.db.url, ctx.athlete_id, weeks), version, lambda: _chart(ctx, rows))
+    charts = _CHARTS.get((ctx.db.url, ctx.athlete_id, weeks), version, lambda: _charts(ctx, rows))
     rules = load_rules()
     return page(
         request,
@@ -55,7 +56,7 @@ def load_page(
         decision=view.decision,
         rows=rows,
         weeks=weeks,
-        chart=chart,
+        charts=charts,
         labels=category_labels(rules),
         rules=rules,
         plotly_src=f"{PLOTLY_JS_URL}?v={plotly_version()}",
