@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from gluteguard.symptoms.model import DayOutOfRange, check_day
 from gluteguard.web.security import CSRF_FIELD, csrf_token, set_csrf_cookie
+from gluteguard.wording import cited, plain
 
 TEMPLATES = Jinja2Templates(directory=str(resources.files("gluteguard.web") / "templates"))
 # plotly.js, served offline from the installed plotly package (``assets.py``).
@@ -35,7 +36,7 @@ def words(value: str | None) -> str:
     return "" if value is None else value.replace("_", " ")
 
 
-TEMPLATES.env.filters.update(km=km, day_label=day_label, words=words)
+TEMPLATES.env.filters.update(km=km, day_label=day_label, words=words, cited=cited, plain=plain)
 
 # (key, path, label): the order of the navigation bar; templates highlight ``active``.
 NAVIGATION: tuple[tuple[str, str, str], ...] = (
