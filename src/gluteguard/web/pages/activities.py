@@ -289,7 +289,7 @@ def _import_page(request: Request, status_code: int = 200, **extra: object) -> R
     return page(
         request,
         "import.html",
-        "activities",
+        "import",
         status_code=status_code,
         suffixes=IMPORT_SUFFIXES,
         limits=limits,

@@ -46,6 +46,7 @@ NAVIGATION: tuple[tuple[str, str, str], ...] = (
     ("load", "/load", "Load"),
     ("stride", "/stride", "Stride"),
     ("activities", "/activities", "Activities"),
+    ("import", "/import", "Import"),
     ("sitting", "/sitting", "Sitting"),
     ("profile", "/profile", "Profile"),
     ("about", "/about", "About"),

@@ -14,6 +14,7 @@ from gluteguard.plan.library import load_library
 from gluteguard.services.athletes import local_today
 from gluteguard.services.clinician import VisitError, list_visits, record_visit
 from gluteguard.services.coach import today_summary
+from gluteguard.services.onboarding import setup_progress
 from gluteguard.web.deps import WebContext, context
 from gluteguard.web.pages.render import page, parse_day, see_other
 from gluteguard.web.security import CSRF_FIELD, verify_csrf
@@ -42,6 +43,7 @@ def _today_page(
         today_date=local_today(ctx.db, ctx.athlete_id),
         library=load_library(),
         next_url="/",
+        setup=setup_progress(ctx.db, ctx.athlete_id),
     )
 
 
