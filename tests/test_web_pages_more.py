@@ -361,7 +361,7 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(screenshot_path(f"more-{name}")), full_page=True)
 
 
-def test_browser_import_by_file_input_shows_the_result_table(desktop, shared_data: Path, tmp_path: Path) -> None:
+def test_browser_import_by_file_input_shows_the_result(desktop, shared_data: Path, tmp_path: Path) -> None:
     page = desktop
     source = tmp_path / "fenix run.fit"
     source.write_bytes((shared_data / "fit" / REAL_RUN_2).read_bytes())
@@ -369,9 +369,14 @@ def test_browser_import_by_file_input_shows_the_result_table(desktop, shared_dat
     page.get_by_label("Drop files here, or choose them").set_input_files(str(source))
     assert "fenix run.fit" in page.locator("[data-chosen]").inner_text()
     page.get_by_role("button", name="Import").click()
-    table = page.locator("#import-result table")
-    table.wait_for(timeout=30_000)
-    assert "fenix run.fit" in table.inner_text() and "imported" in table.inner_text()
+    summary = page.locator("#import-result .more-import-headline")
+    summary.wait_for(timeout=30_000)
+    # What came in, as a runner reads it: how many, when, how far, and where to go next.
+    assert re.fullmatch(r"1 activity imported, on \d{2} \w{3} \d{4}: 1 run, [\d.]+ km\.", summary.inner_text())
+    assert page.get_by_role("link", name="See your Today").is_visible()
+    files = page.locator("#import-result details.more-import-files")
+    files.locator("summary").click()
+    assert "fenix run.fit" in files.inner_text() and "imported" in files.inner_text()
     assert page.url.endswith("/import")  # replaced in place: the upload went by XMLHttpRequest
     _shot(page, "import-result")
     page.goto("/activities")

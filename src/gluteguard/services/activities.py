@@ -119,6 +119,41 @@ def list_activities(
     return rows
 
 
+@dataclass(frozen=True)
+class ImportedOverview:
+    """What an import brought, as a runner reads it: when, how many runs and how far, each activity in a line."""
+
+    activities: tuple[ActivityRow, ...]  # oldest first
+    first_day: date | None
+    last_day: date | None
+    runs: int
+    run_km: float
+
+    @property
+    def by_id(self) -> dict[int, ActivityRow]:
+        return {row.id: row for row in self.activities}
+
+
+def imported_overview(db: Database, athlete_id: int, activity_ids: list[int]) -> ImportedOverview:
+    """The activities an import stored (``ImportSummary.activity_ids``), with their date range and running km."""
+    wanted = set(activity_ids)
+    if not wanted:
+        return ImportedOverview((), None, None, 0, 0.0)
+    zone = ZoneInfo(get_profile(db, athlete_id).timezone)
+    query = (
+        select(Activity)
+        .options(selectinload(Activity.source_file).load_only(SourceFile.name))
+        .where(Activity.athlete_id == athlete_id, Activity.id.in_(wanted))
+        .order_by(Activity.start_utc, Activity.id)
+    )
+    with db.session() as session:
+        rows = tuple(_row(a, zone) for a in session.scalars(query))
+    days = [datetime.fromisoformat(r.start_local).date() for r in rows]
+    runs = [r for r in rows if r.sport == Sport.RUN.value]
+    km = sum((r.distance_m or 0.0) for r in runs) / 1000
+    return ImportedOverview(rows, min(days, default=None), max(days, default=None), len(runs), km)
+
+
 def resolve_duplicate(db: Database, athlete_id: int, activity_id: int, decision: str) -> str:
     """``keep``: both stay (the flag is cleared). ``drop``: this activity is deleted, and its file when
     nothing else came from it — identical re-imports are then recognised again by the file's hash only

@@ -20,7 +20,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from gluteguard.ingest.model import Sport, Streams
-from gluteguard.services.activities import ActivityError, ActivityRow, list_activities, load_streams, resolve_duplicate
+from gluteguard.services.activities import (
+    ActivityError,
+    ActivityRow,
+    imported_overview,
+    list_activities,
+    load_streams,
+    resolve_duplicate,
+)
 from gluteguard.services.import_store import FileReport
 from gluteguard.services.importer import import_paths
 from gluteguard.web.deps import WebContext, context
@@ -293,7 +300,7 @@ def _import_page(request: Request, status_code: int = 200, **extra: object) -> R
         status_code=status_code,
         suffixes=IMPORT_SUFFIXES,
         limits=limits,
-        **{"reports": None, "counts": None, "error": None, **extra},
+        **{"reports": None, "counts": None, "error": None, "overview": None, "refused": [], **extra},
     )
 
 
@@ -344,6 +351,7 @@ async def import_upload(request: Request, ctx: Annotated[WebContext, Depends(con
         saved = batch.saved
         reports: list[dict] = []
         counts = None
+        overview = None
         if saved:
             small = len(saved) <= SMALL_BATCH and not any(s.path.suffix.lower() in ARCHIVE_SUFFIXES for s in saved)
             names = {s.path: s.client_name for s in saved}  # stored and shown: never the server's temporary copy
@@ -359,6 +367,7 @@ async def import_upload(request: Request, ctx: Annotated[WebContext, Depends(con
             )
             reports = [_report_row(r) for r in summary.files]
             counts = summary.as_json()
+            overview = imported_overview(ctx.db, ctx.athlete_id, summary.activity_ids)
         reports += [
             {
                 "file": refusal.client_name,
@@ -373,6 +382,8 @@ async def import_upload(request: Request, ctx: Annotated[WebContext, Depends(con
         ]
         status = 200 if saved else 400
         error = None if saved else "nothing was imported: " + "; ".join(refusal.reason for refusal in batch.refused)
-        return _import_page(request, status, reports=reports, counts=counts, error=error)
+        refused = [r for r in reports if r["status"] == "failed"]
+        return _import_page(request, status, reports=reports, counts=counts, error=error, overview=overview,
+                            refused=refused)  # fmt: skip
     finally:
         shutil.rmtree(folder, ignore_errors=True)
