@@ -1,0 +1,79 @@
+"""Phone-width pages (390 px) in Debian's Chromium: tables that would scroll sideways become one card per row, and
+their controls are on the screen — the duplicate review's Keep/Drop, the plan's four-week outline."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gluteguard.services.athletes import ensure_athlete
+from gluteguard.services.importer import import_paths
+from gluteguard.store.db import Database
+from web_server import CHROMIUM, CHROMIUM_ARGS, chromium_missing_reason, screenshot_path, serve
+
+pytestmark = pytest.mark.skipif(chromium_missing_reason() is not None, reason=chromium_missing_reason() or "")
+GPX_RUN = "gpx/corriporai-runpandas/gpx/garmin_connect.gpx"
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def site_with_a_duplicate(tmp_path: Path, shared_data: Path) -> Iterator[str]:
+    """The same run twice: the file as recorded and a copy with one more line break (other bytes, same run)."""
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    original = (shared_data / GPX_RUN).read_bytes()
+    (folder / "watch.gpx").write_bytes(original)
+    (folder / "phone.gpx").write_bytes(original + b"\n")
+    url = f"sqlite:///{tmp_path / 'dup.sqlite'}"
+    database = Database(url)
+    summary = import_paths(database, ensure_athlete(database), [folder], workers=1)
+    assert summary.as_json()["possible_duplicates"] == 1
+    database.dispose()
+    with serve(url) as base:
+        yield base
+
+
+def _inside(page, selector: str) -> None:  # type: ignore[no-untyped-def]
+    width = page.evaluate("document.documentElement.clientWidth")
+    for box in (element.bounding_box() for element in page.locator(selector).all()):
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width + 1, (selector, box)
+
+
+def test_duplicate_review_is_a_card_with_its_buttons_on_screen(site_with_a_duplicate: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport=PHONE, base_url=site_with_a_duplicate, has_touch=True).new_page()
+        page.goto("/activities")
+        keep = page.get_by_role("button", name="Keep both")
+        drop = page.get_by_role("button", name="Drop this one")
+        assert keep.is_visible() and drop.is_visible()
+        _inside(page, "table.stack-on-phone button")
+        assert keep.bounding_box()["height"] >= 44  # a thumb's tap target
+        assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        page.screenshot(path=str(screenshot_path("phone-duplicates")), full_page=True)
+        drop.click()
+        page.wait_for_load_state()
+        assert page.get_by_role("button", name="Keep both").count() == 0
+        browser.close()
+
+
+def test_plan_outline_is_one_card_per_week(site_with_a_duplicate: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport=PHONE, base_url=site_with_a_duplicate).new_page()
+        page.goto("/plan")
+        rows = page.locator("table.stack-on-phone tbody tr")
+        assert rows.count() == 4
+        labels = rows.first.locator("td").evaluate_all(
+            "cells => cells.map(c => getComputedStyle(c, '::before').content)"
+        )
+        assert '"Long-run cap"' in labels  # every value carries its label on a phone (the header row is hidden)
+        _inside(page, "table.stack-on-phone td")
+        assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+        browser.close()
