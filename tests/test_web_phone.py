@@ -77,3 +77,20 @@ def test_plan_outline_is_one_card_per_week(site_with_a_duplicate: str) -> None:
         _inside(page, "table.stack-on-phone td")
         assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
         browser.close()
+
+
+def test_today_stops_asking_for_a_check_in_once_there_is_one(site_with_a_duplicate: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport=PHONE, base_url=site_with_a_duplicate).new_page()
+        page.goto("/")
+        status = page.locator(".status-card")
+        assert status.get_by_role("link", name="Check in", exact=True).is_visible()
+        page.goto("/checkin")
+        page.get_by_role("button", name="Save").first.click()
+        page.goto("/")
+        assert status.get_by_role("link", name="Check in", exact=True).count() == 0
+        assert "Checked in today" in status.inner_text()
+        browser.close()
