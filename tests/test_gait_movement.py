@@ -385,7 +385,7 @@ def test_a_metric_whose_halves_disagree_gets_no_verdict() -> None:
     assert not drop.repeatable and drop.repeatability["right"]["repeatable"] is False
     assert drop.repeatability["right"]["difference"] > 2.8 and "NOT repeatable" in drop.on_this_clip
     assert not any(f.code.startswith("pelvic_drop") for f in refused.findings)
-    assert any("pelvic drop deg: the right steps" in w and "no verdict" in w for w in refused.warnings)
+    assert any("Pelvic drop: the right steps" in w and "no verdict" in w for w in refused.warnings)
 
 
 @needs_gait_data
@@ -395,3 +395,19 @@ def test_a_steady_motion_capture_run_is_repeatable(shared_data: Path) -> None:
     for name in ("pelvic_drop_deg", "hip_adduction_deg"):
         metric = analysis.metrics[name]
         assert metric.repeatable and set(metric.repeatability) == {"left", "right"}, metric.on_this_clip
+
+
+def test_metrics_carry_their_plain_names_into_every_view(tmp_path: Path) -> None:
+    analysis = analyze(synthetic_run("rear", seconds=12, fps=60, noise_px=1), "rear")
+    labels = {name: metric.label for name, metric in analysis.metrics.items()}
+    assert (
+        labels["pelvic_drop_deg"] == "Pelvic drop" and labels["knee_fppa_deg"] == "Knee drifting in, seen from behind"
+    )
+    assert all(label and "_" not in label for label in labels.values())
+    csv = tmp_path / "rear.csv"
+    csv.write_text(keypoints_csv_text(synthetic_run("rear", seconds=12, fps=60, noise_px=1)), encoding="utf-8")
+    shown = runner.invoke(cli_app, ["--db", f"sqlite:///{tmp_path / 'g.sqlite'}", "gait", "analyze", str(csv),
+                                    "--report", str(tmp_path / "r.html")], terminal_width=200).output  # fmt: skip
+    assert "Pelvic drop" in shown and "knee_fppa_deg" not in shown
+    report = (tmp_path / "r.html").read_text()
+    assert "<th scope='row'>Pelvic drop</th>" in report and 'rel="icon"' in report

@@ -194,7 +194,7 @@ def _print_analysis(result: StrideResult) -> None:
             s = metric.by_side.get(side)
             cells.append("—" if s is None else f"{s.mean:.2f} ± {s.sd or 0:.2f} (n={s.n})")
         change = metric.smallest_change
-        table.add_row(name, *cells, metric.unit, "" if change is None else f"{change:g}")
+        table.add_row(metric.label or name, *cells, metric.unit, "" if change is None else f"{change:g}")
     console.print(table)
     for finding in analysis.findings:
         console.print(Text(f"• {finding.message}", style="bold"))

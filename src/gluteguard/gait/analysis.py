@@ -53,6 +53,7 @@ class MetricResult:
     landmark_confidence: float | None = None  # the pose model's mean confidence in the points it is measured from
     repeatability: dict[str, dict[str, Any]] = field(default_factory=dict)  # side → the clip's split-half check
     on_this_clip: str = ""  # how far this clip's value can be trusted, in plain words
+    label: str = ""  # the metric's name in plain words
 
     @property
     def repeatable(self) -> bool:
@@ -61,6 +62,7 @@ class MetricResult:
 
     def as_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {
+            "label": self.label,
             "unit": self.unit,
             "smallest_change": self.smallest_change,
             "smallest_change_basis": self.smallest_change_basis,
@@ -205,6 +207,7 @@ def _metric_result(name: str, info: MetricInfo, by_side: dict[str, Summary]) -> 
         validity=info.validity,
         source=info.source,
         by_side=by_side,
+        label=info.label,
     )
 
 
@@ -445,7 +448,7 @@ def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
         for side, check in metric.repeatability.items():
             if check["repeatable"] is False and rules.metrics[name].in_findings:
                 warnings.append(
-                    f"{name.replace('_', ' ')}: the {side} steps of the clip's first and second halves differ by"
+                    f"{metric.label}: the {side} steps of the clip's first and second halves differ by"
                     f" {check['difference']:.2g}, more than the {check['smallest_change']:.2g} a real change needs:"
                     f" no verdict on it from this clip ({rules.repeatability_source})"
                 )

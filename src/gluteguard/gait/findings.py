@@ -37,6 +37,7 @@ class MetricInfo:
     source: str
     in_findings: bool = True  # False: too weak in 2D to ground a finding, shown as a secondary cue only
     landmarks: tuple[str, ...] = ()  # body points it is measured from, without the side ("hip", "heel")
+    label: str = ""  # its name in plain words, for the runner (the code stays in the JSON)
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,7 @@ def _parse(raw: dict[str, Any]) -> FindingsRules:
             source=info["source"],
             in_findings=info.get("in_findings", True),
             landmarks=tuple(info.get("landmarks", ())),
+            label=info.get("label") or name.replace("_", " "),
         )
         for name, info in raw["metric"].items()
     }

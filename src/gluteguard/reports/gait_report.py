@@ -129,7 +129,8 @@ def _per_step_figure(analysis: Mapping) -> str:
             )
         if not fig.data:
             continue
-        fig.update_layout(title=name.replace("_", " "), height=260, margin={"l": 50, "r": 20, "t": 40, "b": 40},
+        title = metric.get("label") or name.replace("_", " ")
+        fig.update_layout(title=title, height=260, margin={"l": 50, "r": 20, "t": 40, "b": 40},
                           xaxis_title="time in the clip (s)", yaxis_title=metric.get("unit", ""))  # fmt: skip
         blocks.append(fig.to_html(full_html=False, include_plotlyjs=include_js, config={"displaylogo": False}))
         include_js = False
@@ -155,7 +156,7 @@ def _summary_table(analysis: Mapping) -> str:
     for name, metric in analysis.get("metrics", {}).items():
         rows.append(
             "<tr>"
-            f"<th scope='row'>{html.escape(name.replace('_', ' '))}</th>"
+            f"<th scope='row'>{html.escape(metric.get('label') or name.replace('_', ' '))}</th>"
             f"<td>{_fmt(metric.get('left'))}</td><td>{_fmt(metric.get('right'))}</td>"
             f"<td>{html.escape(str(metric.get('unit', '')))}</td>"
             f"<td>{'' if metric.get('smallest_change') is None else _num(metric['smallest_change'])}</td>"
@@ -196,6 +197,13 @@ def _findings(analysis: Mapping) -> str:
     return "<ul>" + "".join(items) + "</ul>"
 
 
+# The app's half-filled circle, as the web pages' favicon.svg draws it.
+FAVICON_DATA_URI = (
+    "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Ccircle cx='16' cy='16'"
+    " r='14' fill='%23083a66'/%3E%3Cpath d='M16 2a14 14 0 0 1 0 28z' fill='%237dd3fc'/%3E%3C/svg%3E"
+)
+
+
 def render_gait_report(
     analysis: Mapping, series: KeypointSeries | None = None, pictures: Mapping[str, bytes] | None = None
 ) -> str:
@@ -231,6 +239,7 @@ def render_gait_report(
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<link rel="icon" href="{FAVICON_DATA_URI}">'  # inline: the report is a file that opens offline too
         "<title>gluteguard: stride analysis</title><style>"
         "body{font-family:system-ui,sans-serif;max-width:1100px;margin:1em auto;padding:0 1em;color:#222}"
         "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;"

@@ -21,6 +21,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from gluteguard.gait.findings import load_rules
 from gluteguard.gait.model import MAX_CAPTURE_FPS, MIN_CAPTURE_FPS
 from gluteguard.services.athletes import local_today
 from gluteguard.services.gait import (
@@ -109,9 +110,15 @@ def _history_tables(sessions: list[dict]) -> list[dict]:
         names = sorted({name for s in shown for name in s["summary"].get("metrics", {})})
         rows = [("cadence (steps/min)", [_number(s["summary"].get("cadence_spm"), 0) for s in shown])]
         for name in names:
-            rows.append((name.replace("_", " "), [_sides(s["summary"].get("metrics", {}).get(name)) for s in shown]))
+            rows.append((_metric_label(name), [_sides(s["summary"].get("metrics", {}).get(name)) for s in shown]))
         tables.append({"view": view, "sessions": shown, "rows": rows})
     return tables
+
+
+def _metric_label(name: str) -> str:
+    """A metric's plain name, from the rules (saved analyses keep only its code as the key)."""
+    info = load_rules().metrics.get(name)
+    return info.label if info is not None else name.replace("_", " ")
 
 
 def _number(value: float | None, digits: int = 1) -> str:
