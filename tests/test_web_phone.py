@@ -94,3 +94,41 @@ def test_today_stops_asking_for_a_check_in_once_there_is_one(site_with_a_duplica
         assert status.get_by_role("link", name="Check in", exact=True).count() == 0
         assert "Checked in today" in status.inner_text()
         browser.close()
+
+
+def test_stride_page_refusal_is_an_alert_and_its_choices_are_thumb_sized(
+    site_with_a_duplicate: str, tmp_path: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    wrong = tmp_path / "notes.mp4"  # a text file renamed: refused by its first bytes, before any analysis
+    wrong.write_text("this is a shopping list, not a video\n", encoding="utf-8")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport=PHONE, base_url=site_with_a_duplicate, has_touch=True).new_page()
+        page.goto("/stride")
+        for label in page.locator("label.more-radio").all():
+            assert label.bounding_box()["height"] >= 44
+        page.set_input_files("#stride-file", str(wrong))
+        page.get_by_role("button", name="Analyse").click()
+        alert = page.locator("[data-upload-error]")
+        alert.wait_for(timeout=30_000)
+        assert alert.get_attribute("role") == "alert" and alert.inner_text().startswith("Not analysed:")
+        assert "notes.mp4" in alert.inner_text()  # the reason names the file
+        assert page.locator("[data-progress]").is_hidden()
+        browser.close()
+
+
+def test_running_dynamics_notes_say_which_runs_they_are_about() -> None:
+    from datetime import date
+
+    from gluteguard.gait.dynamics import DynamicsNote, RunDynamics
+    from gluteguard.web.pages.stride import _note_when
+
+    runs = [
+        RunDynamics(activity_id=i, day=date(2018, 3, d), running_samples=600) for i, d in ((1, 4), (2, 11), (3, 18))
+    ]
+    assert _note_when(DynamicsNote("balance_fair", "info", "m", "s", (2,)), runs) == "Run of 11 Mar 2018"
+    trend = DynamicsNote("balance_trend", "watch", "m", "s", (1, 2, 3))
+    assert _note_when(trend, runs) == "Runs from 04 Mar 2018 to 18 Mar 2018"
+    assert _note_when(DynamicsNote("x", "info", "m", "s", ()), runs) == ""

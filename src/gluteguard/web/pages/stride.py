@@ -21,6 +21,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from gluteguard.gait.dynamics import DynamicsNote, RunDynamics
 from gluteguard.gait.findings import load_rules
 from gluteguard.gait.model import MAX_CAPTURE_FPS, MIN_CAPTURE_FPS
 from gluteguard.services.athletes import local_today
@@ -131,6 +132,16 @@ def _sides(metric: dict | None) -> str:
     return " / ".join(_number((metric.get(side) or {}).get("mean")) for side in ("left", "right"))
 
 
+def _note_when(note: DynamicsNote, runs: list[RunDynamics]) -> str:
+    """The date(s) of the runs a running-dynamics note is about: a note without its day reads as news."""
+    days = sorted(run.day for run in runs if run.activity_id in note.activity_ids)
+    if not days:
+        return ""
+    if days[0] == days[-1]:
+        return f"Run of {days[0]:%d %b %Y}"
+    return f"Runs from {days[0]:%d %b %Y} to {days[-1]:%d %b %Y}"
+
+
 def _capture_fps(text: str | None) -> float | None:
     """The form's slow-motion frame rate: empty for a normal clip; raises ``UploadProblem`` when it is not one."""
     if not text or not text.strip():
@@ -161,7 +172,7 @@ def _stride_page(request: Request, ctx: WebContext, status_code: int = 200, erro
         latest=list(reversed(sessions))[:HISTORY_SESSIONS],
         runs=list(reversed(runs))[:DYNAMICS_RUNS],
         run_count=len(runs),
-        notes=notes,
+        notes=[(note, _note_when(note, runs)) for note in notes],
         capture_fps=_suggested_capture(request),
     )
 

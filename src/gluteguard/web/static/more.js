@@ -65,6 +65,24 @@
     box.querySelector("[data-progress-text]").textContent = text || "";
   }
 
+  /* A refused file: a plain alert above the button, read out at once, not small print beside a progress bar. */
+  function showError(form, text) {
+    var box = form.querySelector("[data-progress]");
+    if (box) box.hidden = true;
+    var alert = form.querySelector("[data-upload-error]");
+    if (!alert) {
+      alert = document.createElement("p");
+      alert.className = "more-alert";
+      alert.setAttribute("role", "alert");
+      alert.setAttribute("data-upload-error", "");
+      alert.tabIndex = -1;
+      var submit = form.querySelector(".more-submit");
+      form.insertBefore(alert, submit || null);
+    }
+    alert.textContent = "Not analysed: " + text;
+    alert.focus();
+  }
+
   function replaceImportResult(form, html) {
     var doc = new DOMParser().parseFromString(html, "text/html");
     var fresh = doc.getElementById("import-result");
@@ -103,7 +121,7 @@
           var answer = {};
           try { answer = JSON.parse(xhr.responseText); } catch (err) { answer = {}; }
           if (xhr.status === 202 && answer.page_url) { window.location.assign(answer.page_url); return; }
-          showProgress(form, 0, "Not started", answer.detail || ("the server answered " + xhr.status));
+          showError(form, answer.detail || ("the server answered " + xhr.status));
           return;
         }
         showProgress(form, 100, "Done", "");
