@@ -313,7 +313,7 @@ def _plan_inputs(
         phase=phase,
         cap_m=None,
         last_7_days_m=last_7,
-        running_days=profile.running_days or ("tue", "thu", "sat"),
+        running_days=profile.running_days or tuple(week_rules()["defaults"]["running_days"]),
         long_run_day=profile.long_run_day,
         work_days=profile.work_days,
         equipment=profile.equipment,
@@ -414,9 +414,20 @@ def _decide(history: AthleteHistory, day: date) -> DayDecision:
         ladder_step=inputs.ladder_step if phase.phase == "return" else None,
         progress_why=progress.why,
         cancelled=tuple(i for i in usual_session_ids(inputs, day) if i not in planned_ids),
+        assumed=_assumed(history),
         report=report,
         plan_inputs=inputs,
     )
+
+
+def _assumed(history: AthleteHistory) -> tuple[str, ...]:
+    """What the plan took for granted because the profile does not say it, each in one sentence for the runner."""
+    if history.profile.running_days:
+        return ()
+    defaults = week_rules()["defaults"]
+    days = ", ".join(day.capitalize() for day in defaults["running_days"][:-1])
+    days = f"{days} and {defaults['running_days'][-1].capitalize()}"
+    return (defaults["assumed_running_days"].format(days=days),)
 
 
 def decide_week(history: AthleteHistory, any_day: date, today: date) -> WeekPlan:

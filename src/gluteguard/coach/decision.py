@@ -58,6 +58,7 @@ class DayDecision:
     ladder_step: int | None  # the step the week started at, in the return phase
     progress_why: str
     cancelled: tuple[str, ...] = ()  # usual run/strength ids the day no longer holds (for calendars to cancel)
+    assumed: tuple[str, ...] = ()  # what the plan took for granted because the profile does not say it
     report: StatusReport | None = field(default=None, compare=False, repr=False)
     plan_inputs: PlanInputs | None = field(default=None, compare=False, repr=False)
 
@@ -104,6 +105,7 @@ class DayDecision:
             "ladder_step": self.ladder_step,
             "progress_why": self.progress_why,
             "cancelled": list(self.cancelled),
+            "assumed": list(self.assumed),
         }
 
 
@@ -146,6 +148,7 @@ class WeekPlan:
                 "running_allowed": lead.running_allowed,
                 "headline": lead.headline.message,
                 "holds": [hold.as_dict() for hold in lead.holds],
+                "assumed": list(lead.assumed),
             },
             "days": [
                 {

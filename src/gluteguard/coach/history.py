@@ -26,7 +26,7 @@ from gluteguard.symptoms.triage import SelfTests, merge_self_tests
 class PlanProfile:
     """What of the profile the plan uses."""
 
-    running_days: tuple[str, ...] = ("tue", "thu", "sat")
+    running_days: tuple[str, ...] = ()  # none set: the plan uses week_rules.toml [defaults] and says so
     long_run_day: str | None = "sat"
     work_days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
     equipment: tuple[str, ...] = ()

@@ -110,7 +110,7 @@ def athlete_history(db: Database, athlete_id: int) -> AthleteHistory:
         sessions, _ = athlete_sessions(db, athlete_id)
         history = AthleteHistory(
             profile=PlanProfile(
-                running_days=tuple(profile.running_days) or ("tue", "thu", "sat"),
+                running_days=tuple(profile.running_days),
                 long_run_day=profile.long_run_day,
                 work_days=tuple(profile.work_days),
                 equipment=tuple(profile.equipment),
