@@ -294,6 +294,8 @@ def test_memory_stays_flat_on_a_zip_of_large_members(tmp_path: Path) -> None:
         peak = max(peak, _tree_rss_bytes(process.pid))
         time.sleep(0.05)
     out, err = process.communicate()
+    said = err.decode(errors="replace")[-2000:]
+    assert out.strip(), f"the import printed no summary (exit {process.returncode}): {said}"
     result = json.loads(out)
     assert len(result["failed"]) == members, err  # not FIT files: each is refused in one line, none is skipped
     total = members * member_bytes
