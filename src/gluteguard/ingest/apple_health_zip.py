@@ -39,6 +39,11 @@ def find_export_xml(names: Iterable[str], max_depth: int | None = None) -> str |
     return min(candidates)[2] if candidates else None
 
 
+def _is_folder(info: zipfile.ZipInfo) -> bool:
+    # ZipInfo.is_dir() raises IndexError on an entry with an empty name (Python 3.11; found by fuzzing).
+    return info.filename.endswith("/")
+
+
 class _CappedReader:
     """A zip member's stream that refuses to give more bytes than the member's header declared."""
 
@@ -47,7 +52,12 @@ class _CappedReader:
         self.left = declared
 
     def read(self, size: int = -1) -> bytes:
-        data = self.handle.read(size)
+        try:
+            data = self.handle.read(size)
+        except MEMBER_READ_ERRORS as exc:
+            # A damaged member (bad deflate data, CRC mismatch) fails on a read, also on the first one, which the
+            # parser makes before its own error handling starts: refused here, in one line (found by fuzzing).
+            raise ParseError(f"damaged archive member ({' '.join(str(exc).split())[:120]})") from None
         self.left -= len(data)
         if self.left < 0:
             raise ParseError("refused: export.xml is larger than its zip header says")
@@ -105,7 +115,7 @@ def export_zip_members(archive: zipfile.ZipFile) -> AppleExportZip:
         raise ParseError(f"refused: the archive has more than {archive_limits.max_members:,} members")
     if any(unsafe_member_name(info.filename) for info in infos):
         raise ParseError("refused: an archive member's path leaves the archive (path traversal)")
-    name = find_export_xml((info.filename for info in infos if not info.is_dir()), limits.max_export_depth)
+    name = find_export_xml((info.filename for info in infos if not _is_folder(info)), limits.max_export_depth)
     if name is None:
         raise ParseError("not an Apple Health export (no export.xml in the archive)")
     info = archive.getinfo(name)
@@ -125,7 +135,7 @@ def export_zip_members(archive: zipfile.ZipFile) -> AppleExportZip:
 def looks_like_apple_health_zip(archive: zipfile.ZipFile) -> bool:
     """Whether a zip holds an Apple Health export: an export.xml (see :func:`find_export_xml`) whose first
     64 KiB pass :func:`looks_like_apple_health`."""
-    name = find_export_xml(info.filename for info in archive.infolist() if not info.is_dir())
+    name = find_export_xml(info.filename for info in archive.infolist() if not _is_folder(info))
     if name is None:
         return False
     try:

@@ -9,6 +9,7 @@ finds makes an activity *partial*. Facts: shared/research/parsers.md §3.3, §4;
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,7 +21,7 @@ import fitfast
 import numpy as np
 
 from gluteguard.ingest import summary
-from gluteguard.ingest.fit_scan import summary_fit
+from gluteguard.ingest.fit_scan import FitScan, scan_fit
 from gluteguard.ingest.model import (
     FileFormat,
     NotAnActivity,
@@ -77,12 +78,23 @@ def _fit_types() -> dict[str, dict[int, str]]:
     return Profile["types"]
 
 
-def _enum_name(type_name: str, value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+def _whole_number(value: Any) -> int | None:
+    """An enum or product number as an int; None for what a damaged file can hold instead (NaN, text, an array —
+    fitdecode gives a tuple when a definition declares a field longer than its type)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         return None
+    if isinstance(value, int | np.integer):
+        return int(value)
+    return int(value) if np.isfinite(value) else None
+
+
+def _enum_name(type_name: str, value: Any) -> str | None:
     if isinstance(value, str):
         return value
-    return _fit_types().get(type_name, {}).get(int(value), str(int(value)))
+    number = _whole_number(value)
+    if number is None:
+        return None
+    return _fit_types().get(type_name, {}).get(number, str(number))
 
 
 def device_name(manufacturer: Any, product: Any) -> str | None:
@@ -92,11 +104,10 @@ def device_name(manufacturer: Any, product: Any) -> str | None:
     if maker is None:
         return None
     product_name: str | None = None
-    if product is not None and not (isinstance(product, float) and not np.isfinite(product)):
-        if maker == "garmin" and not isinstance(product, str):
-            product_name = _enum_name("garmin_product", product)
-        else:
-            product_name = str(product if isinstance(product, str) else int(product))
+    if isinstance(product, str):
+        product_name = product
+    elif (number := _whole_number(product)) is not None:
+        product_name = _enum_name("garmin_product", number) if maker == "garmin" else str(number)
     return f"{maker} {product_name}" if product_name else maker
 
 
@@ -122,7 +133,10 @@ def _summary_by_columns(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any
 
 def _summary_by_cut_out(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]] | None:
     """The same three from a tiny FIT file holding only those messages (see fit_scan); None if unsure."""
-    small = summary_fit(data)
+    return _summary_of(scan_fit(data).summary)
+
+
+def _summary_of(small: bytes | None) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]] | None:
     if small is None:
         return None
     try:
@@ -134,10 +148,10 @@ def _summary_by_cut_out(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any
     return file_id, list(messages.get("session", [])), activity
 
 
-def _read_with_fitfast(data: bytes) -> RawFit:
+def _read_with_fitfast(data: bytes, scan: FitScan) -> RawFit:
     # The record decode checks the whole file's CRC; the summary then comes from a cut-out (one decode in all).
     records = {k: v for k, v in fitfast.records(data, "record").items() if k in WANTED_RECORD_FIELDS}
-    file_id, sessions, activity = _summary_by_cut_out(data) or _summary_by_columns(data)
+    file_id, sessions, activity = _summary_of(scan.summary) or _summary_by_columns(data)
     return RawFit(
         records=records,
         sessions=sessions,
@@ -148,6 +162,11 @@ def _read_with_fitfast(data: bytes) -> RawFit:
 
 
 # --- tolerant path: fitdecode ------------------------------------------------------------------
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:200] if text else "no details"
 
 
 def _unix(value: Any) -> float | None:
@@ -166,6 +185,23 @@ def _number(value: Any) -> float:
     if isinstance(value, tuple | list) and value and isinstance(value[0], int | float):
         return float(value[0])
     return np.nan
+
+
+# What fitdecode raises on a damaged file, besides its own FitError: a header or message cut short (EOFError,
+# struct.error from its header reader), values it cannot convert (ValueError, TypeError, OverflowError), lookups of
+# definitions or fields that are not there (KeyError, IndexError) and its internal size checks (AssertionError:
+# "_chunk_size <= _body_bytes_left" when a message runs past the declared data size; found by fuzzing).
+FITDECODE_ERRORS: tuple[type[Exception], ...] = (
+    fitdecode.FitError,
+    EOFError,
+    struct.error,
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    OverflowError,
+    AssertionError,
+)
 
 
 def _read_with_fitdecode(data: bytes) -> RawFit:
@@ -206,16 +242,8 @@ def _read_with_fitdecode(data: bytes) -> RawFit:
                             activity = activity or row
                         elif not file_id:
                             file_id = row
-        except (
-            fitdecode.FitError,
-            EOFError,
-            ValueError,
-            KeyError,
-            IndexError,
-            TypeError,
-            OverflowError,
-        ) as exc:
-            damage = f"file is damaged after record {n_records} ({type(exc).__name__}: {exc})"
+        except FITDECODE_ERRORS as exc:
+            damage = f"file is damaged after record {n_records} ({type(exc).__name__}: {_one_line(exc)})"
         crc_warnings = [w for w in caught if "crc" in str(w.message).lower()]
     if damage is None and crc_warnings:
         damage = "file checksum (CRC) does not match: some values may be wrong"
@@ -368,15 +396,17 @@ def parse_fit(data: bytes, *, decoder: str = "auto") -> ParseResult:
     if decoder not in FIT_DECODERS:
         raise ValueError(f"unknown FIT decoder {decoder!r}")
     used_fallback = True
-    if decoder == "auto":
+    scan = scan_fit(data) if decoder == "auto" else None
+    if scan is not None and scan.fitfast_hazard is None:
         try:
-            raw = _read_with_fitfast(data)
+            raw = _read_with_fitfast(data, scan)
             used_fallback = False
         except (fitfast.FitDecodeError, ValueError, OverflowError):
             raw = _read_with_fitdecode(data)
         except BaseException as exc:
-            # A Rust panic inside fitfast surfaces as pyo3's PanicException, a BaseException (it happens
-            # on some damaged definition messages); the tolerant decoder then gets its turn.
+            # A Rust panic inside fitfast surfaces as pyo3's PanicException, a BaseException. The scan sends the
+            # files known to cause one to fitdecode first (a caught panic still prints to stderr); this is the net
+            # for any other.
             if not _is_rust_panic(exc):
                 raise
             raw = _read_with_fitdecode(data)

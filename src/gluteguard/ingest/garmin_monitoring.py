@@ -33,7 +33,7 @@ from typing import Any
 
 import fitdecode
 
-from gluteguard.ingest.fit import FIT_EPOCH_OFFSET_S, device_name
+from gluteguard.ingest.fit import FIT_EPOCH_OFFSET_S, FITDECODE_ERRORS, device_name
 from gluteguard.ingest.model import ParseError
 from gluteguard.ingest.wearable import StepSample, WearableData
 
@@ -72,7 +72,7 @@ def _file_type(data: bytes) -> str | None:
                         if isinstance(value, int):
                             return _MONITORING_FILE_TYPE_NUMBERS.get(value, str(value))
                         return value
-    except (fitdecode.FitError, EOFError, ValueError, KeyError, IndexError, TypeError, OverflowError):
+    except FITDECODE_ERRORS:
         return None
     return None
 
@@ -271,7 +271,7 @@ def parse_garmin_monitoring(data: bytes) -> WearableData:
                 for frame in fit:
                     if isinstance(frame, fitdecode.FitDataMessage):
                         reader.frame(frame)
-        except (fitdecode.FitError, EOFError, ValueError, KeyError, IndexError, TypeError, OverflowError) as exc:
+        except FITDECODE_ERRORS as exc:
             damage = f"file is damaged after {len(reader.samples)} interval(s) ({type(exc).__name__})"
         crc_problem = any("crc" in str(w.message).lower() for w in caught)
     if reader.file_type not in MONITORING_FILE_TYPES:

@@ -13,6 +13,7 @@ import io
 import itertools
 import lzma
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -119,6 +120,19 @@ def is_wearable_name(name: str) -> bool:
     return fitbit_file_kind(name) is not None
 
 
+def is_folder(info: zipfile.ZipInfo) -> bool:
+    """A folder entry. ``ZipInfo.is_dir`` raises IndexError on an entry with an empty name (found by fuzzing)."""
+    return info.filename.endswith("/")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def one_line(name: str) -> str:
+    """A member name fit for a one-line reason: control characters (a newline, a terminal escape) as \\xNN."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", name)
+
+
 def unsafe_member_name(name: str) -> bool:
     path = PurePosixPath(name.replace("\\", "/"))
     return path.is_absolute() or ".." in path.parts or (len(name) > 1 and name[1] == ":")
@@ -161,13 +175,14 @@ class ImportBudget:
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > 1_000_000 and ratio > limits.max_compression_ratio:
             raise ArchiveRefused(
-                f"{archive_name}!{info.filename}: compression ratio {ratio:.0f}:1 exceeds "
+                f"{archive_name}!{one_line(info.filename)}: compression ratio {ratio:.0f}:1 exceeds "
                 f"{limits.max_compression_ratio:g}:1 (zip bomb?)"
             )
         is_zip = info.filename.lower().endswith(".zip")
         cap = limits.max_member_uncompressed_bytes if is_zip else limits.max_activity_member_bytes
         if info.file_size > cap:
-            raise ArchiveRefused(f"{archive_name}!{info.filename}: member larger than the cap ({cap:,} bytes)")
+            name = f"{archive_name}!{one_line(info.filename)}"
+            raise ArchiveRefused(f"{name}: member larger than the cap ({cap:,} bytes)")
         self.total += info.file_size
         if self.total > limits.max_total_uncompressed_bytes:
             raise ArchiveRefused(
@@ -179,7 +194,7 @@ class ImportBudget:
 def overlapping_entries(infos: list[zipfile.ZipInfo]) -> str | None:
     """The first pair of entries whose data overlap in the archive (a 'quoted overlap' zip bomb reuses one
     compressed stream for many entries; Python 3.11's zipfile does not refuse them), or None."""
-    ordered = sorted((i for i in infos if not i.is_dir()), key=lambda i: i.header_offset)
+    ordered = sorted((i for i in infos if not is_folder(i)), key=lambda i: i.header_offset)
     for first, second in itertools.pairwise(ordered):
         # A local header is at least 30 bytes and its data follows it: a lower bound, so a sound zip never trips it.
         end = first.header_offset + 30 + first.compress_size
@@ -193,7 +208,7 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> b
     with archive.open(info) as handle:
         data = handle.read(min(info.file_size, cap) + 1)
     if len(data) > info.file_size:
-        raise ArchiveRefused(f"{info.filename}: member is larger than its header says")
+        raise ArchiveRefused(f"{one_line(info.filename)}: member is larger than its header says")
     return data
 
 
@@ -202,7 +217,7 @@ def _copy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int, targ
     with archive.open(info) as handle:
         shutil.copyfileobj(_Capped(handle, min(info.file_size, cap) + 1), target, 1 << 20)
     if target.tell() > info.file_size:
-        raise ArchiveRefused(f"{info.filename}: member is larger than its header says")
+        raise ArchiveRefused(f"{one_line(info.filename)}: member is larger than its header says")
 
 
 def _spool_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> IO[bytes]:
@@ -276,9 +291,9 @@ def expand_zip(
             yield SourceProblem(archive_name, f"refused: {overlap} (an overlapping-entry zip bomb?)")
             return
         for info in infos:
-            if info.is_dir():
+            if is_folder(info):
                 continue
-            member_name = f"{archive_name}!{info.filename}"
+            member_name = f"{archive_name}!{one_line(info.filename)}"
             if unsafe_member_name(info.filename):
                 yield SourceProblem(member_name, "refused: member path leaves the archive (path traversal)")
                 continue
