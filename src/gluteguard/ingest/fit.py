@@ -243,7 +243,7 @@ def _read_with_fitdecode(data: bytes) -> RawFit:
                         elif not file_id:
                             file_id = row
         except FITDECODE_ERRORS as exc:
-            damage = f"file is damaged after record {n_records} ({type(exc).__name__}: {_one_line(exc)})"
+            damage = f"{_damage_words(exc)}, after record {n_records}"
         crc_warnings = [w for w in caught if "crc" in str(w.message).lower()]
     if damage is None and crc_warnings:
         damage = "file checksum (CRC) does not match: some values may be wrong"
@@ -379,6 +379,17 @@ def _build(raw: RawFit) -> list[ParsedActivity]:
 
 
 FIT_DECODERS = ("auto", "fitdecode")
+
+
+def _damage_words(exc: BaseException) -> str:
+    """What went wrong in a damaged FIT file, as a runner reads it (the decoder's class name means nothing there)."""
+    if isinstance(exc, fitdecode.FitEOFError):
+        return "the file ends early (cut off while it was copied or recorded)"
+    if isinstance(exc, fitdecode.FitCRCError):
+        return "the file's checksum does not match (it was changed or damaged)"
+    if isinstance(exc, fitdecode.FitHeaderError):
+        return "the file's header is damaged"
+    return "the file is damaged"
 
 
 def _is_rust_panic(exc: BaseException) -> bool:
