@@ -87,6 +87,9 @@ def test_checkin_saves_and_redirects_to_the_status(client: TestClient) -> None:
     response = client.post(
         "/checkin", data={"csrf_token": token, "pain_at_rest": "1", "ran": "no"}, follow_redirects=False
     )
+    # The first check-in asks every warning-sign question on their own page next, then shows the status.
+    assert response.status_code == 303 and response.headers["location"] == "/checkin/warning-signs"
+    response = client.post("/checkin/warning-signs", data={"csrf_token": token}, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/checkin?saved=checkin")
     page = client.get(response.headers["location"]).text
     assert 'data-status="green"' in page
@@ -349,6 +352,8 @@ def test_stance_timer_posts_a_result(browser, base_url: str) -> None:
     tab = context.new_page()
     try:
         tab.goto("/checkin")
+        tab.get_by_role("link", name="Self-test: 30-second single-leg stance").click()  # its own page
+        tab.wait_for_url("**/checkin/selftest")
         form = tab.locator("form[data-stance]")
         if form.count() == 0:
             pytest.skip("today's answers make the stance test unsafe (the page says why)")
@@ -387,8 +392,11 @@ def test_checkin_changes_the_status(browser, base_url: str) -> None:
             tab.keyboard.press("ArrowRight")
         assert tab.locator("#pain_at_rest-value").inner_text() == "7"
         tab.locator("label.toggle:has(input[name='pain_locations'][value='lateral_hip'])").click()
+        tab.get_by_text("More about today").click()  # the side is one of the folded details
         tab.locator("label.toggle:has(input[name='side'][value='right'])").click()
         tab.get_by_role("button", name="Save check-in").click()
+        tab.wait_for_url("**/checkin/warning-signs")  # pain of 7/10 asks every warning-sign question next
+        tab.locator("[data-flags-submit]").click()  # none of them
         result = tab.locator("#result [data-status]")
         after = result.get_attribute("data-status")
         assert after in ("amber", "red") and after != before

@@ -1,10 +1,11 @@
-"""The daily check-in (``/checkin``): pain sliders, body side, the day's questions, the warning-sign questions
-when due, then the resulting status; the 30-second single-leg stance self-test with a timer; the weekly function
-check when it is due."""
+"""The daily check-in (``/checkin``), built to take a minute on a phone: ran or not, three pain sliders, where it
+hurts and Save on one screen, everything else folded. The warning-sign questions get their own short page
+(``/checkin/warning-signs``) on the days they are due; the single-leg stance self-test (``/checkin/selftest``) and
+the weekly function check (``/checkin/function``) have their own pages, linked from the check-in."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -13,9 +14,9 @@ from starlette.datastructures import FormData
 
 from gluteguard.services.athletes import local_today
 from gluteguard.services.checkins import get_checkin, last_screen, save_checkin
+from gluteguard.services.coach import decision_on
 from gluteguard.services.selftests import function_check_due, function_checks, record_function_check, record_stance
-from gluteguard.services.symptoms import symptom_report
-from gluteguard.symptoms.model import PAIN_FIELDS, PAIN_LOCATIONS, RED_FLAGS, CheckInError
+from gluteguard.symptoms.model import PAIN_FIELDS, PAIN_LOCATIONS, RED_FLAGS, CheckIn, CheckInError
 from gluteguard.symptoms.questions import questions
 from gluteguard.symptoms.selftests import (
     SelfTestError,
@@ -33,7 +34,45 @@ router = APIRouter()
 Ctx = Annotated[WebContext, Depends(context)]
 
 RUN_PAIN = ("pain_during_run", "pain_after_run")
+# Three sliders fit on the first phone screen: on a run day the pain-monitoring trio (during, right after, the next
+# morning); on other days this morning, at rest and at night. The two a run day leaves over sit under "More".
+REST_PAIN = ("pain_at_rest", "night_pain")
+# Short slider labels: the group's legend carries "pain in the side of your hip, 0 none – 10 worst", so each slider
+# needs only its moment (the long questions would push Save off the screen).
+PAIN_LABELS = {
+    "pain_during_run": "During your last run",
+    "pain_after_run": "Right after that run",
+    "pain_next_morning": "This morning",
+    "pain_at_rest": "At rest today",
+    "night_pain": "At night",
+}
 SIDES = ("left", "right")
+# What asks the full warning-sign questions at once (on top of the first check-in and once a week), as
+# ``gluteguard checkin`` does: strong pain, pain away from the side of the hip (groin, front or inner thigh, knee,
+# below the knee can be the hip joint or a bone), a warning sign ticked, or a red day (triage rules, screening).
+TRIGGER_PAIN = 6
+TRIGGER_PLACES = frozenset({"groin", "thigh", "knee", "below_knee"})
+# The warning signs in a few short groups, so the screen reads as four questions rather than sixteen. A sign not
+# listed here still shows, under "Anything else": no question may drop off the screen.
+FLAG_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Numbness and weakness", ("saddle_numbness_or_bladder_bowel_change", "both_legs_weak_or_numb",
+                               "numbness_tingling_below_knee", "foot_drop_or_leg_weakness")),
+    ("Illness or injury", ("fever_or_unwell", "hot_swollen_joint", "trauma_or_fall", "cancer_history_or_weight_loss")),
+    ("Walking, landing and nights", ("cannot_bear_weight", "limp", "pain_on_hopping", "constant_night_pain",
+                                     "groin_pain_worse_with_running")),
+    ("Running, eating and past injuries", ("recent_big_volume_increase", "low_energy_availability_or_missed_periods",
+                                           "previous_stress_fracture")),
+)  # fmt: skip
+# Reasons a stopped day already says in its headline or that only matter on a calm day (as on Today).
+QUIET_REASONS = frozenset({"within_safe_zone", "no_recent_checkin", "carried_checkin"})
+
+
+def flag_groups() -> list[tuple[str, list[str]]]:
+    """The warning signs by group, every sign once, in RED_FLAGS order within a group."""
+    groups = [(title, [flag for flag in RED_FLAGS if flag in members]) for title, members in FLAG_GROUPS]
+    grouped = {flag for _title, members in FLAG_GROUPS for flag in members}
+    rest = [flag for flag in RED_FLAGS if flag not in grouped]
+    return [(title, flags) for title, flags in [*groups, ("Anything else", rest)] if flags]
 
 
 def answers_from_form(form: FormData, day: date) -> dict:
@@ -58,6 +97,35 @@ def answers_from_form(form: FormData, day: date) -> dict:
     return answers
 
 
+def screen_triggered(checkin: CheckIn | None, status: str | None = None) -> bool:
+    """Whether the day's answers call for the full warning-sign questions now (see TRIGGER_PAIN)."""
+    if checkin is None:
+        return False
+    pains = [getattr(checkin, name) or 0 for name in PAIN_FIELDS]
+    return (
+        max(pains, default=0) >= TRIGGER_PAIN
+        or bool(TRIGGER_PLACES & set(checkin.pain_locations))
+        or bool(checkin.flags_raised)
+        or status == "red"
+    )
+
+
+def warning_signs_due(ctx: WebContext, day: date, checkin: CheckIn | None, status: str | None = None) -> bool:
+    """The full warning-sign questions are due today: at the first check-in, a week after the last day they were
+    all answered, or at once on a trigger (``checkin`` is today's answers, None before the first save)."""
+    before = last_screen(ctx.db, ctx.athlete_id, day - timedelta(days=1))
+    return screen_due(before, day, triggered=screen_triggered(checkin, status))
+
+
+def _stance_allowed(stored: CheckIn | None, report_allows: bool) -> tuple[bool, str | None]:
+    """Whether the stance test is safe today, and why not in plain words."""
+    safe, reason = stance_test_safe(stored)
+    if not report_allows:
+        safe = False
+        reason = reason or self_test_instructions()["single_leg_stance"]["skip_if"]
+    return safe, reason.replace("_", " ") if reason else None  # the sign's key in words ("cannot bear weight")
+
+
 def _checkin_page(
     request: Request, ctx: WebContext, *, values: dict | None = None, error: str | None = None, saved: str | None = None
 ) -> HTMLResponse:
@@ -66,13 +134,11 @@ def _checkin_page(
     if values is None:
         values = stored.as_dict() if stored else {}
         values["ran"] = any(values.get(name) is not None for name in RUN_PAIN)
-    report = symptom_report(ctx.db, ctx.athlete_id, day)
-    triggered = bool(stored and stored.flags_raised)
-    stance_safe, stance_reason = stance_test_safe(stored)
-    if report is not None and not report.self_tests_allowed:
-        stance_safe = False
-        stance_reason = stance_reason or self_test_instructions()["single_leg_stance"]["skip_if"]
+    decision = decision_on(ctx.db, ctx.athlete_id, day)
+    report = decision.report
+    stance_safe, _reason = _stance_allowed(stored, report is None or report.self_tests_allowed)
     history = function_checks(ctx.db, ctx.athlete_id)
+    function_due = function_check_due(ctx.db, ctx.athlete_id, day)
     return page(
         request,
         "checkin.html",
@@ -83,42 +149,123 @@ def _checkin_page(
         error=error,
         saved=saved,
         stored=stored,
+        decision=decision,
         report=report,
-        action_text=triage_rules().action_messages.get(report.action) if report else None,
+        quiet_reasons=QUIET_REASONS,
+        labels=PAIN_LABELS,
         questions=questions(),
-        pain_fields=PAIN_FIELDS,
         run_pain=RUN_PAIN,
+        rest_pain=REST_PAIN,
         locations=PAIN_LOCATIONS,
-        red_flags=RED_FLAGS,
-        screen_due=screen_due(last_screen(ctx.db, ctx.athlete_id, day), day, triggered=triggered),
-        screen_source=triage_rules().screen_source,
-        stance=self_test_instructions()["single_leg_stance"],
+        flag_groups=flag_groups(),
+        screen_due=not (stored and stored.screened) and warning_signs_due(ctx, day, stored, decision.status),
+        stance_name=self_test_instructions()["single_leg_stance"]["name"],
         stance_safe=stance_safe,
-        stance_reason=stance_reason,
-        function_due=function_check_due(ctx.db, ctx.athlete_id, day),
-        function_items=function_check_items(),
+        function_due=function_due,
         function_last=history[-1] if history else None,
+        function_next=history[-1][0] + timedelta(days=function_check_items()["every_days"]) if history else None,
     )
 
 
 @router.get("/checkin", response_class=HTMLResponse)
 def checkin_page(request: Request, ctx: Ctx, saved: str | None = None) -> HTMLResponse:
-    """Today's check-in form (filled with today's answers when there are some), the self-test and the weekly check."""
+    """Today's check-in form (filled with today's answers when there are some), then the status it gave."""
     return _checkin_page(request, ctx, saved=saved)
 
 
 @router.post("/checkin", response_model=None)
 async def checkin_submit(request: Request, ctx: Ctx) -> Response:
-    """Save today's check-in, then show the status it gives; an invalid answer comes back as one line."""
+    """Save today's check-in; then the warning-sign questions when they are due, else the status it gives. An
+    invalid answer comes back as one line."""
     form = await request.form()
     verify_csrf(request, str(form.get(CSRF_FIELD) or "") or None)
-    answers = answers_from_form(form, local_today(ctx.db, ctx.athlete_id))
+    day = local_today(ctx.db, ctx.athlete_id)
+    screened_before = bool((earlier := get_checkin(ctx.db, ctx.athlete_id, day)) and earlier.screened)
+    answers = answers_from_form(form, day)
     try:
-        save_checkin(ctx.db, ctx.athlete_id, answers)
+        checkin, _created = save_checkin(ctx.db, ctx.athlete_id, answers)
     except CheckInError as exc:
         values = {**answers, "ran": form.get("ran") == "yes", "red_flags": answers.get("red_flags", {})}
         return _checkin_page(request, ctx, values=values, error=f"Check-in not saved: {exc}")
+    # Asked once a day at most: not again when today's answers already hold the whole screen (from this form's
+    # script-posted ``screen=1`` or an earlier visit to the warning-sign page).
+    asked = screened_before or set(answers.get("red_flags") or {}) >= set(RED_FLAGS)
+    if not asked and warning_signs_due(ctx, day, checkin, decision_on(ctx.db, ctx.athlete_id, day).status):
+        return see_other("/checkin/warning-signs")
     return see_other("/checkin?saved=checkin#result")
+
+
+# ------------------------------------------------------------------------------------------------ warning signs
+
+
+def _warning_signs_page(request: Request, ctx: WebContext, error: str | None = None) -> HTMLResponse:
+    day = local_today(ctx.db, ctx.athlete_id)
+    stored = get_checkin(ctx.db, ctx.athlete_id, day)
+    before = last_screen(ctx.db, ctx.athlete_id, day - timedelta(days=1))
+    return page(
+        request,
+        "warning_signs.html",
+        "checkin",
+        status_code=422 if error else 200,
+        day=day,
+        error=error,
+        values={"red_flags": dict(stored.red_flags) if stored else {}},
+        first=before is None,
+        questions=questions(),
+        flag_groups=flag_groups(),
+        screen_source=triage_rules().screen_source,
+        interval_days=triage_rules().screen_interval_days,
+    )
+
+
+@router.get("/checkin/warning-signs", response_class=HTMLResponse)
+def warning_signs_page(request: Request, ctx: Ctx) -> HTMLResponse:
+    """Every warning-sign question on one short page (an unticked box means "no")."""
+    return _warning_signs_page(request, ctx)
+
+
+@router.post("/checkin/warning-signs", response_model=None)
+async def warning_signs_submit(request: Request, ctx: Ctx) -> Response:
+    """Save the answers to every warning-sign question into today's check-in, then show the status."""
+    form = await request.form()
+    verify_csrf(request, str(form.get(CSRF_FIELD) or "") or None)
+    day = local_today(ctx.db, ctx.athlete_id)
+    checked = {str(v) for v in form.getlist("red_flags")}
+    answers = {"date": day.isoformat(), "red_flags": {flag: flag in checked for flag in RED_FLAGS}, "screened": True}
+    try:
+        save_checkin(ctx.db, ctx.athlete_id, answers)  # merged: today's other answers stay as they are
+    except CheckInError as exc:
+        return _warning_signs_page(request, ctx, error=f"Answers not saved: {exc}")
+    return see_other("/checkin?saved=checkin#result")
+
+
+# ----------------------------------------------------------------------------------------- self-test, function
+
+
+def _selftest_page(
+    request: Request, ctx: WebContext, error: str | None = None, saved: str | None = None
+) -> HTMLResponse:
+    day = local_today(ctx.db, ctx.athlete_id)
+    report = decision_on(ctx.db, ctx.athlete_id, day).report
+    stored = get_checkin(ctx.db, ctx.athlete_id, day)
+    safe, reason = _stance_allowed(stored, report is None or report.self_tests_allowed)
+    return page(
+        request,
+        "selftest.html",
+        "checkin",
+        status_code=422 if error else 200,
+        error=error,
+        saved=saved == "stance",
+        stance=self_test_instructions()["single_leg_stance"],
+        stance_safe=safe,
+        stance_reason=reason,
+    )
+
+
+@router.get("/checkin/selftest", response_class=HTMLResponse)
+def selftest_page(request: Request, ctx: Ctx, saved: str | None = None) -> HTMLResponse:
+    """The 30-second single-leg stance test with a timer per leg (or why not today)."""
+    return _selftest_page(request, ctx, saved=saved)
 
 
 def _seconds(form: FormData, side: str) -> float | None:
@@ -149,9 +296,33 @@ async def stance_submit(request: Request, ctx: Ctx) -> Response:
         if not sides:
             raise SelfTestError("tick the side(s) you tested")
     except SelfTestError as exc:
-        return _checkin_page(request, ctx, error=f"Self-test not saved: {exc}")
+        return _selftest_page(request, ctx, error=f"Self-test not saved: {str(exc).replace('_', ' ')}")
     record_stance(ctx.db, ctx.athlete_id, day, sides)
-    return see_other("/checkin?saved=stance#selftest")
+    return see_other("/checkin/selftest?saved=stance")
+
+
+def _function_page(
+    request: Request, ctx: WebContext, error: str | None = None, saved: str | None = None
+) -> HTMLResponse:
+    day = local_today(ctx.db, ctx.athlete_id)
+    history = function_checks(ctx.db, ctx.athlete_id)
+    return page(
+        request,
+        "function_check.html",
+        "checkin",
+        status_code=422 if error else 200,
+        error=error,
+        saved=saved == "function",
+        due=function_check_due(ctx.db, ctx.athlete_id, day),
+        items=function_check_items(),
+        last=history[-1] if history else None,
+    )
+
+
+@router.get("/checkin/function", response_class=HTMLResponse)
+def function_page(request: Request, ctx: Ctx, saved: str | None = None) -> HTMLResponse:
+    """The weekly hip function check: six questions 0–10 and how the hip is since the start."""
+    return _function_page(request, ctx, saved=saved)
 
 
 @router.post("/checkin/function", response_model=None)
@@ -169,5 +340,5 @@ async def function_submit(request: Request, ctx: Ctx) -> Response:
             answers[item["id"]] = int(text)
         record_function_check(ctx.db, ctx.athlete_id, day, answers, str(form.get("global_change") or "") or None, None)
     except SelfTestError as exc:
-        return _checkin_page(request, ctx, error=f"Function check not saved: {exc}")
-    return see_other("/checkin?saved=function#function")
+        return _function_page(request, ctx, error=f"Function check not saved: {str(exc).replace('_', ' ')}")
+    return see_other("/checkin/function?saved=function")
