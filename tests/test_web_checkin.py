@@ -138,13 +138,6 @@ def test_warning_signs_are_asked_again_a_week_after_the_last_time(runner) -> Non
     assert _post(client, "/checkin", {"ran": "no", "pain_at_rest": "1"}) == "/checkin/warning-signs"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core, not the page: a check-in saved without the warning-sign questions reads back as screened "
-    "(CheckIn.as_dict stores all sixteen answers as 'no' and parse_checkin counts a full set as screened), so "
-    "last_screen() returns any day with a check-in and the weekly questions only come back after a week "
-    "without check-ins. Remove this mark once symptoms/model.py keeps the stored 'screened' flag.",
-)
 def test_weekly_warning_signs_come_back_even_with_check_ins_in_between(runner) -> None:
     client, database, athlete, today = runner
     _screened(database, athlete, today - timedelta(days=10), pain_at_rest=1)

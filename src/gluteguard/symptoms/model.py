@@ -198,5 +198,11 @@ def parse_checkin(data: dict) -> CheckIn:
         session_rpe=_float_in("session_rpe", data.get("session_rpe"), 0, 10),
         note=str(note) if note not in (None, "") else None,
         red_flags={flag: bool(_bool(f"red_flags.{flag}", value)) for flag, value in flags.items()},
-        screened=bool(_bool("screened", data.get("screened"))) or set(flags) >= set(RED_FLAGS),
+        # A stored check-in says itself whether the questions were asked (it keeps all sixteen answers either
+        # way); a client that does not say counts as screened when it answered all sixteen.
+        screened=(
+            bool(_bool("screened", data["screened"]))
+            if data.get("screened") is not None
+            else set(flags) >= set(RED_FLAGS)
+        ),
     )
