@@ -168,7 +168,10 @@ def test_minutes_without_data_are_unknown_not_sitting():
     assert day.sitting_min == 175 and day.moving_min == 5 and day.unknown_min == 300
     assert day.coverage == pytest.approx(180 / 480)
     assert day.longest_bout_min == 115  # 10:05–12:00, cut at the unknown minutes
-    assert any("unknown, not as sitting" in n for n in day.notes)
+    # Said once, as clock times: the afternoon the device saw nothing is not sitting.
+    assert day.uncertainty is not None and "12:00–17:00" in day.uncertainty
+    assert "not counted as sitting" in day.uncertainty
+    assert not any("12:00" in n for n in day.notes)
 
 
 def test_unknown_minutes_cut_a_bout_in_two():
@@ -183,19 +186,26 @@ def test_stand_hours_only():
     hours = [StandHour(at(MONDAY, h), h >= 12, "Apple Watch") for h in range(9, 17)]
     day = sitting_day(MONDAY, BERLIN, NINE_TO_FIVE, (), hours)
     assert day.source == "stand_hours"
-    assert day.sitting_min == 180 and day.longest_bout_min == 180  # idle 09–12
+    # Every hour has a record, so the watch was on: all still minutes are sitting. The stood hours hold a stand
+    # that hourly data cannot place, so they end the spell: the longest one is the idle 09–12.
+    assert day.sitting_min == 480 and day.longest_bout_min == 180
     assert day.active_hours == 5 and day.breaks is None and day.moving_min is None
     assert day.sitting_min + day.unknown_min == day.work_minutes
+    assert day.uncertainty is not None and "stand hours alone" in day.uncertainty
+    morning = sitting_day(MONDAY, BERLIN, NINE_TO_FIVE, (), hours[:3])
+    assert morning.sitting_min == 180 and morning.unknown_min == 300
 
 
-def test_idle_stand_hours_fill_in_between_apple_step_samples():
-    # Apple only writes step samples when there are steps; the idle hour says the watch was worn.
+def test_stand_hours_fill_in_between_apple_step_samples():
+    # Apple only writes step samples when there are steps; a stand-hour record (idle or stood) says the watch was
+    # worn that hour, so its still minutes are sitting (a stood hour is not "unknown": issue 16 item 9).
     walk = StepSample(at(MONDAY, 10), at(MONDAY, 10, 5), 5 * WALK, "Apple Watch")
     hours = [StandHour(at(MONDAY, 9), False, "Apple Watch"), StandHour(at(MONDAY, 10), True, "Apple Watch")]
     day = sitting_day(MONDAY, BERLIN, NINE_TO_FIVE, [walk], hours)
     assert day.source == "wearable"
-    assert day.sitting_min == 60 and day.moving_min == 5 and day.breaks == 1
-    assert day.unknown_min == 480 - 65
+    assert day.sitting_min == 60 + 55 and day.moving_min == 5 and day.breaks == 1
+    assert day.longest_bout_min == 60  # 09:00–10:00
+    assert day.unknown_min == 480 - 120 and day.worn_minutes == 120
 
 
 def test_self_report_is_the_fallback():
@@ -299,6 +309,11 @@ def test_minute_accounting_invariants(case):
     if result.sitting_min is not None:
         assert result.sitting_min + (result.moving_min or 0) + result.unknown_min == result.work_minutes
         assert 0 <= result.sitting_min <= result.work_minutes
+    if result.source in ("wearable", "stand_hours"):
+        assert result.worn_minutes == result.sitting_min + (result.moving_min or 0)
+        assert (result.uncertainty is not None) and (result.unknown_min == 0) == (
+            "saw nothing" not in result.uncertainty
+        )
     if result.longest_bout_min is not None:
         assert result.longest_bout_min <= result.sitting_min
     if result.active_hours is not None:

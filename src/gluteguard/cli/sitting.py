@@ -22,6 +22,7 @@ from gluteguard.services.coach import desk_note
 from gluteguard.services.sitting import record_break, reminder_tick, sitting_history, sitting_on
 from gluteguard.sitting.day import SittingDay, SittingError
 from gluteguard.sitting.model import BreakLog
+from gluteguard.sitting.rules import SittingRules, load_rules
 
 NAP_S = 60.0  # the loop wakes at least this often, so a suspended laptop is noticed soon after it wakes
 
@@ -33,26 +34,45 @@ def _minutes(value: int | None) -> str:
     return f"{hours} h {minutes:02d}" if hours else f"{minutes} min"
 
 
-def _day_row(figures: SittingDay) -> list[str]:
+NO_DATA = (
+    "Sitting time, breaks and the longest spell appear here once you import a watch export (Apple Health, Garmin "
+    "or Fitbit): gluteguard import FILE. Or answer the check-in's sitting question: gluteguard checkin "
+    "--sitting-hours H."
+)
+
+
+def _day_row(figures: SittingDay, rules: SittingRules) -> list[str]:
     return [
         figures.date.strftime("%a %d %b"),
         _minutes(figures.sitting_min),
         _minutes(figures.longest_bout_min),
         "—" if figures.breaks is None else str(figures.breaks),
         "—" if figures.active_hours is None else str(figures.active_hours),
-        figures.source,
+        rules.source_label(figures.source),
     ]
 
 
 def _print_day(figures: SittingDay, note: str | None) -> None:
+    rules = load_rules()
+    if figures.source == "none":
+        # Not a table of dashes that reads like "no sitting": say what is missing and how to get it.
+        console.print(Text(f"Sitting in work hours on {figures.date}", style="bold"))
+        for line in figures.notes:
+            console.print(Text(line))
+        if figures.work_minutes:
+            console.print(Text(NO_DATA, style="dim"))
+        return
     table = Table(title=f"Sitting in work hours on {figures.date}")
     for column in ("day", "sitting", "longest spell", "breaks", "active hours", "from"):
         table.add_column(column)
-    table.add_row(*_day_row(figures))
+    table.add_row(*_day_row(figures, rules))
     console.print(table)
+    if figures.uncertainty:
+        console.print(Text(figures.uncertainty))
     if figures.upright_target_min and figures.moving_min is not None:
-        console.print(Text(f"Upright or moving: {_minutes(figures.moving_min)} of the "
-                           f"{_minutes(figures.upright_target_min)} a day worth aiming for at work."))  # fmt: skip
+        console.print(Text(f"Moving: {_minutes(figures.moving_min)} of the "
+                           f"{_minutes(figures.upright_target_min)} a day of standing or moving worth aiming for "
+                           "at work."))  # fmt: skip
     for line in figures.notes:
         console.print(Text(line, style="dim"))
     if note:
@@ -85,9 +105,12 @@ def sitting_command(
             table = Table(title=f"Sitting in work hours, {rows[0].date} to {rows[-1].date}")
             for column in ("day", "sitting", "longest spell", "breaks", "active hours", "from"):
                 table.add_column(column)
+            rules = load_rules()
             for figures in rows:
-                table.add_row(*_day_row(figures))
+                table.add_row(*_day_row(figures, rules))
             console.print(table)
+            if not any(r.sitting_min is not None for r in rows) and any(r.work_minutes for r in rows):
+                console.print(Text(f"No watch data for these days. {NO_DATA}", style="dim"))
             if chart is not None:
                 console.print(Text(f"chart written to {chart}"))
             return
@@ -117,7 +140,6 @@ def _ask_terminal(timeout_s: float) -> str | None:
 def _run_loop(app_state: AppState, interval: int | None, once: bool, now_text: str | None, wait_s: float) -> None:
     from gluteguard.sitting.notify import send_reminder
     from gluteguard.sitting.reminders import Event, Prompt, Record, step
-    from gluteguard.sitting.rules import load_rules
 
     db, athlete_id = app_state.db, app_state.athlete_id
     profile = get_profile(db, athlete_id)

@@ -7,15 +7,21 @@ Method (numbers and their sources in ``rules.toml``):
    not exist on that day (inside the spring-forward gap) is refused with a clear message.
 2. Each step sample is spread evenly over the minutes it spans (one vectorised overlap matrix per device).
    Devices counting the same footsteps (iPhone and Watch) are combined per minute with the **max**, not the sum.
-3. Each minute is moving (≥ the step-rate threshold), sedentary (data present, fewer steps) or **unknown** (no
-   data). Unknown is never sedentary: a phone on the desk records nothing while its owner walks away. Minutes of
-   an Apple "idle" stand hour without step samples count as sedentary (worn, not standing).
-4. Sedentary bouts end at any moving or unknown minute (unknown ends them so the longest bout is never inflated).
-   A break is a moving bout of ≥ the minimum length after a stationary spell; a logged "done" within the merge
-   window of such a bout is the same break, otherwise an extra one.
+3. Each minute is moving (≥ the step-rate threshold), sitting (data present and fewer steps, or a still minute
+   while the watch was **worn**) or **unknown** (nothing shows the watch was on). Worn: a stand-hour record (stood or
+   idle) covers its clock hour, and a short blank between two samples of a watch that writes samples only while its
+   wearer steps (Apple) is still time with the watch on. A phone's blanks say nothing (it lies on the desk while its
+   owner walks away), nor do the blanks of a device that writes its still time itself (Garmin, Fitbit): unknown is
+   never sitting.
+4. Sitting spells end at any moving or unknown minute (so the longest spell is never inflated), and inside a stood
+   hour without a step (the stand happened there, at a time steps cannot place). Every movement burst of at least
+   the minimum length in work hours is a break when enough still work time came before it (bursts closer than that
+   are one walk with a pause); a logged "done" within the merge window of such a burst is the same break, otherwise
+   an extra one.
 5. Active hours are clock hours touching the work window with a stand hour or ≥ 250 steps.
 6. ``source`` names what decided: ``wearable`` (step samples), ``stand_hours`` (hourly Apple data only),
-   ``self_reported`` (the check-in's sitting hours, when the devices saw too little), or ``none``.
+   ``self_reported`` (the check-in's sitting hours, when the devices saw too little), or ``none``. What is uncertain
+   is said once, in ``uncertainty`` (plain words for the runner), not spread over the notes.
 """
 
 from __future__ import annotations
@@ -23,7 +29,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -102,6 +107,8 @@ class SittingDay:
     hours: tuple[HourDetail, ...] = ()
     break_list: tuple[BreakBout, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    worn_minutes: int = 0  # work minutes the device shows it was on (sitting + moving)
+    uncertainty: str | None = None  # what the figures cannot tell, said once in plain words
 
     def as_json(self) -> dict:
         """The contract keys first, then the extras, all JSON-ready."""
@@ -139,6 +146,8 @@ class SittingDay:
                 {"start": b.start.isoformat(), "end": b.end.isoformat(), "origin": b.origin} for b in self.break_list
             ],
             "notes": list(self.notes),
+            "worn_minutes": self.worn_minutes,
+            "uncertainty": self.uncertainty,
         }
         return out
 
@@ -241,6 +250,53 @@ def minute_steps(
     return steps, cover, too_coarse
 
 
+def _carried(source: str, rules: SittingRules) -> bool:
+    """A phone: carried, not worn (rules.toml [minutes] carried_source_words)."""
+    name = source.lower()
+    return any(word in name for word in rules.carried_source_words)
+
+
+def worn_gaps(samples: Sequence[StepSample], rules: SittingRules) -> list[tuple[float, float]]:
+    """Blank stretches (epoch seconds) between two samples of one watch that show it stayed on.
+
+    Only for a watch that writes samples only while its wearer steps (Apple): its still time is blank, so a blank of
+    at most ``worn_gap_max_min`` between two of its samples is still time with the watch on. A source that writes
+    zero-step samples records its still time itself (its blanks mean it was off), and a phone's blanks say nothing.
+    """
+    max_gap = rules.worn_gap_max_min * 60.0
+    spans: dict[str, list[tuple[float, float]]] = {}
+    writes_still: set[str] = set()
+    for s in samples:
+        start, end = _epoch(s.start), _epoch(s.end)
+        if end < start or s.steps < 0 or end - start > rules.max_spread_min * 60.0:
+            continue  # broken or too coarse to place
+        if s.steps == 0:
+            writes_still.add(s.source)
+        else:
+            spans.setdefault(s.source, []).append((start, end))
+    gaps: list[tuple[float, float]] = []
+    for source, rows in spans.items():
+        if source in writes_still or _carried(source, rules):
+            continue
+        rows.sort()
+        reach = rows[0][1]
+        for start, end in rows[1:]:
+            if 0 < start - reach <= max_gap:
+                gaps.append((reach, start))
+            reach = max(reach, end)
+    return gaps
+
+
+def _interval_cover(intervals: Sequence[tuple[float, float]], edges: np.ndarray) -> np.ndarray:
+    """Seconds of each minute (between consecutive ``edges``) inside the intervals, at most the whole minute."""
+    if not intervals:
+        return np.zeros(len(edges) - 1)
+    arr = np.array(intervals)
+    lo, hi = edges[:-1], edges[1:]
+    overlap = np.clip(np.minimum(arr[:, 1:2], hi[None, :]) - np.maximum(arr[:, 0:1], lo[None, :]), 0.0, None)
+    return np.minimum(overlap.sum(axis=0), 60.0)
+
+
 def _runs(codes: np.ndarray) -> list[tuple[int, int, int]]:
     """Run-length encoding: (code, first index, length) for each run of equal codes."""
     if codes.size == 0:
@@ -314,7 +370,7 @@ def sitting_day(
             source="none",
             upright_target_min=rules.upright_target_min,
             device_sedentary_min=device_total,
-            notes=(*base_notes, "No work hours on this day: sitting is measured in work hours only."),
+            notes=(*base_notes, rules.wording["no_work_hours"]),
         )
 
     start_utc, end_utc, window_notes = work_window(day, zone, work)
@@ -341,6 +397,9 @@ def sitting_day(
     # Steps prove the device was carried even when the sample covers little of the minute.
     observed = (covered >= rules.min_cover_share * 60.0) | moving
     has_steps = bool((observed & in_work).any())
+    # Still minutes between a watch's own samples: worn, so sitting (see worn_gaps).
+    bridged = covered + _interval_cover(worn_gaps(steps, rules), edges)
+    observed |= bridged >= rules.min_cover_share * 60.0
 
     stood_by_hour: dict[int, bool] = {}
     for record in stand_hours:
@@ -348,10 +407,14 @@ def sitting_day(
         if 0 <= offset < n:
             hour = int(offset // 60)
             stood_by_hour[hour] = stood_by_hour.get(hour, False) or record.stood
-    if rules.idle_stand_hour_is_sedentary:
-        for hour, stood in stood_by_hour.items():
-            if not stood:
-                observed[hour * 60 : (hour + 1) * 60] = True
+    # A stood hour without a single moving minute holds a stand that steps cannot place: it ends the sitting spell.
+    spell_cut = np.zeros(n, dtype=bool)
+    for hour, stood in stood_by_hour.items():
+        span = slice(hour * 60, (hour + 1) * 60)
+        if rules.stand_hour_means_worn:
+            observed[span] = True
+        if stood and not moving[span].any():
+            spell_cut[span] = True
 
     codes = np.where(moving, MOVING, np.where(observed, SEDENTARY, UNKNOWN))
     codes = np.where(in_work, codes, OUTSIDE)
@@ -375,21 +438,19 @@ def sitting_day(
         "device_sedentary_min": device_total,
         "hours": hours,
     }
+    wording = rules.wording
+    unseen = _unseen(codes, grid_start, zone, rules)
 
     enough = coverage >= rules.min_wearable_coverage or self_reported_sitting_h is None
     if (has_steps or has_stand) and enough:
-        runs = _runs(codes)
-        longest = max((length for code, _, length in runs if code == SEDENTARY), default=0)
+        spell_codes = np.where(spell_cut & (codes == SEDENTARY), OUTSIDE, codes)
+        longest = max((length for code, _, length in _runs(spell_codes) if code == SEDENTARY), default=0)
         active = sum(1 for h in hours if h.active)
-        if coverage < rules.min_wearable_coverage:
-            notes.append(f"The devices saw only {coverage:.0%} of the work window; the numbers are a lower bound.")
-        if unknown:
-            notes.append(f"{unknown} work minutes had no device data and are counted as unknown, not as sitting.")
         if has_steps:
-            detected = _detected_breaks(runs, grid_start, rules)
+            evidence = wording["evidence_steps_and_stand_hours"] if has_stand else wording["evidence_steps"]
+            detected = _detected_breaks(codes, first_work, grid_start, rules)
             bouts, merge_notes = _merge_logged(detected, logged, rules)
             notes.extend(merge_notes)
-            notes.append(rules.target_caveat)
             return SittingDay(
                 sitting_min=sitting,
                 longest_bout_min=longest,
@@ -402,12 +463,10 @@ def sitting_day(
                 steps=float(step_count[in_work].sum()),
                 break_list=tuple(bouts),
                 notes=tuple(notes),
+                worn_minutes=sitting + moving_min,
+                uncertainty=_sentences(wording["method"].format(evidence=evidence), unseen),
                 **common,
             )
-        notes.append(
-            "Only Apple stand hours: sitting counts the work minutes of hours without a stand (a lower bound); "
-            "breaks cannot be told from hourly data."
-        )
         return SittingDay(
             sitting_min=sitting,
             longest_bout_min=longest,
@@ -418,6 +477,8 @@ def sitting_day(
             unknown_min=work_minutes - sitting,
             coverage=coverage,
             notes=tuple(notes),
+            worn_minutes=sitting,
+            uncertainty=_sentences(wording["stand_hours_only"], unseen),
             **common,
         )
 
@@ -425,7 +486,6 @@ def sitting_day(
         reported = min(round(self_reported_sitting_h * 60), work_minutes)
         if coverage:
             notes.append(f"The devices saw only {coverage:.0%} of the work window, so the check-in decides.")
-        notes.append("Sitting time from the check-in, capped to the work window; bouts and breaks are not known.")
         return SittingDay(
             sitting_min=reported,
             longest_bout_min=None,
@@ -435,10 +495,11 @@ def sitting_day(
             unknown_min=work_minutes - reported,
             coverage=coverage,
             notes=tuple(notes),
+            uncertainty=wording["self_reported"],
             **{**common, "hours": ()},
         )
 
-    notes.append("No wearable data and no check-in for this work day.")
+    notes.append(wording["no_data"])
     return SittingDay(
         sitting_min=None,
         longest_bout_min=None,
@@ -451,18 +512,45 @@ def sitting_day(
     )
 
 
-def _detected_breaks(runs: list[tuple[int, int, int]], grid_start: datetime, rules: SittingRules) -> list[BreakBout]:
-    """Moving bouts of at least the minimum length that end a stationary spell (Fitbit: ≥ 10 min inactive)."""
+def _sentences(*parts: str | None) -> str:
+    return " ".join(p for p in parts if p)
+
+
+def _unseen(codes: np.ndarray, grid_start: datetime, zone: ZoneInfo, rules: SittingRules) -> str | None:
+    """The work time nothing saw, as local clock ranges in one sentence, or None when the watch saw it all."""
+    gaps = [(first, length) for code, first, length in _runs(codes) if code == UNKNOWN]
+    if not gaps:
+        return None
+    total = _duration(sum(length for _, length in gaps))
+    if len(gaps) > rules.wording["unseen_ranges_max"]:
+        return rules.wording["unseen_many"].format(count=len(gaps), total=total)
+
+    def clock(minute: int) -> str:
+        return f"{(grid_start + timedelta(minutes=minute)).astimezone(zone):%H:%M}"
+
+    ranges = [f"{clock(first)}–{clock(first + length)}" for first, length in gaps]
+    joined = ranges[0] if len(ranges) == 1 else ", ".join(ranges[:-1]) + " and " + ranges[-1]
+    return rules.wording["unseen"].format(ranges=joined, total=total)
+
+
+def _detected_breaks(codes: np.ndarray, first_work: int, grid_start: datetime, rules: SittingRules) -> list[BreakBout]:
+    """Every movement burst in work hours with enough still work time before it (sitting or unseen: Fitbit's
+    "stationary" is ≥ 10 min). Moving minutes closer together than that are one burst (a walk with a pause); a
+    burst needs at least the minimum break length of moving minutes. The walk in at work start has no still work
+    time before it, so it is no break."""
+    moving = np.flatnonzero(codes == MOVING)  # moving minutes lie in work hours only (others are OUTSIDE)
+    if not moving.size:
+        return []
+    split = np.flatnonzero(np.diff(moving) - 1 >= rules.break_after_sedentary_min) + 1
     found: list[BreakBout] = []
-    for (prev_code, _, prev_len), (code, first, length) in pairwise(runs):
-        if (
-            code == MOVING
-            and length >= rules.min_break_min
-            and prev_code == SEDENTARY
-            and prev_len >= rules.break_after_sedentary_min
-        ):
-            start = grid_start + timedelta(minutes=first)
-            found.append(BreakBout(start, start + timedelta(minutes=length), "detected"))
+    previous_end = first_work
+    for burst in np.split(moving, split):
+        first, last = int(burst[0]), int(burst[-1]) + 1
+        if burst.size >= rules.min_break_min and first - previous_end >= rules.break_after_sedentary_min:
+            found.append(
+                BreakBout(grid_start + timedelta(minutes=first), grid_start + timedelta(minutes=last), "detected")
+            )
+        previous_end = last
     return found
 
 
@@ -541,7 +629,7 @@ def desk_day_note(
     when = "today" if day.date == today else "yesterday" if (today - day.date).days == 1 else f"on {day.date:%a %d %b}"
     kind = "long run" if next_run.long_run else "run"
     if next_run.distance_km:
-        kind = f"{next_run.distance_km:g} km {kind}"
+        kind = f"{round(next_run.distance_km, 1):g} km {kind}"  # 4.4 km, not 4.41603
     run = (
         f"today's {kind}"
         if next_run.day == today

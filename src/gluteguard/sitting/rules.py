@@ -40,13 +40,14 @@ class SittingRules:
     moving_source: str
     min_cover_share: float
     max_spread_min: float
-    idle_stand_hour_is_sedentary: bool
+    stand_hour_means_worn: bool
+    worn_gap_max_min: float
+    carried_source_words: tuple[str, ...]
     stand_hour_min_steps: float
     stand_hour_source: str
     upright_target_min: int
     upright_progress_to_min: int
     target_source: str
-    target_caveat: str
     min_wearable_coverage: float
     desk_heavy_sitting_min: int
     desk_long_bout_min: int
@@ -54,6 +55,12 @@ class SittingRules:
     desk_source: str
     desk_note: str
     desk_bout_part: str
+    wording: dict[str, Any]
+    source_labels: dict[str, str]
+
+    def source_label(self, source: str) -> str:
+        """Where the figures come from, in plain words (the JSON keeps the code)."""
+        return self.source_labels.get(source, source.replace("_", " "))
 
     @property
     def interval(self) -> timedelta:
@@ -79,10 +86,12 @@ def _problems(t: dict[str, Any]) -> list[str]:
         ("break", "after_sedentary_min"),
         ("minutes", "moving_steps_per_min"),
         ("minutes", "max_spread_min"),
+        ("minutes", "worn_gap_max_min"),
         ("stand_hour", "min_steps"),
         ("target", "upright_min_per_day"),
         ("desk_day", "heavy_sitting_min"),
         ("desk_day", "long_bout_min"),
+        ("wording", "unseen_ranges_max"),
     }
     for section, key in sorted(positive):
         value = t.get(section, {}).get(key)
@@ -96,6 +105,17 @@ def _problems(t: dict[str, Any]) -> list[str]:
     for section, body in t.items():
         if isinstance(body, dict) and not any(k == "source" or k.endswith("_source") for k in body):
             problems.append(f"[{section}] has no source")
+    words = t.get("minutes", {}).get("carried_source_words")
+    if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+        problems.append(f"[minutes] carried_source_words must be a list of words, got {words!r}")
+    wording = t.get("wording", {})
+    for key in ("method", "stand_hours_only", "unseen", "unseen_many", "self_reported", "no_data", "no_work_hours"):
+        if not isinstance(wording.get(key), str) or not wording.get(key):
+            problems.append(f"[wording] {key} is missing")
+    labels = wording.get("source_labels", {})
+    missing = [s for s in ("wearable", "stand_hours", "self_reported", "none") if not labels.get(s)]
+    if missing:
+        problems.append(f"[wording.source_labels] has no label for {', '.join(missing)}")
     if t.get("minutes", {}).get("overlap") != "max":
         problems.append("[minutes] overlap: only 'max' is implemented")
     reminder = t.get("reminder", {})
@@ -131,13 +151,14 @@ def parse_rules(t: dict[str, Any]) -> SittingRules:
         moving_source=m["moving_source"],
         min_cover_share=m["min_cover_share"],
         max_spread_min=m["max_spread_min"],
-        idle_stand_hour_is_sedentary=m["idle_stand_hour_is_sedentary"],
+        stand_hour_means_worn=m["stand_hour_means_worn"],
+        worn_gap_max_min=m["worn_gap_max_min"],
+        carried_source_words=tuple(w.strip().lower() for w in m["carried_source_words"]),
         stand_hour_min_steps=t["stand_hour"]["min_steps"],
         stand_hour_source=t["stand_hour"]["source"],
         upright_target_min=t["target"]["upright_min_per_day"],
         upright_progress_to_min=t["target"]["progress_to_min"],
         target_source=t["target"]["source"],
-        target_caveat=t["target"]["caveat"],
         min_wearable_coverage=t["source"]["min_wearable_coverage"],
         desk_heavy_sitting_min=d["heavy_sitting_min"],
         desk_long_bout_min=d["long_bout_min"],
@@ -145,6 +166,8 @@ def parse_rules(t: dict[str, Any]) -> SittingRules:
         desk_source=d["source"],
         desk_note=d["note"],
         desk_bout_part=d["bout_part"],
+        wording={k: v for k, v in t["wording"].items() if k != "source_labels"},
+        source_labels=dict(t["wording"]["source_labels"]),
     )
 
 
