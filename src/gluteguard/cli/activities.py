@@ -8,7 +8,6 @@ import typer
 from rich.table import Table
 
 from gluteguard.cli.context import console, day_option, fail, print_json, shown, state
-from gluteguard.services.activities import ActivityError, list_activities, reprocess, resolve_duplicate
 
 app = typer.Typer(help="List activities and review possible duplicates.", invoke_without_command=True)
 
@@ -26,6 +25,8 @@ def list_command(
     """List activities (oldest first)."""
     if ctx.invoked_subcommand is not None:
         return
+    from gluteguard.services.activities import list_activities
+
     since_date = day_option(since, "--since")
     app_state = state(ctx)
     rows = list_activities(
@@ -70,6 +71,8 @@ def resolve_command(
     decision: Annotated[str, typer.Argument(help="keep (both stay) or drop (delete this one).")],
 ) -> None:
     """Keep or drop an activity flagged as a possible duplicate."""
+    from gluteguard.services.activities import ActivityError, resolve_duplicate
+
     if not 0 < activity_id < 2**63:  # beyond any database's integer ids (SQLite would overflow, not answer)
         raise fail(f"no activity with id {activity_id}")
     app_state = state(ctx)
@@ -81,6 +84,8 @@ def resolve_command(
 
 def reprocess_command(ctx: typer.Context) -> None:
     """Re-derive every activity from its kept original file with the current parsers."""
+    from gluteguard.services.activities import reprocess
+
     app_state = state(ctx)
     counts = reprocess(app_state.db, app_state.athlete_id)
     console.print(

@@ -1,7 +1,13 @@
-"""Entry point: global options, sub-commands, and one-line errors instead of tracebacks."""
+"""Entry point: global options, sub-commands, and one-line errors instead of tracebacks.
+
+Every command pays for what this module imports, ``--help`` included: the command modules import only Typer,
+Rich and the standard library at the top, and the services (SQLAlchemy, numpy, the engines) inside the command
+that uses them. ``tests/test_cli_fast.py`` keeps the heavy libraries out; ``benchmarks/cli_startup.py`` times it.
+"""
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -22,10 +28,6 @@ from gluteguard.cli import (
     status,
 )
 from gluteguard.cli.context import AppState, errors, shown
-from gluteguard.services.activities import ActivityError
-from gluteguard.services.athletes import ProfileError
-from gluteguard.store.db import DatabaseError
-from gluteguard.symptoms.model import DayOutOfRange
 
 app = typer.Typer(
     name="gluteguard",
@@ -72,13 +74,30 @@ app.command("sitting")(sitting.sitting_command)
 app.command("remind")(sitting.remind_command)
 app.command("serve")(serve.serve_command)
 
-KNOWN_ERRORS = (DatabaseError, ProfileError, ActivityError, DayOutOfRange)
+# Errors that are one line for the user, named by module so that catching them imports nothing.
+KNOWN_ERRORS = (
+    ("gluteguard.store.db", "DatabaseError"),
+    ("gluteguard.services.athletes", "ProfileError"),
+    ("gluteguard.services.activities", "ActivityError"),
+    ("gluteguard.symptoms.model", "DayOutOfRange"),
+)
+
+
+def known_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is one of ``KNOWN_ERRORS``; a module never imported cannot have raised its error."""
+    for module_name, class_name in KNOWN_ERRORS:
+        module = sys.modules.get(module_name)
+        if module is not None and isinstance(exc, getattr(module, class_name)):
+            return True
+    return False
 
 
 def main() -> None:
     try:
         app()
-    except KNOWN_ERRORS as exc:
+    except Exception as exc:
+        if not known_error(exc):
+            raise
         errors.print(f"[bold red]error:[/] {shown(str(exc))}", highlight=False, soft_wrap=True)
         raise SystemExit(1) from None
     except KeyboardInterrupt:

@@ -17,12 +17,9 @@ from rich.text import Text
 from gluteguard.cli.context import console, day_option, fail, print_json, state
 from gluteguard.cli.status import print_headline
 from gluteguard.services.athletes import get_profile, today_in
-from gluteguard.services.checkins import last_screen, list_checkins, save_checkin
-from gluteguard.services.coach import decision_on
-from gluteguard.services.selftests import function_check_due
 from gluteguard.symptoms.model import PAIN_FIELDS, PAIN_LOCATIONS, RED_FLAGS, CheckInError, parse_checkin
-from gluteguard.symptoms.questions import questions
-from gluteguard.symptoms.triage import NO_RUNNING_ACTIONS, screen_due
+
+# The services (SQLAlchemy, the decision engine) are imported inside the commands: `--help` never pays for them.
 
 
 def _answered_pain(answers: dict, threshold: int) -> bool:
@@ -59,6 +56,9 @@ def _yes_no_or_skip(text: str) -> bool | None:
 
 def _ask_interactively(day: date, last_screened: date | None) -> dict:
     """Rich prompts, one question at a time; empty answers mean "not asked"."""
+    from gluteguard.symptoms.questions import questions
+    from gluteguard.symptoms.triage import screen_due
+
     asked = questions()
     answers: dict = {"date": day.isoformat()}
     console.print(Text(f"Check-in for {day} — press Enter to skip a question.", style="bold"))
@@ -115,6 +115,11 @@ def checkin_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print the stored check-in as JSON.")] = False,
 ) -> None:
     """Record how your hip is today (one check-in per day; running it again edits that day)."""
+    from gluteguard.services.checkins import last_screen, save_checkin
+    from gluteguard.services.coach import decision_on
+    from gluteguard.services.selftests import function_check_due
+    from gluteguard.symptoms.triage import NO_RUNNING_ACTIONS
+
     app_state = state(ctx)
     zone = ZoneInfo(get_profile(app_state.db, app_state.athlete_id).timezone)
     day = day_option(on) or today_in(zone)
@@ -176,6 +181,8 @@ def checkins_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List your check-ins."""
+    from gluteguard.services.checkins import list_checkins
+
     since_day = day_option(since, "--since")
     app_state = state(ctx)
     rows = list_checkins(app_state.db, app_state.athlete_id, since=since_day)

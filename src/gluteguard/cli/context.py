@@ -1,4 +1,8 @@
-"""What every command shares: the database and athlete chosen by the global options, and output helpers."""
+"""What every command shares: the database and athlete chosen by the global options, and output helpers.
+
+Kept light on purpose: every command, ``--help`` included, imports this module, so the database layer
+(SQLAlchemy, numpy for the backfill) is imported only when a command first asks for ``state(ctx).db``.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,14 @@ import json
 import sys
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from gluteguard.services.athletes import ensure_athlete
-from gluteguard.store.db import Database, resolve_database_url
-from gluteguard.symptoms.model import DayOutOfRange, check_day
+if TYPE_CHECKING:
+    from gluteguard.store.db import Database
 
 console = Console()
 errors = Console(stderr=True)
@@ -33,6 +37,7 @@ class AppState:
     def db(self) -> Database:
         if self._db is None:
             from gluteguard.services.load import backfill_hr_histograms  # numpy: only when a command needs data
+            from gluteguard.store.db import Database, resolve_database_url
 
             self._db = Database(resolve_database_url(self.db_option))
             backfill_hr_histograms(self._db)  # data the schema gained later, filled once at open, never in a read
@@ -41,6 +46,8 @@ class AppState:
     @property
     def athlete_id(self) -> int:
         if self._athlete_id is None:
+            from gluteguard.services.athletes import ensure_athlete
+
             self._athlete_id = ensure_athlete(self.db, self.athlete_name)
         return self._athlete_id
 
@@ -73,6 +80,8 @@ def day_option(value: str | None, option: str = "--date") -> date | None:
     days the engines take (1900–2200)."""
     if not value:
         return None
+    from gluteguard.symptoms.model import DayOutOfRange, check_day
+
     try:
         return check_day(date.fromisoformat(value), option)
     except DayOutOfRange as exc:

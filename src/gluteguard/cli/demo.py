@@ -13,8 +13,6 @@ from rich.text import Text
 
 from gluteguard.cli.context import AppState, console, fail, state
 from gluteguard.cli.load import print_history, print_state, print_warnings
-from gluteguard.services.demo import build_demo
-from gluteguard.store.db import Database, resolve_database_url
 
 
 def default_demo_db() -> Path:
@@ -32,6 +30,10 @@ def demo_command(
     Uses --db/GLUTEGUARD_DB when given (a SQLite file there is replaced), else a demo file of its own,
     so your real history is never touched.
     """
+    # The demo builder pulls in the importers, the engines and the gait code: only this command pays for them.
+    from gluteguard.services.demo import build_demo
+    from gluteguard.store.db import Database, resolve_database_url
+
     app_state: AppState = state(ctx)
     url = resolve_database_url(app_state.db_option) if app_state.db_option else f"sqlite:///{default_demo_db()}"
     if url.startswith("sqlite:///"):

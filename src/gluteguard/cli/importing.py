@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from gluteguard.cli.context import console, errors, fail, print_json, shown, state
-from gluteguard.ingest.fit import FIT_DECODERS
-from gluteguard.services.import_store import FileReport
-from gluteguard.services.importer import ImportSummary, import_paths
+
+if TYPE_CHECKING:
+    from gluteguard.services.import_store import FileReport
+    from gluteguard.services.importer import ImportSummary
+
+
+def _missing(path: Path) -> bool:
+    try:
+        return not path.exists()
+    except OSError:
+        return False  # there but not reachable (permissions): the import names the reason for it
 
 
 def import_command(
@@ -25,6 +33,15 @@ def import_command(
     ] = "auto",
 ) -> None:
     """Import activities (FIT, GPX, TCX, .gz, .zip, Strava/Garmin exports) into the database."""
+    missing = [path for path in paths if _missing(path)]
+    if missing and len(missing) == len(paths) and not json_output:
+        # Nothing to import: one line naming the path and why, before any database is opened or created. (With
+        # --json, or beside paths that exist, each missing path is a failed file in the summary as before.)
+        raise fail(f"{', '.join(str(path) for path in missing)}: no such file or folder; nothing imported")
+    # The parsers (numpy, fitdecode…) and the storing code are imported only when there is something to import.
+    from gluteguard.ingest.fit import FIT_DECODERS
+    from gluteguard.services.importer import import_paths
+
     if fit_decoder not in FIT_DECODERS:
         raise fail(f"--fit-decoder: use one of {', '.join(FIT_DECODERS)}")
     app_state = state(ctx)

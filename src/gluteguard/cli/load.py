@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from gluteguard.cli.context import console, day_option, fail, print_json, state
-from gluteguard.coach.decision import DayDecision
-from gluteguard.load.metrics import LoadState
-from gluteguard.services.coach import load_history, load_on
+
+if TYPE_CHECKING:
+    from gluteguard.coach.decision import DayDecision
+    from gluteguard.load.metrics import LoadState
 
 SEVERITY_STYLE = {"info": "cyan", "caution": "yellow", "warning": "dark_orange", "high": "bold red"}
 
@@ -26,6 +27,8 @@ def load_command(
     chart: Annotated[Path | None, typer.Option(help="With --history: write an offline HTML chart here.")] = None,
 ) -> None:
     """How much you have run, whether the last run was a spike, and the longest next run without one."""
+    from gluteguard.services.coach import load_history, load_on  # the engines: only when the command runs
+
     day = day_option(on)
     app_state = state(ctx)
     if history:

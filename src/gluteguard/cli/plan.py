@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shlex
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -12,11 +14,11 @@ from rich.text import Text
 
 from gluteguard.cli.context import console, day_option, fail, print_json, state
 from gluteguard.cli.status import print_headline
-from gluteguard.coach.explain import WeekAudit, explain_week
-from gluteguard.reports.files import write_atomic
-from gluteguard.reports.plan_export import plan_to_ics, plan_to_markdown
-from gluteguard.services.coach import today_summary, week_plan
-from gluteguard.services.plan import PlanItemError, log_item
+
+if TYPE_CHECKING:
+    from gluteguard.coach.explain import WeekAudit
+
+# The engines and exporters (SQLAlchemy, numpy, icalendar) are imported inside the commands that use them.
 
 
 def _print_items(items: list[dict]) -> None:
@@ -31,6 +33,11 @@ def _print_items(items: list[dict]) -> None:
 
 
 def _export(plan: dict, ics: Path | None, markdown: Path | None) -> list[str]:
+    if ics is None and markdown is None:
+        return []
+    from gluteguard.reports.files import write_atomic
+    from gluteguard.reports.plan_export import plan_to_ics, plan_to_markdown
+
     written = []
     try:
         if ics is not None:
@@ -58,6 +65,9 @@ def plan_command(
     ] = False,
 ) -> None:
     """Your plan for the week: runs within the cap, warm-up, strength, stretching, breaks from sitting."""
+    from gluteguard.coach.explain import explain_week
+    from gluteguard.services.coach import week_plan
+
     day = day_option(week_of, "--week-of")
     app_state = state(ctx)
     week = week_plan(app_state.db, app_state.athlete_id, day)
@@ -137,6 +147,8 @@ def today_command(
 ) -> None:
     """Today at a glance: what to do first (no running, and why, when it is not allowed), the next run, warnings,
     today's plan."""
+    from gluteguard.services.coach import today_summary
+
     day = day_option(on)
     app_state = state(ctx)
     summary = today_summary(app_state.db, app_state.athlete_id, day)
@@ -165,9 +177,35 @@ def today_command(
     if items:
         console.print(Text("Today's plan", style="bold"))
     _print_items(items)
+    _print_import_hint(ctx)
+
+
+def _print_import_hint(ctx: typer.Context) -> None:
+    """With no runs imported yet, how to start: the cap, the spikes and the plan all rest on the runner's history."""
+    from gluteguard.services.onboarding import setup_progress
+    from gluteguard.store.db import ENV_DB
+
+    app_state = state(ctx)
+    steps = setup_progress(app_state.db, app_state.athlete_id).steps
+    if any(step.done for step in steps if step.key == "import"):
+        return
+    # The command as it must be typed: with --db when the database was chosen on this command line (not the env).
+    chosen = app_state.db_option
+    db = f" --db {shlex.quote(chosen)}" if chosen and chosen != os.environ.get(ENV_DB) else ""
+    console.print()
+    console.print(
+        Text("No runs imported yet: your next run's cap and the plan come from your own history.", style="bold")
+    )
+    console.print(
+        Text("Start by importing your Strava or Garmin export (the .zip as downloaded) or your watch's FIT files:")
+    )
+    for example in ("~/Downloads/export_12345678.zip", "/path/to/GARMIN/Activity/"):
+        console.print(Text(f"  gluteguard{db} import {example}"), soft_wrap=True)
 
 
 def _log(ctx: typer.Context, item_id: str, outcome: str, json_output: bool) -> None:
+    from gluteguard.services.plan import PlanItemError, log_item
+
     app_state = state(ctx)
     try:
         entry = log_item(app_state.db, app_state.athlete_id, item_id, outcome)

@@ -15,21 +15,8 @@ from rich.text import Text
 
 from gluteguard.cli.context import console, day_option, fail, print_json, state
 from gluteguard.services.athletes import get_profile, today_in
-from gluteguard.services.checkins import get_checkin
-from gluteguard.services.selftests import (
-    function_checks,
-    record_function_check,
-    record_palpation,
-    record_stance,
-    self_test_history,
-)
-from gluteguard.symptoms.selftests import (
-    SelfTestError,
-    function_check_items,
-    self_test_instructions,
-    stance_side,
-    stance_test_safe,
-)
+
+# The services (SQLAlchemy) and the self-test rules (read from TOML) are imported inside the commands.
 
 app = typer.Typer(help="Home self-tests for the side of the hip, with instructions and safety notes.")
 
@@ -40,6 +27,8 @@ def _day(ctx: typer.Context, on: str | None) -> date:
 
 
 def _instructions(kind: str) -> None:
+    from gluteguard.symptoms.selftests import self_test_instructions
+
     test = self_test_instructions()[kind]
     console.print(Text(test["name"], style="bold"))
     console.print(Text(test["purpose"]))
@@ -79,6 +68,10 @@ def stance_command(
     timer: Annotated[bool, typer.Option(help="Guide and time the test on screen.")] = False,
 ) -> None:
     """The 30-second single-leg stance test: seconds until your familiar side-of-hip pain, per side."""
+    from gluteguard.services.checkins import get_checkin
+    from gluteguard.services.selftests import record_stance
+    from gluteguard.symptoms.selftests import SelfTestError, stance_side, stance_test_safe
+
     app_state = state(ctx)
     day = _day(ctx, on)
     safe, reason = stance_test_safe(get_checkin(app_state.db, app_state.athlete_id, day))
@@ -119,6 +112,8 @@ def palpation_command(
     ] = None,
 ) -> None:
     """Pressing the bony point on the side of the hip: does it reproduce your familiar pain?"""
+    from gluteguard.services.selftests import record_palpation
+
     app_state = state(ctx)
     day = _day(ctx, on)
     if left is None and right is None:
@@ -139,6 +134,8 @@ def history_command(
     ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
 ) -> None:
     """Your self-tests over time."""
+    from gluteguard.services.selftests import self_test_history
+
     app_state = state(ctx)
     days = self_test_history(app_state.db, app_state.athlete_id)
     if json_output:
@@ -190,6 +187,9 @@ def function_check_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The weekly lateral-hip function check (six questions in our own words, scored 0–100)."""
+    from gluteguard.services.selftests import function_checks, record_function_check
+    from gluteguard.symptoms.selftests import SelfTestError, function_check_items
+
     app_state = state(ctx)
     day = _day(ctx, on)
     items = function_check_items()

@@ -3,16 +3,18 @@ and ``gluteguard booked`` record what lifts a warning sign."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
 
 from gluteguard.cli.context import console, day_option, fail, print_json, state
-from gluteguard.coach.decision import DayDecision
 from gluteguard.services.athletes import local_today
-from gluteguard.services.clinician import VisitError, list_visits, record_visit
-from gluteguard.services.coach import decision_on
+
+if TYPE_CHECKING:
+    from gluteguard.coach.decision import DayDecision
+
+# The decision engine and the clinician records (SQLAlchemy) are imported inside the commands that use them.
 
 STATUS_STYLE = {"green": "bold green", "amber": "bold yellow", "red": "bold red"}
 ACTION_STYLE = {
@@ -38,6 +40,8 @@ def status_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Your symptom status (green/amber/red) and what to do — information, not a diagnosis."""
+    from gluteguard.services.coach import decision_on
+
     day = day_option(on)
     app_state = state(ctx)
     decision = decision_on(app_state.db, app_state.athlete_id, day)
@@ -73,6 +77,9 @@ def status_command(
 
 
 def _record(ctx: typer.Context, kind: str, on: str | None, by: str | None, note: str | None, json_output: bool) -> None:
+    from gluteguard.services.clinician import VisitError, record_visit
+    from gluteguard.services.coach import decision_on
+
     app_state = state(ctx)
     today = local_today(app_state.db, app_state.athlete_id)
     day = day_option(on) or today
@@ -117,6 +124,8 @@ def clinician_history_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Your recorded clearances and booked visits."""
+    from gluteguard.services.clinician import list_visits
+
     app_state = state(ctx)
     visits = list_visits(app_state.db, app_state.athlete_id)
     if json_output:

@@ -12,10 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
 from gluteguard.ingest.model import Sport, Streams
-from gluteguard.ingest.sources import SourceUnit
 from gluteguard.services.athletes import get_profile
-from gluteguard.services.import_prepare import PreparedFile, prepare_unit
-from gluteguard.services.import_store import activity_row
 from gluteguard.store.codec import decode_streams
 from gluteguard.store.db import Database
 from gluteguard.store.models import Activity, SourceFile
@@ -198,6 +195,11 @@ def reprocess(db: Database, athlete_id: int) -> dict[str, int]:
 
     Review decisions survive: an activity that was kept after review stays kept.
     """
+    # The parsers and the storing code (lxml, fitdecode…) only here: reading activities never needs them.
+    from gluteguard.ingest.sources import SourceUnit
+    from gluteguard.services.import_prepare import PreparedFile, prepare_unit
+    from gluteguard.services.import_store import activity_row
+
     counts = {"files": 0, "activities": 0, "failed": 0}
     with db.session() as session:
         ids = session.scalars(

@@ -6,13 +6,17 @@ import os
 import re
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
-
 from gluteguard.services.cache import scoped
-from gluteguard.store.db import Database
-from gluteguard.store.models import Athlete
+
+if TYPE_CHECKING:
+    from gluteguard.store.db import Database
+    from gluteguard.store.models import Athlete
+
+# SQLAlchemy and the models are imported inside the functions that read or write: the CLI takes the field
+# vocabularies (EQUIPMENT for `athlete set --help`) and the validation from here without paying for them.
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SEXES = ("female", "male", "other")
@@ -163,6 +167,10 @@ def system_timezone() -> str:
 
 def ensure_athlete(db: Database, name: str = DEFAULT_ATHLETE_NAME) -> int:
     """The id of the athlete with this name, created with default settings when missing."""
+    from sqlalchemy import select
+
+    from gluteguard.store.models import Athlete
+
     with db.session() as session:
         found = session.scalar(select(Athlete.id).where(Athlete.name == name).order_by(Athlete.id))
         if found is not None:
@@ -177,6 +185,8 @@ def ensure_athlete(db: Database, name: str = DEFAULT_ATHLETE_NAME) -> int:
 
 def get_profile(db: Database, athlete_id: int) -> Profile:
     def read() -> Profile:
+        from gluteguard.store.models import Athlete
+
         with db.session() as session:
             row = session.get(Athlete, athlete_id)
             if row is None:
@@ -198,6 +208,8 @@ def update_profile(db: Database, athlete_id: int, changes: dict) -> Profile:
             merged[key] = tuple(x for x in merged[key].split(",") if x.strip())
         merged[key] = tuple(merged[key])
     profile = validate(Profile(**merged))
+    from gluteguard.store.models import Athlete
+
     with db.session() as session:
         row = session.get(Athlete, athlete_id)
         assert row is not None

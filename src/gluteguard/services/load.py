@@ -17,7 +17,6 @@ from gluteguard.load.weeks import SPIKE_ORDER, WeekDetail, WeekRow, WeekRun
 from gluteguard.services.activities import local_start
 from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.cache import VersionedCache, scoped
-from gluteguard.services.import_prepare import histogram_blob
 from gluteguard.store.codec import decode_histogram, decode_streams
 from gluteguard.store.db import Database
 from gluteguard.store.models import Activity, ActivityStream
@@ -37,6 +36,9 @@ def backfill_hr_histograms(db: Database, athlete_id: int | None = None) -> int:
         rows = session.execute(query).all()
         for activity, stream in rows:
             if "heart_rate_bpm" in (stream.columns or []):
+                # The import code (parsers, lxml) only when an old activity needs it, not on every open.
+                from gluteguard.services.import_prepare import histogram_blob
+
                 activity.hr_histogram = histogram_blob(decode_streams(stream.data, stream.codec))
         return len(rows)
 

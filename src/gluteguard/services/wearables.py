@@ -11,7 +11,6 @@ from datetime import date, datetime
 from itertools import islice
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from gluteguard.ingest.wearable import SedentaryDay, StandHour, StepSample, WearableData
@@ -31,6 +30,9 @@ def _chunks(rows: Iterable[dict], size: int = CHUNK_ROWS) -> Iterator[list[dict]
 
 def _insert_new(session: Session, table, rows: Iterable[dict]) -> int:
     """Insert rows, skipping those whose natural key is already stored; returns how many were new."""
+    # The PostgreSQL dialect module costs ~20 ms to import: only an import of wearable data pays for it.
+    from sqlalchemy.dialects import postgresql, sqlite
+
     dialect = sqlite if session.get_bind().dialect.name == "sqlite" else postgresql
     added = 0
     for chunk in _chunks(rows):
