@@ -88,3 +88,18 @@ def test_reasons_lose_their_trailing_reference() -> None:
     reason = "no positions that cross the midline or compress the tendon (clinical.md §1.3, §7)"
     assert plain(reason) == "no positions that cross the midline or compress the tendon"
     assert plain("a sentence without any reference.") == "a sentence without any reference."
+
+
+def test_the_command_line_speaks_plainly_too(demo_client: TestClient, tmp_path_factory: pytest.TempPathFactory) -> None:
+    from typer.testing import CliRunner
+
+    from gluteguard.cli.app import app
+
+    url = str(demo_client.app.state.db.url)
+    shown = "".join(
+        CliRunner().invoke(app, ["--db", url, *command], terminal_width=200).output
+        for command in (["today"], ["plan"], ["load"], ["status"], ["plan", "--explain"])
+    )
+    assert "Source" in shown or "source" in shown
+    found = re.findall(r"§|\b(?:clinical|load|gait|parsers)\.md\b", shown)
+    assert not found, found

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gluteguard.cli.context import console, day_option, fail, print_json, state
+from gluteguard.wording import cited
 
 if TYPE_CHECKING:
     from gluteguard.coach.decision import DayDecision
@@ -89,7 +90,7 @@ def print_warnings(load: LoadState) -> None:
         console.print(
             Text(f"[{warning.severity}] ", style=SEVERITY_STYLE.get(warning.severity, "")) + Text(warning.message)
         )
-        console.print(Text(f"    source: {warning.source}", style="dim"))
+        console.print(Text(f"    source: {cited(warning.source)}", style="dim"))
     if not load.warnings:
         console.print(Text("No load warnings. Keep runs within the cap.", style="green"))
 

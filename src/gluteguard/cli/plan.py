@@ -14,6 +14,7 @@ from rich.text import Text
 
 from gluteguard.cli.context import console, day_option, fail, print_json, state
 from gluteguard.cli.status import print_headline
+from gluteguard.wording import cited, plain
 
 if TYPE_CHECKING:
     from gluteguard.coach.explain import WeekAudit
@@ -29,7 +30,7 @@ def _print_items(items: list[dict]) -> None:
         console.print(Text(f"    {item['details']}"))
         for exercise in item.get("exercises", []):
             console.print(Text(f"    • {exercise['name']}: {exercise['dosage']}"))
-        console.print(Text(f"    why: {item['why']}  (source: {item['source']})", style="dim"))
+        console.print(Text(f"    why: {plain(item['why'])}  (source: {cited(item['source'])})", style="dim"))
 
 
 def _export(plan: dict, ics: Path | None, markdown: Path | None) -> list[str]:
@@ -78,7 +79,7 @@ def plan_command(
         print_json({**plan, "explain": audit.as_dict()} if audit else plan)
         return
     console.print(Text(f"Week of {plan['week_of']} — phase: {plan['phase']}", style="bold"))
-    console.print(Text(plan["phase_why"]))
+    console.print(Text(plain(plan["phase_why"])))
     step = f", walk/run ladder step {plan['ladder_step']}" if plan.get("ladder_step") else ""
     console.print(Text(f"Strength stage {plan['stage']}{step}. {plan['progress_why']}".rstrip(), style="dim"))
     table = Table(show_header=True)
@@ -121,23 +122,24 @@ def _print_audit(audit: WeekAudit) -> None:
     data = audit.as_dict()
     console.print(Text("\nWhy this plan (for an audit by your physiotherapist)", style="bold"))
     for span in data["phases"]:
-        console.print(Text(f"Phase {span['phase']} ({span['from']} – {span['to']}): {span['why']}"))
-        console.print(Text(f"  source: {span['source']}", style="dim"))
+        console.print(Text(f"Phase {span['phase']} ({span['from']} – {span['to']}): {plain(span['why'])}"))
+        console.print(Text(f"  source: {cited(span['source'])}", style="dim"))
     equipment = ", ".join(data["equipment"]) or "none listed"
     console.print(Text(f"Equipment in the profile: {equipment}"))
     for condition in data["conditions"]:
-        console.print(Text(f"Condition {condition['code']} ({_days(condition['days'])}): {condition['meaning']}"))
+        meaning = plain(condition["meaning"])
+        console.print(Text(f"Condition {condition['code']} ({_days(condition['days'])}): {meaning}"))
     console.print(Text("Items", style="bold"))
     for item in data["items"]:
         console.print(Text(f"  {item['title']} [{item['kind']}] — {_days(item['days'])}"))
-        console.print(Text(f"    why: {item['why']}  (source: {item['source']})", style="dim"))
+        console.print(Text(f"    why: {plain(item['why'])}  (source: {cited(item['source'])})", style="dim"))
     console.print(Text("Exercises, by purpose", style="bold"))
     for slot in data["slots"]:
         chosen = "; ".join(f"{c['name']} ({_days(c['days'])})" for c in slot["chosen"]) or "nothing fits"
         console.print(Text(f"  {slot['item']} · {slot['purpose']}: {chosen}"))
-        console.print(Text(f"    rule: {slot['why']}  (source: {slot['source']})", style="dim"))
+        console.print(Text(f"    rule: {plain(slot['why'])}  (source: {cited(slot['source'])})", style="dim"))
         for left in slot["left_out"]:
-            console.print(Text(f"    left out: {left['name']} — {left['why']}", style="dim"))
+            console.print(Text(f"    left out: {left['name']} — {plain(left['why'])}", style="dim"))
 
 
 def today_command(
@@ -162,17 +164,17 @@ def today_command(
     if not decision.running_allowed:
         console.print(Text("No running today.", style="bold red"))
         for reason in decision.reasons:
-            console.print(Text(f"• {reason.message}"))
-            console.print(Text(f"  source: {reason.source}", style="dim"))
+            console.print(Text(f"• {plain(reason.message)}"))
+            console.print(Text(f"  source: {cited(reason.source)}", style="dim"))
     else:
         console.print(Text(f"  {decision.next_run.basis}", style="dim"))
         for reason in (r for hold in decision.holds for r in [hold.reason()]):
-            console.print(Text(f"• {reason.message}", style="yellow"))
-    console.print(Text(f"Status {status}; plan phase: {decision.phase.replace('_', ' ')}. {decision.phase_why}"))
+            console.print(Text(f"• {plain(reason.message)}", style="yellow"))
+    console.print(Text(f"Status {status}; plan phase: {decision.phase.replace('_', ' ')}. {plain(decision.phase_why)}"))
     for warning in summary.load.warnings:
         console.print(Text(f"[{warning.severity}] {warning.message}", style="yellow"))
     if summary.sitting_note:
-        console.print(Text(summary.sitting_note, style="yellow"))
+        console.print(Text(plain(summary.sitting_note), style="yellow"))
     items = summary.as_dict()["items"]
     if items:
         console.print(Text("Today's plan", style="bold"))

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from gluteguard.cli.context import console, day_option, fail, print_json, state
 from gluteguard.services.athletes import get_profile, today_in
+from gluteguard.wording import cited
 
 # The services (SQLAlchemy) and the self-test rules (read from TOML) are imported inside the commands.
 
@@ -35,7 +36,7 @@ def _instructions(kind: str) -> None:
     for number, step in enumerate(test["steps"], start=1):
         console.print(Text(f"  {number}. {step}"))
     console.print(Text(f"Safety: {test['skip_if']}", style="yellow"))
-    console.print(Text(f"Source: {test['source']}", style="dim"))
+    console.print(Text(f"Source: {cited(test['source'])}", style="dim"))
 
 
 def _seconds(value: str | None, name: str) -> float | None:
@@ -219,4 +220,4 @@ def function_check_command(
     if len(history) > 1:
         first = history[0][1].score
         console.print(Text(f"since your first check ({history[0][0]}): {check.score - first:+d} points"))
-    console.print(Text(f"Source: {items['source']}", style="dim"))
+    console.print(Text(f"Source: {cited(items['source'])}", style="dim"))

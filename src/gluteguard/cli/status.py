@@ -10,6 +10,7 @@ from rich.text import Text
 
 from gluteguard.cli.context import console, day_option, fail, print_json, state
 from gluteguard.services.athletes import local_today
+from gluteguard.wording import cited, plain
 
 if TYPE_CHECKING:
     from gluteguard.coach.decision import DayDecision
@@ -62,8 +63,8 @@ def status_command(
         + Text(f"  running today: {running}")
     )
     for reason in report.reasons:
-        console.print(Text(f"• {reason.message}"))
-        console.print(Text(f"  source: {reason.source}", style="dim"))
+        console.print(Text(f"• {plain(reason.message)}"))
+        console.print(Text(f"  source: {cited(reason.source)}", style="dim"))
     if report.pattern.wording:
         console.print(Text(report.pattern.wording, style="cyan"))
     if report.meaningful_change:
