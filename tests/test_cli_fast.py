@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from gluteguard.cli.app import app
@@ -47,11 +46,6 @@ def test_importing_the_cli_leaves_the_heavy_libraries_out() -> None:
     assert _imported_after("import gluteguard.cli.app", NEVER_AT_START) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/gait.py and cli/sitting.py still import their services (SQLAlchemy, numpy) at the top; "
-    "remove this mark once they import them inside their commands",
-)
 def test_importing_the_cli_leaves_the_database_layer_out() -> None:
     assert _imported_after("import gluteguard.cli.app", DATABASE_LAYER) == []
 

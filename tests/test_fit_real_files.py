@@ -106,7 +106,8 @@ def test_multisport_file_gives_one_activity_per_session(shared_data: Path) -> No
 def test_truncated_real_file_keeps_records_before_the_damage(shared_data: Path) -> None:
     activity = parse_payload((shared_data / "fit/dtcooper-python-fitparse/nick.fit").read_bytes()).activities[0]
     # In words a runner reads: the file is cut off, not "FitEOFError … @ 768".
-    assert activity.partial_reason == "the file ends early (cut off while it was copied or recorded), after record 14391"
+    cut_off = "the file ends early (cut off while it was copied or recorded), after record 14391"
+    assert activity.partial_reason == cut_off
     assert len(activity.streams) == 14391  # every record before the cut (parsers.md §3.3)
 
 

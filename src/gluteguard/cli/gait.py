@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -12,16 +12,9 @@ from rich.table import Table
 from rich.text import Text
 
 from gluteguard.cli.context import console, day_option, fail, print_json, state
-from gluteguard.gait.model import KeypointError
-from gluteguard.services.gait import (
-    NothingToSave,
-    StrideOptions,
-    StrideResult,
-    analyze_stride,
-    gait_history,
-    running_dynamics,
-    save_stride,
-)
+
+if TYPE_CHECKING:
+    from gluteguard.services.gait import StrideOptions, StrideResult
 
 INPUT_HELP = (
     "A video (mp4/mov/avi, filmed from behind or from the side), a keypoint file (.csv as documented, a Sports2D/"
@@ -47,6 +40,8 @@ def dynamics_command(
 ) -> None:
     """Running dynamics per run from your watch or strap (cadence, contact balance, vertical ratio, step length),
     left/right flags and trends — no video needed."""
+    from gluteguard.services.gait import running_dynamics
+
     app_state = state(ctx)
     runs, notes = running_dynamics(app_state.db, app_state.athlete_id, since=_date_option("--since", since))
     if json_output:
@@ -89,6 +84,8 @@ def history_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Saved stride analyses over time: each metric (left / right stance) per session, per camera view."""
+    from gluteguard.services.gait import gait_history
+
     app_state = state(ctx)
     sessions = gait_history(app_state.db, app_state.athlete_id)
     if json_output:
@@ -127,13 +124,17 @@ def _parse_crop(crop: str | None) -> tuple[float, float, float, float] | None:
 
 def _run(ctx: typer.Context, path: Path, options: StrideOptions, quiet: bool) -> StrideResult:
     """The service's workflow behind a progress bar (videos), its one-line errors as the CLI's."""
+    from gluteguard.gait.model import KeypointError
     from gluteguard.gait.pose import PoseBackendMissing
+    from gluteguard.gait.pose.progress import FrameRateColumn
+    from gluteguard.services.gait import analyze_stride
 
     app_state = state(ctx)
     with Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        FrameRateColumn(),  # "48 frames/s": how fast the pose model is getting through the clip
         TimeElapsedColumn(),
         console=console,
         disable=quiet or not console.is_terminal,
@@ -241,6 +242,8 @@ def analyze_command(
     ] = None,
 ) -> None:
     """Stride analysis (the help text is ANALYZE_HELP)."""
+    from gluteguard.services.gait import NothingToSave, StrideOptions, save_stride
+
     if view not in (None, "rear", "side"):
         raise fail("--view: use rear or side")
     if model not in ("lite", "full", "heavy"):

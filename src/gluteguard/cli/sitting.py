@@ -9,7 +9,7 @@ import time as clock
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
@@ -18,10 +18,9 @@ from rich.text import Text
 
 from gluteguard.cli.context import AppState, console, day_option, fail, print_json, state
 from gluteguard.services.athletes import get_profile, today_in
-from gluteguard.services.coach import desk_note
-from gluteguard.services.sitting import record_break, reminder_tick, sitting_history, sitting_on
-from gluteguard.sitting.day import SittingDay, SittingError
-from gluteguard.sitting.model import BreakLog
+
+if TYPE_CHECKING:
+    from gluteguard.sitting.day import SittingDay
 from gluteguard.sitting.rules import SittingRules, load_rules
 
 NAP_S = 60.0  # the loop wakes at least this often, so a suspended laptop is noticed soon after it wakes
@@ -89,6 +88,10 @@ def sitting_command(
 ) -> None:
     """How long you sat in work hours, the longest spell, breaks and active hours — from your wearable, else from
     the check-in's sitting hours."""
+    from gluteguard.services.coach import desk_note
+    from gluteguard.services.sitting import sitting_history, sitting_on
+    from gluteguard.sitting.day import SittingError
+
     app_state = state(ctx)
     chosen = day_option(day) or today_in(ZoneInfo(get_profile(app_state.db, app_state.athlete_id).timezone))
     try:
@@ -138,6 +141,7 @@ def _ask_terminal(timeout_s: float) -> str | None:
 
 
 def _run_loop(app_state: AppState, interval: int | None, once: bool, now_text: str | None, wait_s: float) -> None:
+    from gluteguard.services.sitting import record_break, reminder_tick
     from gluteguard.sitting.notify import send_reminder
     from gluteguard.sitting.reminders import Event, Prompt, Record, step
 
@@ -194,6 +198,9 @@ def remind_command(
     now: Annotated[str | None, typer.Option(hidden=True, help="Pretend it is this time (ISO 8601, for tests).")] = None,
 ) -> None:
     """Break reminders during work hours, with a short move from the exercise library; quiet outside them."""
+    from gluteguard.services.sitting import record_break
+    from gluteguard.sitting.model import BreakLog
+
     app_state = state(ctx)
     if check:
         from gluteguard.sitting.notify import check_service

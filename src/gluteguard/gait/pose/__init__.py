@@ -130,12 +130,19 @@ def estimate_video(
     crop: Crop | None = None,
     on_progress: ProgressCallback | None = None,
     limits: VideoLimits | None = None,
+    track: bool = True,
+    workers: int | None = None,
     **backend_options: Any,
 ) -> KeypointSeries:
     """Open ``path``, run the pose backend over every ``step``-th frame (up to ``max_seconds``) and return keypoints.
 
     ``crop`` = (left, top, right, bottom) fractions of the frame to look at (see ``video.iter_frames``); keypoints
     stay in full-frame pixels either way.
+
+    ``track`` (default): the tracked path (``pose/tracked.py``) for a backend that supports it: only the window
+    around the runner is converted and given to the model, a small runner is searched for in tiles, and a long
+    clip is split between ``workers`` graphs (None: one per core, at most 2). ``track=False`` is the plain path:
+    OpenCV decodes every whole frame and one graph sees all of it (the benchmark's baseline).
 
     Errors are one line naming the file (:class:`~gluteguard.gait.pose.video.VideoError`) or the missing extra
     (:class:`PoseBackendMissing`). ``meta`` of the result carries the video's facts (rotation, codec, …).
@@ -144,21 +151,50 @@ def estimate_video(
     from gluteguard.gait.pose import video  # cv2 imported here, after the extra is known to be there
 
     info = video.probe(path, limits=limits, max_seconds=max_seconds)
-    frames = video.prefetch(video.iter_frames(path, step=step, max_seconds=max_seconds, crop=crop, info=info))
-    expected = info.frames_to_read(step=step, max_seconds=max_seconds)
-    series = estimator.estimate(
-        frames,
-        fps=info.fps / step,
-        frame_size=(info.width, info.height),
-        total_frames=expected,
-        on_progress=on_progress,
-        source=str(path),
-    )
+    tracked = _tracked_path() if track and hasattr(estimator, "forget_person") else None
+    series = None
+    if tracked is not None:
+        from gluteguard.gait.pose.decode import NotTrackable
+
+        try:
+            series = tracked(
+                estimator,
+                path,
+                info,
+                step=step,
+                max_seconds=max_seconds,
+                crop=crop,
+                workers=workers,
+                on_progress=on_progress,
+                source=str(path),
+            )
+        except NotTrackable:
+            series = None  # PyAV and OpenCV see this clip differently: the plain path below
+    if series is None:
+        frames = video.prefetch(video.iter_frames(path, step=step, max_seconds=max_seconds, crop=crop, info=info))
+        expected = info.frames_to_read(step=step, max_seconds=max_seconds)
+        series = estimator.estimate(
+            frames,
+            fps=info.fps / step,
+            frame_size=(info.width, info.height),
+            total_frames=expected,
+            on_progress=on_progress,
+            source=str(path),
+        )
     series.meta["video"] = info.as_meta()
     series.meta["step"] = step
     series.meta["max_seconds"] = max_seconds
     series.meta["crop"] = crop
     return series
+
+
+def _tracked_path() -> Callable[..., KeypointSeries] | None:
+    """``tracked.estimate_tracked``, or None when PyAV (its decoder, part of the same extra) is missing."""
+    try:
+        from gluteguard.gait.pose.tracked import estimate_tracked
+    except ImportError:
+        return None
+    return estimate_tracked
 
 
 register_backend(

@@ -58,6 +58,8 @@ _DETECTION_THRESHOLD = "posedetectioncpu__TensorsToDetectionsCalculator.min_scor
 _TRACKING_THRESHOLD = "poselandmarkbyroicpu__tensorstoposelandmarksandsegmentation__ThresholdingCalculator.threshold"
 # SolutionBase's fixed clock step when no real time is given (30 fps).
 _DEFAULT_STEP_US = 33_333
+# What forget_person() shows the graph: nobody can be found in it (a small picture: cheap to copy in).
+_BLANK = np.zeros((64, 64, 3), np.uint8)
 
 
 @dataclass(frozen=True)
@@ -197,25 +199,41 @@ def _check_mediapipe() -> None:
 # --- the backend -------------------------------------------------------------------------------------------------
 
 
+_silence_lock = threading.Lock()
+_silence_users = 0
+_saved_stderr: int | None = None
+
+
 @contextlib.contextmanager
 def _native_stderr_silenced():
     """TensorFlow Lite prints "Created TensorFlow Lite XNNPACK delegate" and friends straight to file descriptor
-    2, past Python; hide that while the graph runs (GLUTEGUARD_POSE_LOGS=1 shows it for debugging)."""
+    2, past Python; hide that while the graph runs (GLUTEGUARD_POSE_LOGS=1 shows it for debugging).
+
+    File descriptor 2 belongs to the whole process and two analyses can overlap (two web jobs, two workers of one
+    clip): the first one in hides it and the last one out brings it back, else one could restore /dev/null.
+    """
+    global _silence_users, _saved_stderr
     if os.environ.get("GLUTEGUARD_POSE_LOGS"):
         yield
         return
+    with _silence_lock:
+        if _silence_users == 0:
+            try:
+                _saved_stderr = os.dup(2)
+                with open(os.devnull, "wb") as devnull:
+                    os.dup2(devnull.fileno(), 2)
+            except OSError:  # no usable stderr (some embedded hosts): nothing to hide
+                _saved_stderr = None
+        _silence_users += 1
     try:
-        saved = os.dup(2)
-    except OSError:  # no usable stderr (some embedded hosts): nothing to hide
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
         yield
     finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+        with _silence_lock:
+            _silence_users -= 1
+            if _silence_users == 0 and _saved_stderr is not None:
+                os.dup2(_saved_stderr, 2)
+                os.close(_saved_stderr)
+                _saved_stderr = None
 
 
 class BlazePoseEstimator:
@@ -289,6 +307,49 @@ class BlazePoseEstimator:
         """Forget the tracked person (the next image starts a fresh detection)."""
         self.close()
 
+    def forget_person(self) -> None:
+        """Drop the tracked person so the next image starts with a detection, keeping the graph.
+
+        The graph tracks with the last landmarks as fractions of the last image; when the next image is a different
+        part of the frame those fractions point elsewhere. Rebuilding the graph costs ~55 ms (it reloads its
+        models); showing it one black picture costs ~14 ms: the landmark model finds nobody there, which empties
+        the graph's memory of the person exactly as losing them would.
+        """
+        if self._graph is None:
+            return
+        self._set_clock_us(self._last_timestamp_us + 1)
+        if self._graph.process({"image": _BLANK}).pose_landmarks is not None:
+            self.close()  # never seen; the slow way is still right
+
+    def clone(self) -> BlazePoseEstimator:
+        """A second estimator with the same settings and its own graph (one per worker)."""
+        return BlazePoseEstimator(
+            self.model,
+            min_detection_confidence=self.min_detection_confidence,
+            min_tracking_confidence=self.min_tracking_confidence,
+            smooth_landmarks=self.smooth_landmarks,
+            relative_z=self.relative_z,
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """What produced the keypoints, for ``KeypointSeries.meta``."""
+        return {
+            "backend": self.name,
+            "model": self.model,
+            "model_file": self.model_file.name,
+            "model_sha256": model_catalog()[self.model].sha256,
+            "mediapipe_version": getattr(mediapipe, "__version__", "unknown"),
+            "opencv_version": cv2.__version__,
+            "min_detection_confidence": self.min_detection_confidence,
+            "min_tracking_confidence": self.min_tracking_confidence,
+            "smooth_landmarks": self.smooth_landmarks,
+            "z": "relative (BlazePose, x pixel scale)" if self.relative_z else "none",
+        }
+
+    def silenced(self) -> contextlib.AbstractContextManager[None]:
+        """A context in which TensorFlow Lite's own chatter on stderr is hidden (see ``_native_stderr_silenced``)."""
+        return _native_stderr_silenced()
+
     def close(self) -> None:
         if self._graph is not None:
             self._graph.close()
@@ -325,11 +386,15 @@ class BlazePoseEstimator:
 
     def _set_clock(self, time_s: float | None) -> None:
         # SolutionBase steps its own clock by 1/30 s per image; giving it the clip's clock keeps the optional
-        # smoothing right for 60/120/240 fps clips. The attribute is private, hence the guard.
+        # smoothing right for 60/120/240 fps clips.
+        if time_s is not None:
+            self._set_clock_us(round(time_s * 1e6))
+
+    def _set_clock_us(self, stamp_us: int) -> None:
         graph = self._graph
-        if time_s is None or graph is None or not hasattr(graph, "_simulated_timestamp"):
+        if graph is None or not hasattr(graph, "_simulated_timestamp"):  # a private attribute, hence the guard
             return
-        stamp = max(round(time_s * 1e6), self._last_timestamp_us + 1)
+        stamp = max(stamp_us, self._last_timestamp_us + 1)  # the graph refuses a time stamp that does not grow
         graph._simulated_timestamp = stamp - _DEFAULT_STEP_US  # process() adds the step back
         self._last_timestamp_us = stamp
 
@@ -398,20 +463,11 @@ class BlazePoseEstimator:
         count = len(times)
         landmarks = len(BLAZEPOSE_LANDMARKS)
         meta: dict[str, Any] = {
-            "backend": self.name,
-            "model": self.model,
-            "model_file": self.model_file.name,
-            "model_sha256": model_catalog()[self.model].sha256,
-            "mediapipe_version": getattr(mediapipe, "__version__", "unknown"),
-            "opencv_version": cv2.__version__,
+            **self.describe(),
             "fps": fps,
             "frames": count,
             "frames_with_person": with_person,
             "frame_index": frame_index,  # row → frame number in the clip (differs from the row when step > 1)
-            "min_detection_confidence": self.min_detection_confidence,
-            "min_tracking_confidence": self.min_tracking_confidence,
-            "smooth_landmarks": self.smooth_landmarks,
-            "z": "relative (BlazePose, x pixel scale)" if self.relative_z else "none",
             "pose_seconds": round(pose_seconds, 3),
             "total_seconds": round(elapsed, 3),  # decoding + colour conversion + pose
         }

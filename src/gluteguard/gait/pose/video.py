@@ -293,12 +293,16 @@ def prefetch(frames: Iterator[Frame], depth: int = 4) -> Iterator[Frame]:
 
 def _frame_time(capture: cv2.VideoCapture, index: int, fps: float, previous: float) -> float:
     stamp_ms = capture.get(cv2.CAP_PROP_POS_MSEC)
+    return sane_time(stamp_ms / 1000.0 if math.isfinite(stamp_ms) else None, index, fps, previous)
+
+
+def sane_time(stamp_s: float | None, index: int, fps: float, previous: float) -> float:
+    """Frame ``index``'s time: the container's stamp when it is sane, else index / fps (shared by both decoders)."""
     nominal = index / fps
-    if math.isfinite(stamp_ms) and stamp_ms >= 0:
-        stamp = stamp_ms / 1000.0
-        # Trust the container only when time moves forward and stays near the nominal clock.
-        if stamp > previous and abs(stamp - nominal) < max(1.0, 0.2 * nominal):
-            return stamp
+    # Trust the container only when time moves forward and stays near the nominal clock.
+    sane = stamp_s is not None and math.isfinite(stamp_s) and stamp_s >= 0
+    if sane and stamp_s > previous and abs(stamp_s - nominal) < max(1.0, 0.2 * nominal):
+        return stamp_s
     return nominal if nominal > previous else previous + 1.0 / fps
 
 

@@ -139,10 +139,22 @@
 
   /* --- stride job: poll until the analysis is done ------------------------------------------------------------ */
 
+  /* Frames per second over the last few seconds of polls: "48 frames/s" (one decimal under 10). */
+  function frameRate(samples, done) {
+    var now = Date.now() / 1000;
+    samples.push({ done: done, at: now });
+    while (samples.length > 2 && now - samples[0].at > 5) { samples.shift(); }
+    var first = samples[0];
+    if (now - first.at < 0.5 || done <= first.done) { return ""; }
+    var rate = (done - first.done) / (now - first.at);
+    return " · " + (rate >= 10 ? Math.round(rate) : rate.toFixed(1)) + " frames/s";
+  }
+
   function initJob(box) {
     var url = box.getAttribute("data-job");
     var bar = box.querySelector("progress");
     var text = box.querySelector("[data-job-text]");
+    var samples = [];
     function poll() {
       fetch(url, { headers: { Accept: "application/json" } }).then(function (response) {
         return response.json();
@@ -150,7 +162,8 @@
         if (job.status === "done" || job.status === "failed") { window.location.reload(); return; }
         if (job.fraction !== null && job.fraction !== undefined) {
           bar.value = Math.round(100 * job.fraction);
-          text.textContent = job.done + " of " + job.total + " frames (" + Math.round(job.elapsed_s) + " s)";
+          text.textContent = job.done + " of " + job.total + " frames" + frameRate(samples, job.done) +
+            " (" + Math.round(job.elapsed_s) + " s)";
         } else {
           bar.removeAttribute("value");
           text.textContent = "Working… " + Math.round(job.elapsed_s || 0) + " s";
