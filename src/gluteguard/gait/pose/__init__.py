@@ -151,7 +151,7 @@ def estimate_video(
     from gluteguard.gait.pose import video  # cv2 imported here, after the extra is known to be there
 
     info = video.probe(path, limits=limits, max_seconds=max_seconds)
-    tracked = _tracked_path() if track and hasattr(estimator, "forget_person") else None
+    tracked = _tracked_path() if track and getattr(estimator, "supports_tracking", False) else None
     series = None
     if tracked is not None:
         from gluteguard.gait.pose.decode import NotTrackable

@@ -58,8 +58,6 @@ _DETECTION_THRESHOLD = "posedetectioncpu__TensorsToDetectionsCalculator.min_scor
 _TRACKING_THRESHOLD = "poselandmarkbyroicpu__tensorstoposelandmarksandsegmentation__ThresholdingCalculator.threshold"
 # SolutionBase's fixed clock step when no real time is given (30 fps).
 _DEFAULT_STEP_US = 33_333
-# What forget_person() shows the graph: nobody can be found in it (a small picture: cheap to copy in).
-_BLANK = np.zeros((64, 64, 3), np.uint8)
 
 
 @dataclass(frozen=True)
@@ -247,6 +245,7 @@ class BlazePoseEstimator:
 
     name = "blazepose"
     landmark_names = BLAZEPOSE_LANDMARKS
+    supports_tracking = True  # clone/describe/silenced: estimate_video can take the tracked path (pose/tracked.py)
 
     def __init__(
         self,
@@ -306,20 +305,6 @@ class BlazePoseEstimator:
     def reset(self) -> None:
         """Forget the tracked person (the next image starts a fresh detection)."""
         self.close()
-
-    def forget_person(self) -> None:
-        """Drop the tracked person so the next image starts with a detection, keeping the graph.
-
-        The graph tracks with the last landmarks as fractions of the last image; when the next image is a different
-        part of the frame those fractions point elsewhere. Rebuilding the graph costs ~55 ms (it reloads its
-        models); showing it one black picture costs ~14 ms: the landmark model finds nobody there, which empties
-        the graph's memory of the person exactly as losing them would.
-        """
-        if self._graph is None:
-            return
-        self._set_clock_us(self._last_timestamp_us + 1)
-        if self._graph.process({"image": _BLANK}).pose_landmarks is not None:
-            self.close()  # never seen; the slow way is still right
 
     def clone(self) -> BlazePoseEstimator:
         """A second estimator with the same settings and its own graph (one per worker)."""
@@ -386,15 +371,11 @@ class BlazePoseEstimator:
 
     def _set_clock(self, time_s: float | None) -> None:
         # SolutionBase steps its own clock by 1/30 s per image; giving it the clip's clock keeps the optional
-        # smoothing right for 60/120/240 fps clips.
-        if time_s is not None:
-            self._set_clock_us(round(time_s * 1e6))
-
-    def _set_clock_us(self, stamp_us: int) -> None:
+        # smoothing right for 60/120/240 fps clips. The attribute is private, hence the guard.
         graph = self._graph
-        if graph is None or not hasattr(graph, "_simulated_timestamp"):  # a private attribute, hence the guard
+        if time_s is None or graph is None or not hasattr(graph, "_simulated_timestamp"):
             return
-        stamp = max(stamp_us, self._last_timestamp_us + 1)  # the graph refuses a time stamp that does not grow
+        stamp = max(round(time_s * 1e6), self._last_timestamp_us + 1)  # the graph refuses a stamp that does not grow
         graph._simulated_timestamp = stamp - _DEFAULT_STEP_US  # process() adds the step back
         self._last_timestamp_us = stamp
 

@@ -1,20 +1,24 @@
 """The tracked pose path: decode with PyAV, look only around the runner, and use both cores on one clip.
 
-``estimate_video`` takes this path for a backend that can forget a person (BlazePose). For each frame:
+``estimate_video`` takes this path for a backend that supports it (BlazePose). For each frame:
 
 1. the decoder, a thread ahead (``video.prefetch``), hands over the frame still in YUV (``decode.py``);
-2. the window around the runner (``window.WindowTracker``) is cut from it, converted to RGB and turned upright;
-3. the pose graph tracks the runner in the window, and the landmarks go back to full-frame pixels by adding the
-   window's corner: exact, because the window is cut at whole pixels and never resampled.
+2. the window to look in (``window.WindowTracker``: the whole area, or a window around a small runner) is cut from
+   it, turned upright and converted to RGB, at half size when the square the graph cuts is 768 px or more (its
+   model sees 256×256 anyway);
+3. the pose graph tracks the runner in that picture, and the landmarks go back to full-frame pixels as the
+   window's corner plus the fraction of its size: exact, because the window is cut at whole pixels.
 
-**Two workers.** The pose model runs on one core (~14 ms a frame with lite on this 2-core laptop), so one graph
-cannot keep up with a 60 fps clip, and the decoder's thread leaves the second core half idle. A clip of at least
-:data:`MIN_SPLIT_FRAMES` frames is cut in two: worker A from the start, worker B from the middle, each with its own
-decoder and graph, in threads (the graph and the decoder release the GIL). B's first frames are its warm-up (a
-detection, then tracking). A goes on past the middle until its pose and B's agree in :data:`AGREE_FRAMES` frames
-running (every landmark within :data:`AGREE_SHARE` of the body's height): the series takes A's rows before those
-frames and B's from them, so every frame is there once, in order. If B followed someone else (two people in view),
-they never agree and A finishes the clip alone: slower, never a different person mid-clip.
+**Two workers.** The pose graph costs ~15 ms of CPU a frame with lite on this 2-core laptop, so one graph cannot
+keep up with a 60 fps clip. A clip of at least :data:`MIN_SPLIT_FRAMES` frames is cut in two: worker A from the
+start, worker B from the middle, each with its own decoder and graph, in threads (the graph and the decoder release
+the GIL). B starts with the person nearest to where A first saw the runner; its first frames are its warm-up. A goes
+on past the middle until its pose and B's agree in :data:`AGREE_FRAMES` frames running (the same person: hips within
+:data:`SAME_PERSON_SHARE` of the body's height; the same pose: the landmarks' median gap within :data:`AGREE_SHARE`
+of it), and the series takes A's rows before those frames and B's from them: every frame once, in order, and the
+same series on every run (A waits for B's row rather than racing it). If B followed someone else, they never agree
+and A finishes the clip alone: slower, never a different person mid-clip. After the seam the rows are B's, which
+equal a single pass in which the runner was detected afresh at the middle: the same person, the model's own noise.
 """
 
 from __future__ import annotations
@@ -35,7 +39,14 @@ import numpy as np
 from gluteguard.gait.model import BLAZEPOSE_LANDMARKS, KeypointSeries
 from gluteguard.gait.pose.decode import Box, ClipDecoder, ClipIndex, IndexMismatch, Picture, Upright, index_clip
 from gluteguard.gait.pose.video import TRUNCATION_TOLERANCE, VideoError, VideoInfo, crop_box, prefetch
-from gluteguard.gait.pose.window import DEFAULT_POLICY, WindowPolicy, WindowTracker
+from gluteguard.gait.pose.window import (
+    DEFAULT_POLICY,
+    WindowPolicy,
+    WindowTracker,
+    clip_box,
+    needed_square,
+    search_tiles,
+)
 
 # Below this many frames to analyse, the second graph's start-up and warm-up are not worth it.
 MIN_SPLIT_FRAMES = 120
@@ -47,9 +58,6 @@ AGREE_FRAMES = 3
 AGREE_SHARE = 0.08
 SAME_PERSON_SHARE = 0.15
 _HIPS = (BLAZEPOSE_LANDMARKS.index("left_hip"), BLAZEPOSE_LANDMARKS.index("right_hip"))
-# From one frame to the next, a runner's hips move less than this share of the body's height (a sprinter at 24 fps
-# moves about a tenth): more means the graph found someone else after a window move.
-CONTINUITY_SHARE = 0.3
 
 ProgressCallback = Callable[[int, "int | None"], None]
 
@@ -60,8 +68,6 @@ class TrackingEstimator(Protocol):
     landmark_names: tuple[str, ...]
 
     def landmarks(self, image_rgb: np.ndarray, time_s: float | None = None) -> tuple[np.ndarray, np.ndarray] | None: ...
-
-    def forget_person(self) -> None: ...
 
     def clone(self) -> TrackingEstimator: ...
 
@@ -87,14 +93,12 @@ class WorkerLog:
     xyz: list[np.ndarray | None] = field(default_factory=list)
     confidence: list[np.ndarray | None] = field(default_factory=list)
     row_of: dict[int, int] = field(default_factory=dict)  # frame number → row, read by the other worker
-    pose_s: float = 0.0  # inside the pose graph (forgetting a person included)
+    pose_s: float = 0.0  # inside the pose graph
     convert_s: float = 0.0  # cutting, converting and turning the window upright
     wall_s: float = 0.0
     decode_s: float = 0.0  # inside the decoder (its own thread)
-    windows_made: int = 0
-    forgets: int = 0
+    window_steps: int = 0  # frames after which the window moved or changed size
     searches: int = 0
-    retries: int = 0  # window moves after which the runner was looked for again in a tight square
     window_frames: int = 0  # frames looked at through a window smaller than the whole area
     halved_frames: int = 0  # pictures given to the graph at half size
 
@@ -113,52 +117,54 @@ def _track(
     tracker: WindowTracker,
     log: WorkerLog,
     keep_going: Callable[[int], bool],
+    start_near: np.ndarray | None = None,
 ) -> None:
-    """Run one worker over ``pictures`` until they end or ``keep_going(frame number)`` says stop."""
-    graph_box: Box | None = None  # the window the graph's memory of the person refers to (None: it has none)
+    """Run one worker over ``pictures`` until they end or ``keep_going(frame number)`` says stop.
+
+    ``start_near``: a pose (full-frame pixels) the runner was seen in elsewhere in the clip; in the first frame the
+    worker starts with the person nearest to it (see :func:`_pick_near`) rather than the most prominent one, and
+    stops at once when nobody is near it.
+    """
+    whole = upright.snap(tracker.area)
 
     def look(picture: Picture, box: Box, halve: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
-        nonlocal graph_box
         tick = time.perf_counter()
-        if graph_box is not None and graph_box != box:
-            estimator.forget_person()  # its last landmarks are fractions of another window
-            log.forgets += 1
-        middle = time.perf_counter()
         image, covered = upright.picture(picture.frame, box, halve=halve)
         after = time.perf_counter()
         found = estimator.landmarks(image, picture.time_s)
-        log.pose_s += (middle - tick) + (time.perf_counter() - after)
-        log.convert_s += after - middle
+        log.pose_s += time.perf_counter() - after
+        log.convert_s += after - tick
         log.halved_frames += halve
-        # A halved picture covers the same box (up to 2 px at one edge): the graph's memory still fits it.
-        graph_box = box if found is not None else None
         if found is None:
             return None
+        # Back to full-frame pixels: the corner of the part shown plus the fraction of its size (a halved picture
+        # covers the same box, up to 2 px at one edge, so the graph's memory still fits the next one).
         xyz = found[0]
         height, width = image.shape[:2]
         xyz[:, 0] = covered[0] + xyz[:, 0] * ((covered[2] - covered[0]) / width)
         xyz[:, 1] = covered[1] + xyz[:, 1] * ((covered[3] - covered[1]) / height)
         return xyz, found[1]
 
-    previous: np.ndarray | None = None  # the last frame's pose, full-frame pixels
     try:
         for picture in pictures:
             box = upright.snap(tracker.window)
-            moved = graph_box is not None and graph_box != box  # the window moves under a tracked runner
-            found = look(picture, box, halve=tracker.halve and not moved)
-            if moved and previous is not None and not _same_person(previous, found):
-                # The detection in the new window found someone else, or nobody: look again in the tight square
-                # around where the runner just was, where nobody else fits.
-                found = _look_again(look, picture, upright, tracker, previous, estimator, log)
+            if start_near is not None:
+                found, box = _pick_near(estimator, look, picture, upright, tracker, start_near, log)
+                start_near = None
+                if found is None:
+                    break  # the runner is not where A first saw them: this worker could only follow someone else
+            else:
+                found = look(picture, box, halve=tracker.halve)
             if found is None and tracker.window == tracker.area and tracker.search_due():
                 for candidate in tracker.search_windows():
-                    found = look(picture, upright.snap(candidate))
+                    box = upright.snap(candidate)
+                    found = look(picture, box)  # the graph holds nobody: each look is a fresh detection
                     if found is not None:
+                        tracker.adopt(box)
                         break
-            if found is not None and graph_box != upright.snap(tracker.area):
+            if found is not None and box != whole:
                 log.window_frames += 1
             tracker.update(None if found is None else found[0])
-            previous = None if found is None else found[0]
             log.add(picture.index, picture.time_s, found)
             if not keep_going(picture.index):
                 break
@@ -166,43 +172,42 @@ def _track(
         close = getattr(pictures, "close", None)
         if close is not None:
             close()
-        log.windows_made, log.searches = tracker.windows_made, tracker.searches
+        log.window_steps, log.searches = tracker.steps, tracker.searches
 
 
-def _look_again(
+def _pick_near(
+    estimator: TrackingEstimator,
     look: Callable[[Picture, Box], tuple[np.ndarray, np.ndarray] | None],
     picture: Picture,
     upright: Upright,
     tracker: WindowTracker,
-    previous: np.ndarray,
-    estimator: TrackingEstimator,
+    near: np.ndarray,
     log: WorkerLog,
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """After a window move lost the runner: the tight square around their last pose becomes the window when the
-    runner is found there; otherwise nobody is kept for this frame (the next one starts from the whole area)."""
-    log.retries += 1
-    tight = tracker.tight_window(previous)
-    if tight is not None:
-        box = upright.snap(tight)
-        again = look(picture, box)
-        if again is not None and _same_person(previous, again[0]):
-            tracker.window = box
-            return again
-    estimator.forget_person()  # whoever the graph holds now is not the runner
-    return None
+) -> tuple[tuple[np.ndarray, np.ndarray] | None, Box]:
+    """The first frame of worker B: the person nearest to where A first saw the runner, or (None, area).
 
-
-def _same_person(previous: np.ndarray, found: tuple[np.ndarray, np.ndarray] | None) -> bool:
-    """One frame later, the hips have moved less than :data:`CONTINUITY_SHARE` of the body's height."""
-    if found is None:
-        return False
-    current = found[0] if isinstance(found, tuple) else found
-    hips_before, hips_now = previous[list(_HIPS), :2], current[list(_HIPS), :2]
-    if not (np.isfinite(hips_before).all() and np.isfinite(hips_now).all()):
-        return True  # nothing to compare: keep what the graph found
-    height = max(float(np.nanmax(previous[:, 1]) - np.nanmin(previous[:, 1])), 1.0)
-    jump = float(np.linalg.norm(hips_before.mean(axis=0) - hips_now.mean(axis=0)))
-    return jump <= CONTINUITY_SHARE * height
+    Looked for in the square the graph needed around A's pose (a runner on a treadmill or filmed from a tripod is
+    still there), then in the whole area, then in its tiles; the first person found within a body's height of A's
+    hips is taken. Nobody that close: B stops, since whoever it followed would never agree with A, and its half
+    would only take CPU from A (measured on a clip with two people: 12.6 s against 10.7 s for one worker).
+    """
+    hips_then = near[list(_HIPS), :2].mean(axis=0)
+    height = max(float(np.nanmax(near[:, 1]) - np.nanmin(near[:, 1])), 1.0)
+    needed = needed_square(near, tracker.policy)
+    tight = None if needed is None else clip_box(needed, tracker.area)
+    candidates = ([tight] if tight is not None else []) + [tracker.area] + search_tiles(tracker.area, tracker.policy)
+    holding = False  # the graph holds someone from the previous look: a fresh graph for the next one
+    for candidate in candidates:
+        if holding:
+            estimator.close()
+        box = upright.snap(candidate)
+        found = look(picture, box)
+        holding = found is not None
+        if found is not None and np.linalg.norm(found[0][list(_HIPS), :2].mean(axis=0) - hips_then) <= height:
+            tracker.adopt(box)
+            return found, box
+    log.searches += 1
+    return None, upright.snap(tracker.area)
 
 
 def _agree(a: np.ndarray | None, b: np.ndarray | None) -> bool:
@@ -341,10 +346,21 @@ def _split(
     second_done = threading.Event()
     agreeing = 0
     fps = info.fps / step
+    # Where A first found the runner: B looks there first. A runner filmed on a treadmill or from a tripod is
+    # still there in the middle of the clip, and B then follows the same person as A rather than whoever is the
+    # most prominent at that moment (with two people in view, the agreement below would otherwise never come).
+    hint: list[np.ndarray] = []
+    hint_ready = threading.Event()
+    hint_within = max(1, round(fps))  # A's first second of frames
 
     def a_keeps_going(frame: int) -> bool:
         nonlocal agreeing
         run.events.put(("frame", "A"))
+        if not hint_ready.is_set() and (first_log.xyz[-1] is not None or len(first_log.index) >= hint_within):
+            pose = first_log.xyz[-1]
+            if pose is not None and np.isfinite(pose[list(_HIPS), :2]).all():
+                hint.append(pose.copy())
+            hint_ready.set()
         if run.stop.is_set():
             return False
         if frame < middle:
@@ -376,7 +392,12 @@ def _split(
         try:
             worker.close()
             pictures = prefetch(decoder.pictures(first=first))
-            _track(worker, pictures, Upright(info), WindowTracker(area, fps, policy), log, keep)
+            start_near = None
+            if name == "B" and policy.follow:
+                hint_ready.wait(timeout=60)
+                start_near = hint[0] if hint else None
+            tracker = WindowTracker(area, fps, policy)
+            _track(worker, pictures, Upright(info), tracker, log, keep, start_near)
         except BaseException as error:  # handed to the caller's thread, which re-raises it
             run.stop.set()
             run.events.put(("error", error))
@@ -384,7 +405,9 @@ def _split(
             worker.close()
             log.wall_s = time.perf_counter() - started
             log.decode_s = decoder.stats.seconds
-            if name == "B":
+            if name == "A":
+                hint_ready.set()  # B never waits for an A that stopped
+            else:
                 second_done.set()
             run.events.put(("done", name))
 
@@ -474,10 +497,8 @@ def _series(
             "seam_frame": seam,
             "frames_per_worker": [len(log.index) for log in logs],
             "worker_seconds": [round(log.wall_s, 3) for log in logs],
-            "windows_made": sum(log.windows_made for log in logs),
-            "forgets": sum(log.forgets for log in logs),
+            "window_steps": sum(log.window_steps for log in logs),
             "searches": sum(log.searches for log in logs),
-            "retries": sum(log.retries for log in logs),
             "window_frames": sum(log.window_frames for log in logs),
             "halved_frames": sum(log.halved_frames for log in logs),
         },

@@ -2,19 +2,21 @@
 
 BlazePose's legacy graph already cuts its 256×256 model input around the person it tracks (a square 1.25 times the
 body's reach around the hips, from the last frame's landmarks), so the window is not about the model's input size:
-the model costs the same for a 1080×1920 frame as for a quarter of it (measured: 14.8 and 14.1 ms a frame). It is
+the graph costs about the same for a 1080×1920 picture as for a quarter of it (measured: 14.8 and 14.1 ms). It is
 about two other things:
 
-* the rest of the work: only the window is converted from YUV, turned upright and copied into the graph (for a
-  4K frame with a small runner, a tenth of the pixels);
 * finding a small runner: the person detector sees the whole picture squeezed into 224×224, where a runner a tenth
-  of a 4K frame's height is about 20 px tall and is missed. Looking at tiles of the frame (and then at the window
-  around the last place the runner was seen) makes them big enough to be found.
+  of a 4K frame's height is about 20 px tall and is missed (the whole-frame path found nobody in a 4K test clip).
+  Tiles of the frame, and then a window around the runner, make them big enough to be found and followed;
+* the rest of the work: only the window is converted from YUV, turned upright and copied into the graph.
 
-A window is kept as long as the square the graph will cut next (with room for the body to move) stays inside it,
-so the graph's tracking sees exactly the pixels it would see in the whole frame and gives the same landmarks
-(tested on the real demo clip). When the window must move, the graph forgets the person and finds them again inside
-the new window: one detection, so windows are made generous and move rarely.
+The graph remembers the runner's square as fractions of the picture it was given. So a window is used only for a
+runner small in the frame (``shrink_below``) for half a second, and is left alone while the square the graph needs
+stays inside it: the graph then sees the very pixels the whole frame would show it and gives the same landmarks. When
+the window must move or change size it does so a little per frame (:func:`steer`), within what the graph's square can
+be off by and still find the runner, so the graph is never made to detect the runner again (a fresh detection can
+pick someone else, or miss a runner in an unusual pose). A runner big in the frame keeps the whole area: on the demo
+clip the tracked path gives the whole-frame landmarks bit for bit (tested).
 """
 
 from __future__ import annotations
@@ -40,17 +42,23 @@ class WindowPolicy:
     motion_margin: float = 1.25  # room for the body to move or grow before the next frame, and for the graph's
     # own estimate of the body's reach being longer than the landmarks show
     window_scale: float = 1.6  # a new window is this × the square the graph needs: it then moves rarely
-    shrink_below: float = 0.25  # a window is remade when one around the runner would have under this share of its
-    # pixels (the whole frame right after a detection, or the runner got smaller)
+    shrink_below: float = 0.25  # a window is used when one around the runner has under this share of the area's
+    # pixels (a small runner): a bigger one would save little conversion and no model time
+    settle_s: float = 0.5  # … for this long in a row
+    max_shift_share: float = 0.06  # a step of the window moves the graph's square by this share of its side at most
+    max_scale_step: float = 0.06  # … and changes its size by this share at most
     tile_share: float = 0.5  # search tiles are this × the searched area's short side …
     tile_overlap: float = 0.25  # … and overlap by this share, so a runner on a tile's edge is whole in another
     min_search_side_px: int = 960  # areas smaller than this are not cut into tiles (the detector sees enough)
     search_every_s: float = 0.5  # while nobody is found, tiles are searched this often (seconds of video)
+    # A runner lost for less than this is looked for only around where they were last seen, not in the tiles,
+    # where someone else may be found first (a bystander, a second runner)
+    tiles_after_lost_s: float = 2.0
     # … but only for a runner small in the area (the square the graph cut, last seen, under this share of the area's
     # short side) or never seen yet: a big runner lost is found again by the graph's own detector, as in the whole
     # frame, and tiles could hand it someone else
     search_below_share: float = 0.5
-    follow: bool = True  # False: track in the whole area, never in a window (the uncropped path, for comparison)
+    follow: bool = True  # False: the whole area only, no window, no search (the uncropped path, for comparison)
     # Pictures go to the graph at half size while the square it cuts is at least this many pixels wide (its model
     # sees 256×256: a 768 px square halved still has 1.5 pixels per model pixel); None: never halved.
     halve_from_px: int | None = 768
@@ -146,67 +154,113 @@ def search_tiles(area: Box, policy: WindowPolicy = DEFAULT_POLICY) -> list[Box]:
     ]
 
 
+def _lerp(a: Box, b: Box, t: float) -> tuple[float, float, float, float]:
+    return tuple(x + (y - x) * t for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
+
+
+def steer(
+    current: Box, goal: Box, centre: tuple[float, float], roi: float, policy: WindowPolicy = DEFAULT_POLICY
+) -> Box:
+    """The furthest step from ``current`` toward ``goal`` (both inside the area) after which the graph's memory
+    still fits: it keeps the runner's square as fractions of the picture, so in the new window the square's centre
+    lands ``roi × policy.max_shift_share`` pixels off at most, and its size is off by ``policy.max_scale_step`` at
+    most. The landmark model finds the runner in a square that far off, and the next square comes from the new
+    landmarks: no detection, so nobody else can be picked up on the way."""
+    cx, cy = centre
+    width, height = current[2] - current[0], current[3] - current[1]
+    fx, fy = (cx - current[0]) / width, (cy - current[1]) / height  # the runner's place, as the graph keeps it
+    limit = policy.max_shift_share * roi
+
+    def fits(t: float) -> bool:
+        x0, y0, x1, y1 = _lerp(current, goal, t)
+        off = max(abs(x0 + fx * (x1 - x0) - cx), abs(y0 + fy * (y1 - y0) - cy))
+        scale = max((x1 - x0) / width, width / (x1 - x0), (y1 - y0) / height, height / (y1 - y0))
+        return off <= limit and scale <= 1.0 + policy.max_scale_step
+
+    if fits(1.0):
+        return goal
+    low, high = 0.0, 1.0  # the largest step that fits: both limits grow with the step
+    for _ in range(16):
+        middle = (low + high) / 2
+        low, high = (middle, high) if fits(middle) else (low, middle)
+    x0, y0, x1, y1 = _lerp(current, goal, low)
+    return (round(x0), round(y0), round(x1), round(y1))
+
+
 class WindowTracker:
     """The window to look in for each frame of one worker, from the poses found so far.
 
-    Lost (or never found): the whole ``area``, where the graph runs its detector as it would on the whole frame,
-    and every ``search_every_s`` the last window the runner was seen in and then the tiles of the area.
+    * Runner found and small (a window around them would have under ``shrink_below`` of the area's pixels): the
+      window is steered toward one ``window_scale`` times the square the graph needs, a little each frame
+      (:func:`steer`), and left alone while that square stays inside it, so the graph is never asked to detect
+      the runner again. A runner big in the picture keeps the whole area: the whole-frame path, bit for bit.
+    * Runner lost: the whole area, where the graph runs its own detector as it does on the whole frame; and, for a
+      runner small in the area or never seen, every ``search_every_s`` a search: the window where they were last
+      seen, and (never seen, or lost for ``tiles_after_lost_s``) the tiles of the area. A window where the search
+      finds them becomes the window.
     """
 
     def __init__(self, area: Box, fps: float, policy: WindowPolicy = DEFAULT_POLICY) -> None:
         self.area = area
         self.policy = policy
         self.window: Box = area
-        self.last_seen: Box | None = None  # the window around the last pose found
+        self.last_seen: Box | None = None  # a window around the last pose found
         self.search_every = max(1, round(policy.search_every_s * fps))
+        self.tiles_after = max(1, round(policy.tiles_after_lost_s * fps))
+        self.settle = max(1, round(policy.settle_s * fps))
+        self._small_for = 0  # frames in a row the runner has been small in the area
         self._since_search = self.search_every  # search at the first frame where nobody is found
-        self._seen_last_frame = False
-        self.windows_made = 0
+        self._lost_for: int | None = None  # frames since the runner was last seen (None: never seen)
+        self.steps = 0  # frames after which the window moved or changed size
         self.searches = 0
         self.halve = False  # give the graph the next picture at half size
         self.last_roi_side: float | None = None  # the graph's square around the runner when last seen, pixels
 
     def update(self, xyz: np.ndarray | None) -> None:
         """Take the pose found in this frame (full-frame pixels) or None; sets :attr:`window` for the next one."""
-        self._since_search += 1
         side = None if xyz is None else roi_side(xyz, self.policy)
-        if side is not None:
-            self.last_roi_side = side
+        needed = None if xyz is None else needed_square(xyz, self.policy)
         limit = self.policy.halve_until_px if self.halve else self.policy.halve_from_px
         self.halve = side is not None and limit is not None and side >= limit
-        needed = None if xyz is None else needed_square(xyz, self.policy)
-        if needed is None:
-            if self._seen_last_frame:
-                # Just lost: if the whole area shows nobody in the next frame, search (around the last place
-                # first) at once, since a small runner is found again only that way.
+        if side is None or needed is None or xyz is None:
+            if self._lost_for == 0:
+                # Just lost: if the whole area shows nobody in the next frame, search around the last place at once.
                 self._since_search = self.search_every
-            self._seen_last_frame = False
-            self.window = self.area  # look everywhere, as the graph itself would on the whole frame
+            else:
+                self._since_search += 1
+            if self._lost_for is not None:
+                self._lost_for += 1
+            self.window = self.area  # the graph holds nobody now: the window can jump
             return
-        self._since_search = 0
-        self._seen_last_frame = True
-        if not self.policy.follow:
-            return
+        self._since_search, self._lost_for, self.last_roi_side = 0, 0, side
         around = window_around(needed, self.area, self.policy)
         self.last_seen = around
-        inside = clip_box(needed, self.area)
-        if inside is None:
-            self.window = self.area
+        if not self.policy.follow:
             return
-        # A window half the size of the one in use is worth the graph's one detection to move into, but only for a
-        # runner wholly in the picture: one half out of it is not found again by a detection.
-        smaller = inside == needed and _pixels(around) < self.policy.shrink_below * _pixels(self.window)
-        if not contains(self.window, inside) or smaller:
-            if around != self.window:
-                self.windows_made += 1
-            self.window = around
+        # Into a window only for a runner small for a while (``settle_s``) and wholly in the picture: a crouch or a
+        # runner leaving the frame is not a small runner, and a big runner keeps the whole area, where the graph
+        # does exactly what it does on the whole frame.
+        small = _pixels(around) < self.policy.shrink_below * _pixels(self.area) and contains(self.area, needed)
+        self._small_for = self._small_for + 1 if small else 0
+        goal = around if small and (self.window != self.area or self._small_for >= self.settle) else self.area
+        inside = clip_box(needed, self.area) or needed
+        too_big = _pixels(self.window) > 2.5 * _pixels(goal)
+        if contains(self.window, inside) and not too_big:
+            return  # the graph's square fits: leave the window alone (and the graph's memory exact)
+        centre = (needed[0] + needed[2]) / 2, (needed[1] + needed[3]) / 2
+        stepped = steer(self.window, goal, centre, side, self.policy)
+        if stepped != self.window:
+            self.steps += 1
+            self.window = stepped
 
-    def tight_window(self, xyz: np.ndarray) -> Box | None:
-        """The square the graph needs around this pose, inside the area: the smallest window it can track in."""
-        needed = needed_square(xyz, self.policy) if self.policy.follow else None
-        return None if needed is None else clip_box(needed, self.area)
+    def adopt(self, box: Box) -> None:
+        """Look in ``box`` next (the graph holds nobody, or holds the runner found in it by a search)."""
+        if self.policy.follow:
+            self.window = box
 
     def search_due(self) -> bool:
+        if not self.policy.follow:
+            return False
         if self.last_roi_side is not None:
             short_side = min(self.area[2] - self.area[0], self.area[3] - self.area[1])
             if self.last_roi_side >= self.policy.search_below_share * short_side:
@@ -214,8 +268,11 @@ class WindowTracker:
         return self._since_search >= self.search_every
 
     def search_windows(self) -> list[Box]:
-        """Where to look when the whole area showed nobody: around the last place seen, then the tiles."""
+        """Where to look when the whole area showed nobody: around the last place seen, then (for a runner never
+        seen, or lost for ``tiles_after_lost_s``) the tiles."""
         self._since_search = 0
         self.searches += 1
         found_before = [self.last_seen] if self.last_seen is not None and self.last_seen != self.area else []
+        if self._lost_for is not None and self._lost_for < self.tiles_after:
+            return found_before
         return found_before + [tile for tile in search_tiles(self.area, self.policy) if tile not in found_before]
