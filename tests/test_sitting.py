@@ -22,15 +22,9 @@ from hypothesis import strategies as st
 from gluteguard.ingest.wearable import SedentaryDay, StandHour, StepSample
 from gluteguard.plan.library import by_kind
 from gluteguard.sitting import service_unit
-from gluteguard.sitting.day import (
-    JSON_KEYS,
-    SittingDay,
-    SittingError,
-    UpcomingRun,
-    desk_day_note,
-    sitting_day,
-)
-from gluteguard.sitting.model import BreakLog
+from gluteguard.sitting.day import JSON_KEYS, SittingDay, sitting_day
+from gluteguard.sitting.desk_note import UpcomingRun, desk_day_note
+from gluteguard.sitting.model import BreakLog, SittingError
 from gluteguard.sitting.reminders import (
     Event,
     Prompt,

@@ -90,7 +90,7 @@ def sitting_command(
     the check-in's sitting hours."""
     from gluteguard.services.coach import desk_note
     from gluteguard.services.sitting import sitting_history, sitting_on
-    from gluteguard.sitting.day import SittingError
+    from gluteguard.sitting.model import SittingError
 
     app_state = state(ctx)
     chosen = day_option(day) or today_in(ZoneInfo(get_profile(app_state.db, app_state.athlete_id).timezone))

@@ -29,6 +29,7 @@ from gluteguard.gait.metrics import (
 )
 from gluteguard.gait.model import REQUIRED_LANDMARKS, KeypointError, KeypointSeries
 from gluteguard.gait.movement import MovementCheck, check_movement
+from gluteguard.gait.repeatability import landmark_confidence, on_this_clip, repeatable, split_half
 from gluteguard.gait.signal import ANGLE_CUTOFF_HZ, EVENT_CUTOFF_HZ, clean_tracks
 from gluteguard.gait.view import detect_view, facing_sign, view_features
 
@@ -58,7 +59,7 @@ class MetricResult:
     @property
     def repeatable(self) -> bool:
         """False when a side's halves disagree by more than the published smallest detectable difference."""
-        return all(check["repeatable"] is not False for check in self.repeatability.values())
+        return repeatable(self.repeatability)
 
     def as_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {
@@ -211,58 +212,9 @@ def _metric_result(name: str, info: MetricInfo, by_side: dict[str, Summary]) -> 
     )
 
 
-def _split_half(
-    details: list[StepDetail], name: str, side: str, midpoint_s: float, metric: MetricResult, minimum: int
-) -> dict[str, Any] | None:
-    """The metric's mean over the clean steps of the clip's first half and of its second half, and whether they
-    agree within the published smallest detectable difference (``repeatable`` None where there is none: a
-    difference derived from this clip's own spread cannot judge this clip); None when a half has too few steps."""
-    halves: tuple[list[float], list[float]] = ([], [])
-    for d in details:
-        if d.side == side and d.clean and name in d.values and math.isfinite(d.values[name]):
-            halves[int(d.strike_time_s >= midpoint_s)].append(d.values[name])
-    if min(len(halves[0]), len(halves[1])) < minimum:
-        return None
-    first, second = float(np.mean(halves[0])), float(np.mean(halves[1]))
-    difference = abs(first - second)
-    published = metric.smallest_change if metric.smallest_change_basis == "literature" else None
-    return {
-        "first_half": first,
-        "second_half": second,
-        "difference": difference,
-        "smallest_change": published,
-        "steps": [len(halves[0]), len(halves[1])],
-        "repeatable": None if published is None else bool(difference <= published),
-    }
-
-
-def _landmark_confidence(series: KeypointSeries, parts: tuple[str, ...]) -> float | None:
-    """Mean confidence the pose model (or the file) gave the metric's points, both sides, over the clip."""
-    names = [f"{side}_{part}" for part in parts for side in SIDES if series.has(f"{side}_{part}")]
-    if not names:
-        return None
-    values = series.confidence[:, [series.names.index(n) for n in names]]
-    return float(np.nanmean(values)) if np.isfinite(values).any() else None
-
-
-def _on_this_clip(metric: MetricResult) -> str:
-    """One plain sentence: the clip's own repeatability of the metric and the pose model's confidence."""
-    parts = []
-    unit = "°" if metric.unit == "deg" else f" {metric.unit}"
-    checks = metric.repeatability
-    if checks:
-        worst = max(checks.values(), key=lambda c: c["difference"])
-        halves = f"its first and second halves differ by up to {worst['difference']:.2g}{unit}"
-        if worst["smallest_change"] is None:
-            parts.append(f"{halves} (no published smallest detectable difference to judge that against)")
-        else:
-            verdict = "repeatable on this clip" if metric.repeatable else "NOT repeatable on this clip, so no verdict"
-            parts.append(f"{verdict}: {halves} (a real change is {worst['smallest_change']:.2g}{unit})")
-    else:
-        parts.append("too few steps to check its repeatability on this clip")
-    if metric.landmark_confidence is not None:
-        parts.append(f"the points it is measured from were found with {metric.landmark_confidence:.0%} confidence")
-    return "; ".join(parts)
+def _timed_values(details: list[StepDetail], name: str, side: str) -> list[tuple[float, float]]:
+    """(strike time, value) of the metric over one side's clean steps."""
+    return [(d.strike_time_s, d.values[name]) for d in details if d.side == side and d.clean and name in d.values]
 
 
 def _stance_seen(contact: Contact, seen: dict[str, np.ndarray]) -> float:
@@ -402,15 +354,16 @@ def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
         if by_side:
             info = rules.metrics[name]
             metric = _metric_result(name, info, by_side)
+            published = metric.smallest_change if metric.smallest_change_basis == "literature" else None
             checks = {
                 side: check
                 for side in by_side
-                if (check := _split_half(details, name, side, midpoint_s, metric,
-                                         rules.repeatability_min_steps_per_half)) is not None
+                if (check := split_half(_timed_values(details, name, side), midpoint_s, published,
+                                        rules.repeatability_min_steps_per_half)) is not None
             }  # fmt: skip
-            metric = replace(metric, landmark_confidence=_landmark_confidence(series, info.landmarks),
-                             repeatability=checks)  # fmt: skip
-            metrics[name] = replace(metric, on_this_clip=_on_this_clip(metric))
+            confidence = landmark_confidence(series, info.landmarks)
+            metrics[name] = replace(metric, landmark_confidence=confidence, repeatability=checks,
+                                    on_this_clip=on_this_clip(checks, confidence, metric.unit))  # fmt: skip
         else:
             not_measurable.append(f"{name}: no clean steps with the landmarks it needs")
     other_view = SIDE_METRICS if view == "rear" else REAR_METRICS

@@ -29,7 +29,8 @@ from gluteguard.services.clinician import list_visits, visits_version
 from gluteguard.services.load import WeekRow, activities_version, athlete_sessions, state_on, weekly_history
 from gluteguard.services.selftests import self_test_history
 from gluteguard.services.sitting import sitting_on
-from gluteguard.sitting.day import SittingError, UpcomingRun, desk_day_note
+from gluteguard.sitting.desk_note import UpcomingRun, desk_day_note
+from gluteguard.sitting.model import SittingError
 from gluteguard.store.db import Database
 from gluteguard.store.models import Activity, GaitSessionRow, PlanLogRow, SelfTestRow
 

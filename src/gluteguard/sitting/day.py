@@ -34,7 +34,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from gluteguard.ingest.wearable import SedentaryDay, StandHour, StepSample
-from gluteguard.sitting.model import BreakLog
+from gluteguard.sitting.minutes import duration_words, interval_cover, minute_steps, runs_of, worn_gaps
+from gluteguard.sitting.model import BreakLog, SittingError
 from gluteguard.sitting.rules import SittingRules, load_rules
 
 SOURCES = ("wearable", "stand_hours", "self_reported", "none")
@@ -42,10 +43,6 @@ JSON_KEYS = ("date", "sitting_min", "longest_bout_min", "breaks", "active_hours"
 
 # Minute classes in the per-minute code array.
 UNKNOWN, SEDENTARY, MOVING, OUTSIDE = 0, 1, 2, 3
-
-
-class SittingError(ValueError):
-    """The day cannot be measured as asked (e.g. a work start inside a DST gap); the message is one line."""
 
 
 @dataclass(frozen=True)
@@ -73,15 +70,6 @@ class BreakBout:
     @property
     def minutes(self) -> int:
         return round((self.end - self.start).total_seconds() / 60)
-
-
-@dataclass(frozen=True)
-class UpcomingRun:
-    """The next planned or recorded run, as much as the desk-day note needs."""
-
-    day: date
-    long_run: bool = False
-    distance_km: float | None = None
 
 
 @dataclass(frozen=True)
@@ -199,114 +187,6 @@ def work_window(day: date, zone: ZoneInfo, work: tuple[time, time]) -> tuple[dat
     return start_utc, end_utc, notes
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Minutes from samples
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def _epoch(moment: datetime) -> float:
-    if moment.tzinfo is None:
-        raise SittingError(f"naive datetime {moment.isoformat()}: the sitting model needs tz-aware UTC times")
-    return moment.timestamp()
-
-
-def minute_steps(
-    samples: Sequence[StepSample], edges: np.ndarray, max_spread_s: float = float("inf")
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """Steps and covered seconds per minute (between consecutive ``edges``, epoch seconds), max across devices,
-    and how many samples were too coarse to place (longer than ``max_spread_s`` and with steps).
-
-    Each sample's steps are spread evenly over its span. Within one device overlapping samples add up (exact
-    duplicates, e.g. a file imported twice, are dropped); across devices the per-minute maximum is kept because two
-    devices worn together count the same footsteps.
-    """
-    n = len(edges) - 1
-    steps = np.zeros(n)
-    cover = np.zeros(n)
-    lo, hi = edges[:-1], edges[1:]
-    by_source: dict[str, set[tuple[float, float, float]]] = {}
-    too_coarse = 0
-    for s in samples:
-        start, end = _epoch(s.start), _epoch(s.end)
-        if end < start or s.steps < 0:
-            continue  # a broken sample says nothing reliable
-        instant_inside = start == end and edges[0] <= start < edges[-1]
-        if (end <= edges[0] or start >= edges[-1]) and not instant_inside:
-            continue
-        if end - start > max_spread_s and s.steps > 0:
-            too_coarse += 1
-            continue
-        by_source.setdefault(s.source, set()).add((start, end, float(s.steps)))
-    for rows in by_source.values():
-        arr = np.array(sorted(rows))
-        start, end, count = arr[:, 0], arr[:, 1], arr[:, 2]
-        # An instant sample (start == end) gets a one-second span so its steps land in the minute that holds it.
-        end = np.where(end > start, end, start + 1.0)
-        overlap = np.clip(np.minimum(end[:, None], hi[None, :]) - np.maximum(start[:, None], lo[None, :]), 0.0, None)
-        source_steps = (overlap * (count / (end - start))[:, None]).sum(axis=0)
-        source_cover = np.minimum(overlap.sum(axis=0), 60.0)
-        steps = np.maximum(steps, source_steps)
-        cover = np.maximum(cover, source_cover)
-    return steps, cover, too_coarse
-
-
-def _carried(source: str, rules: SittingRules) -> bool:
-    """A phone: carried, not worn (rules.toml [minutes] carried_source_words)."""
-    name = source.lower()
-    return any(word in name for word in rules.carried_source_words)
-
-
-def worn_gaps(samples: Sequence[StepSample], rules: SittingRules) -> list[tuple[float, float]]:
-    """Blank stretches (epoch seconds) between two samples of one watch that show it stayed on.
-
-    Only for a watch that writes samples only while its wearer steps (Apple): its still time is blank, so a blank of
-    at most ``worn_gap_max_min`` between two of its samples is still time with the watch on. A source that writes
-    zero-step samples records its still time itself (its blanks mean it was off), and a phone's blanks say nothing.
-    """
-    max_gap = rules.worn_gap_max_min * 60.0
-    spans: dict[str, list[tuple[float, float]]] = {}
-    writes_still: set[str] = set()
-    for s in samples:
-        start, end = _epoch(s.start), _epoch(s.end)
-        if end < start or s.steps < 0 or end - start > rules.max_spread_min * 60.0:
-            continue  # broken or too coarse to place
-        if s.steps == 0:
-            writes_still.add(s.source)
-        else:
-            spans.setdefault(s.source, []).append((start, end))
-    gaps: list[tuple[float, float]] = []
-    for source, rows in spans.items():
-        if source in writes_still or _carried(source, rules):
-            continue
-        rows.sort()
-        reach = rows[0][1]
-        for start, end in rows[1:]:
-            if 0 < start - reach <= max_gap:
-                gaps.append((reach, start))
-            reach = max(reach, end)
-    return gaps
-
-
-def _interval_cover(intervals: Sequence[tuple[float, float]], edges: np.ndarray) -> np.ndarray:
-    """Seconds of each minute (between consecutive ``edges``) inside the intervals, at most the whole minute."""
-    if not intervals:
-        return np.zeros(len(edges) - 1)
-    arr = np.array(intervals)
-    lo, hi = edges[:-1], edges[1:]
-    overlap = np.clip(np.minimum(arr[:, 1:2], hi[None, :]) - np.maximum(arr[:, 0:1], lo[None, :]), 0.0, None)
-    return np.minimum(overlap.sum(axis=0), 60.0)
-
-
-def _runs(codes: np.ndarray) -> list[tuple[int, int, int]]:
-    """Run-length encoding: (code, first index, length) for each run of equal codes."""
-    if codes.size == 0:
-        return []
-    change = np.flatnonzero(np.diff(codes)) + 1
-    starts = np.concatenate(([0], change))
-    lengths = np.diff(np.concatenate((starts, [codes.size])))
-    return [(int(codes[s]), int(s), int(n)) for s, n in zip(starts, lengths, strict=True)]
-
-
 def _merge_logged(
     detected: list[BreakBout], logged: list[datetime], rules: SittingRules
 ) -> tuple[list[BreakBout], list[str]]:
@@ -398,7 +278,7 @@ def sitting_day(
     observed = (covered >= rules.min_cover_share * 60.0) | moving
     has_steps = bool((observed & in_work).any())
     # Still minutes between a watch's own samples: worn, so sitting (see worn_gaps).
-    bridged = covered + _interval_cover(worn_gaps(steps, rules), edges)
+    bridged = covered + interval_cover(worn_gaps(steps, rules), edges)
     observed |= bridged >= rules.min_cover_share * 60.0
 
     stood_by_hour: dict[int, bool] = {}
@@ -444,7 +324,7 @@ def sitting_day(
     enough = coverage >= rules.min_wearable_coverage or self_reported_sitting_h is None
     if (has_steps or has_stand) and enough:
         spell_codes = np.where(spell_cut & (codes == SEDENTARY), OUTSIDE, codes)
-        longest = max((length for code, _, length in _runs(spell_codes) if code == SEDENTARY), default=0)
+        longest = max((length for code, _, length in runs_of(spell_codes) if code == SEDENTARY), default=0)
         active = sum(1 for h in hours if h.active)
         if has_steps:
             evidence = wording["evidence_steps_and_stand_hours"] if has_stand else wording["evidence_steps"]
@@ -518,10 +398,10 @@ def _sentences(*parts: str | None) -> str:
 
 def _unseen(codes: np.ndarray, grid_start: datetime, zone: ZoneInfo, rules: SittingRules) -> str | None:
     """The work time nothing saw, as local clock ranges in one sentence, or None when the watch saw it all."""
-    gaps = [(first, length) for code, first, length in _runs(codes) if code == UNKNOWN]
+    gaps = [(first, length) for code, first, length in runs_of(codes) if code == UNKNOWN]
     if not gaps:
         return None
-    total = _duration(sum(length for _, length in gaps))
+    total = duration_words(sum(length for _, length in gaps))
     if len(gaps) > rules.wording["unseen_ranges_max"]:
         return rules.wording["unseen_many"].format(count=len(gaps), total=total)
 
@@ -595,50 +475,3 @@ def _device_sedentary(day: date, sedentary_days: Sequence[SedentaryDay]) -> floa
 
 def _device_note(total: float) -> str:
     return f"The device reported {total:.0f} sedentary minutes for the whole day (not only work hours)."
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# A context note next to running
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def _duration(minutes: int) -> str:
-    h, m = divmod(int(minutes), 60)
-    return f"{h} h {m:02d} min" if h else f"{m} min"
-
-
-def desk_day_note(
-    day: SittingDay, next_run: UpcomingRun | None, rules: SittingRules | None = None, today: date | None = None
-) -> str | None:
-    """A one-paragraph context note when a desk-heavy day comes right before a run, else None.
-
-    Desk-heavy: sitting ≥ the threshold (> 7 h/day group of the hip-extension study) or a sitting spell ≥ 2 h.
-    The note is context, not a verdict, and says why and where that comes from (wording in ``rules.toml``).
-    """
-    rules = rules or load_rules()
-    if next_run is None or day.sitting_min is None:
-        return None
-    gap = (next_run.day - day.date).days
-    if not 0 <= gap <= rules.desk_lookahead_days:
-        return None
-    heavy = day.sitting_min >= rules.desk_heavy_sitting_min
-    long_bout = day.longest_bout_min is not None and day.longest_bout_min >= rules.desk_long_bout_min
-    if not (heavy or long_bout):
-        return None
-    today = today or day.date
-    when = "today" if day.date == today else "yesterday" if (today - day.date).days == 1 else f"on {day.date:%a %d %b}"
-    kind = "long run" if next_run.long_run else "run"
-    if next_run.distance_km:
-        kind = f"{round(next_run.distance_km, 1):g} km {kind}"  # 4.4 km, not 4.41603
-    run = (
-        f"today's {kind}"
-        if next_run.day == today
-        else f"tomorrow's {kind}"
-        if (next_run.day - today).days == 1
-        else f"the {kind} on {next_run.day:%a %d %b}"
-    )
-    bout_part = rules.desk_bout_part.format(bout=_duration(day.longest_bout_min)) if day.longest_bout_min else ""
-    sitting = _duration(day.sitting_min)
-    if day.source == "self_reported":
-        sitting += " by the check-in"
-    return rules.desk_note.format(when=when, sitting=sitting, bout_part=bout_part, run=run)

@@ -1,5 +1,5 @@
-"""The sitting domain's own record: a break the runner logged. What wearables report (steps, stand hours,
-sedentary days) is the ingest domain's output and lives in ``gluteguard.ingest.wearable``."""
+"""The sitting domain's own record (a break the runner logged) and its one error. What wearables report (steps,
+stand hours, sedentary days) is the ingest domain's output and lives in ``gluteguard.ingest.wearable``."""
 
 from __future__ import annotations
 
@@ -14,3 +14,7 @@ class BreakLog:
     at: datetime
     outcome: str  # done | snoozed | skipped
     move_id: str | None = None  # the exercise library's id of the move offered
+
+
+class SittingError(ValueError):
+    """The day cannot be measured as asked (e.g. a work start inside a DST gap); the message is one line."""

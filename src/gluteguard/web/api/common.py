@@ -27,7 +27,7 @@ from gluteguard.services.activities import ActivityError
 from gluteguard.services.athletes import ProfileError
 from gluteguard.services.clinician import VisitError
 from gluteguard.services.plan import PlanItemError
-from gluteguard.sitting.day import SittingError
+from gluteguard.sitting.model import SittingError
 from gluteguard.symptoms.model import FIRST_DAY, LAST_DAY, CheckInError, DayOutOfRange
 from gluteguard.symptoms.selftests import SelfTestError
 from gluteguard.web.deps import WebContext, context

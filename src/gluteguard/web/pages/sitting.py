@@ -17,8 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.coach import desk_note
 from gluteguard.services.sitting import record_break, reminder_tick, sitting_history, sitting_on
-from gluteguard.sitting.day import SittingError
-from gluteguard.sitting.model import BreakLog
+from gluteguard.sitting.model import BreakLog, SittingError
 from gluteguard.web.deps import WebContext, context
 from gluteguard.web.pages.render import page, parse_day
 from gluteguard.web.security import verify_csrf
