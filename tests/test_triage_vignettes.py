@@ -515,3 +515,12 @@ def test_a_stop_running_flag_means_no_running_whatever_else(drawn, context, earl
     assert cap_adjustment(typed)[0] == 0.0
     assert _says_running_goes_on(typed) == []
     assert triage(TriageInput(checkin, context)).running_allowed is False
+
+
+def test_the_warning_sign_trigger_is_one_rule_for_every_edge() -> None:
+    from gluteguard.symptoms.triage import screen_triggered
+
+    assert screen_triggered([2, 6, None], [])  # strong pain
+    assert screen_triggered([1], ["lateral_hip", " Groin "])  # pain away from the side of the hip
+    assert screen_triggered([], [], flag_raised=True) and screen_triggered([], [], status="red")
+    assert not screen_triggered([5, None, 3], ["lateral_hip", "buttock"], status="amber")

@@ -22,14 +22,15 @@ from gluteguard.symptoms.model import PAIN_FIELDS, PAIN_LOCATIONS, RED_FLAGS, Ch
 # The services (SQLAlchemy, the decision engine) are imported inside the commands: `--help` never pays for them.
 
 
-def _answered_pain(answers: dict, threshold: int) -> bool:
+def _answered_pains(answers: dict) -> list[int]:
+    """The pain answers typed so far, as numbers (a skipped or unreadable one left out)."""
     values = []
     for name in PAIN_FIELDS:
         try:
             values.append(int(answers.get(name) or 0))
         except (TypeError, ValueError):
             continue
-    return max(values, default=0) >= threshold
+    return values
 
 
 def _ask_valid(day: date, name: str, text: str) -> str | None:
@@ -57,7 +58,7 @@ def _yes_no_or_skip(text: str) -> bool | None:
 def _ask_interactively(day: date, last_screened: date | None) -> dict:
     """Rich prompts, one question at a time; empty answers mean "not asked"."""
     from gluteguard.symptoms.questions import questions
-    from gluteguard.symptoms.triage import screen_due
+    from gluteguard.symptoms.triage import screen_due, screen_triggered
 
     asked = questions()
     answers: dict = {"date": day.isoformat()}
@@ -72,10 +73,10 @@ def _ask_interactively(day: date, last_screened: date | None) -> dict:
             answers[name] = _yes_no_or_skip(text)
         else:
             answers[name] = _ask_valid(day, name, text)
-    # The full warning-sign questions: at onboarding, weekly, and at once when an answer calls for them (pain away
-    # from the side of the hip: groin, front/inner thigh or knee can be a hip joint or bone problem, §4.1 and §4.3).
-    locations = {place.strip().lower() for place in str(answers.get("pain_locations") or "").split(",")}
-    triggered = _answered_pain(answers, 6) or bool(locations & {"groin", "thigh", "knee", "below_knee"})
+    # The full warning-sign questions: at onboarding, weekly, and at once when an answer calls for them (the core's
+    # rule: strong pain, or pain away from the side of the hip).
+    locations = str(answers.get("pain_locations") or "").split(",")
+    triggered = screen_triggered(_answered_pains(answers), locations)
     if screen_due(last_screened, day, triggered=triggered) or Confirm.ask(
         "Any warning signs today (numbness, fever, a fall, groin pain, weakness…)?", default=False, console=console
     ):

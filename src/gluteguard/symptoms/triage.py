@@ -6,7 +6,7 @@ wins and every matching reason is listed, so the milder findings are not hidden 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -116,6 +116,8 @@ class TriageRules:
     action_messages: dict[str, str]
     rules: tuple[TriageRule, ...]
     screen_interval_days: int
+    screen_trigger_pain: int
+    screen_trigger_places: frozenset[str]
     screen_source: str
     hold_until_cleared: frozenset[str] = frozenset()
     hold_until_booked: frozenset[str] = frozenset()
@@ -228,6 +230,8 @@ def _parse(raw: Table) -> TriageRules:
         action_messages={action: raw["actions"][action] for action in actions},
         rules=tuple(_rule(rule, actions) for rule in raw["rule"]),
         screen_interval_days=raw["screening"]["interval_days"],
+        screen_trigger_pain=int(raw["screening"]["trigger_pain"]),
+        screen_trigger_places=frozenset(raw["screening"]["trigger_places"]),
         screen_source=raw["screening"]["source"],
         hold_until_cleared=frozenset(raw["holds"]["until_cleared"]),
         hold_until_booked=frozenset(raw["holds"]["until_booked"]),
@@ -260,6 +264,19 @@ def triage(item: TriageInput, rules: TriageRules | None = None) -> Triage:
 def action_message(action: str) -> str:
     """The plain-words headline for an action level (what to do, how soon)."""
     return triage_rules().action_messages[action]
+
+
+def screen_triggered(
+    pains: Iterable[int | None], places: Iterable[str], *, flag_raised: bool = False, status: str | None = None
+) -> bool:
+    """Whether the day's answers call for the full warning-sign questions at once (triage_rules.toml [screening])."""
+    rules = triage_rules()
+    return (
+        max((pain or 0 for pain in pains), default=0) >= rules.screen_trigger_pain
+        or bool(rules.screen_trigger_places & {place.strip().lower() for place in places})
+        or flag_raised
+        or status == "red"
+    )
 
 
 def screen_due(last_screen: date | None, today: date, *, triggered: bool = False) -> bool:

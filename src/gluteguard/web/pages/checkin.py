@@ -25,7 +25,7 @@ from gluteguard.symptoms.selftests import (
     stance_side,
     stance_test_safe,
 )
-from gluteguard.symptoms.triage import screen_due, triage_rules
+from gluteguard.symptoms.triage import screen_due, screen_triggered, triage_rules
 from gluteguard.web.deps import WebContext, context
 from gluteguard.web.pages.render import page, see_other
 from gluteguard.web.security import CSRF_FIELD, verify_csrf
@@ -47,11 +47,6 @@ PAIN_LABELS = {
     "night_pain": "At night",
 }
 SIDES = ("left", "right")
-# What asks the full warning-sign questions at once (on top of the first check-in and once a week), as
-# ``gluteguard checkin`` does: strong pain, pain away from the side of the hip (groin, front or inner thigh, knee,
-# below the knee can be the hip joint or a bone), a warning sign ticked, or a red day (triage rules, screening).
-TRIGGER_PAIN = 6
-TRIGGER_PLACES = frozenset({"groin", "thigh", "knee", "below_knee"})
 # The warning signs in a few short groups, so the screen reads as four questions rather than sixteen. A sign not
 # listed here still shows, under "Anything else": no question may drop off the screen.
 FLAG_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -97,24 +92,19 @@ def answers_from_form(form: FormData, day: date) -> dict:
     return answers
 
 
-def screen_triggered(checkin: CheckIn | None, status: str | None = None) -> bool:
-    """Whether the day's answers call for the full warning-sign questions now (see TRIGGER_PAIN)."""
+def _triggered(checkin: CheckIn | None, status: str | None = None) -> bool:
+    """Whether today's saved answers call for the warning-sign questions now (the core's rule)."""
     if checkin is None:
         return False
-    pains = [getattr(checkin, name) or 0 for name in PAIN_FIELDS]
-    return (
-        max(pains, default=0) >= TRIGGER_PAIN
-        or bool(TRIGGER_PLACES & set(checkin.pain_locations))
-        or bool(checkin.flags_raised)
-        or status == "red"
-    )
+    pains = [getattr(checkin, name) for name in PAIN_FIELDS]
+    return screen_triggered(pains, checkin.pain_locations, flag_raised=bool(checkin.flags_raised), status=status)
 
 
 def warning_signs_due(ctx: WebContext, day: date, checkin: CheckIn | None, status: str | None = None) -> bool:
     """The full warning-sign questions are due today: at the first check-in, a week after the last day they were
     all answered, or at once on a trigger (``checkin`` is today's answers, None before the first save)."""
     before = last_screen(ctx.db, ctx.athlete_id, day - timedelta(days=1))
-    return screen_due(before, day, triggered=screen_triggered(checkin, status))
+    return screen_due(before, day, triggered=_triggered(checkin, status))
 
 
 def _stance_allowed(stored: CheckIn | None, report_allows: bool) -> tuple[bool, str | None]:
