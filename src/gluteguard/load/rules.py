@@ -30,6 +30,7 @@ class LoadRules:
     ctl_days: int
     atl_days: int
     pmc_source: str
+    form_level_km_per_day: float
     ramp_high_per_week: float
     acwr_acute_days: int
     acwr_chronic_days: int
@@ -66,6 +67,7 @@ def _parse(t: Table) -> LoadRules:
         ctl_days=t["pmc"]["ctl_days"],
         atl_days=t["pmc"]["atl_days"],
         pmc_source=t["pmc"]["source"],
+        form_level_km_per_day=float(t["pmc"]["form_level_km_per_day"]),
         ramp_high_per_week=t["pmc"]["ramp_high_per_week"],
         acwr_acute_days=t["acwr"]["acute_days"],
         acwr_chronic_days=t["acwr"]["chronic_days"],

@@ -175,11 +175,12 @@ def form_caption(rows: list[WeekRow], rules: LoadRules) -> str:
         return "No runs in these weeks yet."
     first, last = rows[0], rows[-1]
     trend = "up" if last.ctl > first.ctl + 0.1 else "down" if last.ctl < first.ctl - 0.1 else "level"
+    band = rules.form_level_km_per_day
     form = (
         "you are running more than you are used to"
-        if last.tsb < -0.5
+        if last.tsb < -band
         else "you are running less than you are used to"
-        if last.tsb > 0.5
+        if last.tsb > band
         else "your recent running matches what you are used to"
     )
     tsb = round(last.tsb, 1) + 0.0  # no "-0.0"
