@@ -72,3 +72,16 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
         yield database
     finally:
         database.dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A URL of an empty PostgreSQL database (the shared server's only database)."""
+    admin_url = os.environ.get(PG_ENV)
+    if not admin_url:
+        pytest.skip(f"the multi-user server runs on PostgreSQL only: this needs {PG_ENV} (make test starts one)")
+    url, name = _fresh_pg_database(admin_url)
+    try:
+        yield url
+    finally:
+        _drop_pg_database(admin_url, name)

@@ -225,7 +225,7 @@ def test_stride_keypoints_through_the_job_to_the_report_and_history(client: Test
     )
     assert started.status_code == 202, started.text
     job_id = started.json()["id"]
-    assert registry_of(client).wait(job_id, 60).status == "done"
+    assert registry_of(client).wait(job_id, 60, owner=client.app.state.athlete_id).status == "done"
     status = client.get(f"/stride/jobs/{job_id}").json()
     assert status["status"] == "done" and status["fraction"] == 1.0 and status["report_url"]
     result = client.get(f"/stride/job/{job_id}")
@@ -255,7 +255,7 @@ def test_stride_form_post_redirects_and_bad_input_fails_clearly(client: TestClie
     )
     assert posted.status_code == 303 and posted.headers["location"].startswith("/stride/job/")
     job_id = posted.headers["location"].rsplit("/", 1)[1]
-    assert registry_of(client).wait(job_id, 30).status == "failed"
+    assert registry_of(client).wait(job_id, 30, owner=client.app.state.athlete_id).status == "failed"
     page = client.get(posted.headers["location"])
     assert "Could not analyse junk.csv" in page.text and 'role="alert"' in page.text
     assert client.get("/stride/job/unknown").status_code == 404

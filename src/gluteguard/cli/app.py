@@ -26,6 +26,7 @@ from gluteguard.cli import (
     serve,
     sitting,
     status,
+    users,
 )
 from gluteguard.cli.context import AppState, errors, shown
 
@@ -73,6 +74,7 @@ app.add_typer(gait.app, name="gait")
 app.command("sitting")(sitting.sitting_command)
 app.command("remind")(sitting.remind_command)
 app.command("serve")(serve.serve_command)
+app.add_typer(users.app, name="users")
 
 # Errors that are one line for the user, named by module so that catching them imports nothing.
 KNOWN_ERRORS = (
@@ -80,6 +82,7 @@ KNOWN_ERRORS = (
     ("gluteguard.services.athletes", "ProfileError"),
     ("gluteguard.services.activities", "ActivityError"),
     ("gluteguard.symptoms.model", "DayOutOfRange"),
+    ("gluteguard.accounts.policy", "AccountError"),
 )
 
 

@@ -38,6 +38,7 @@ class JobState:
     result: Any = None
     extras: dict = field(default_factory=dict)  # what else the caller keeps with the result (e.g. a report)
     error: str | None = None
+    owner: int | None = None  # the athlete whose data the job reads and writes; only their requests see it
     created: float = field(default_factory=time.time)
     finished: float | None = None
     last_read: float = field(default_factory=time.monotonic)
@@ -90,6 +91,7 @@ class JobStore:
         label: str,
         work: Callable[[Callable[[int, int], None]], tuple[Any, dict]],
         *,
+        owner: int | None = None,
         cleanup: Path | None = None,
     ) -> JobState:
         """Run ``work(report_progress) -> (result, extras)`` in the background. Raises ``TooBusy`` (the
@@ -100,7 +102,7 @@ class JobStore:
                 if cleanup is not None:
                     shutil.rmtree(cleanup, ignore_errors=True)
                 raise TooBusy(f"{self.max_running} analyses are running already: try again when one has finished")
-            job = JobState(id=uuid.uuid4().hex, kind=kind, label=label)
+            job = JobState(id=uuid.uuid4().hex, kind=kind, label=label, owner=owner)
             self._jobs[job.id] = job
 
         def report(done: int, total: int) -> None:
@@ -122,27 +124,29 @@ class JobStore:
         threading.Thread(target=run, name=f"job-{kind}-{job.id[:8]}", daemon=True).start()
         return job
 
-    def add_finished(self, kind: str, label: str, result: Any, extras: dict) -> JobState:
+    def add_finished(self, kind: str, label: str, result: Any, extras: dict, *, owner: int | None = None) -> JobState:
         """Keep a result computed within a request (a keypoint file) like a job's, so its report can be fetched."""
         with self._lock:
             self._forget_old()
             now = time.time()
             job = JobState(id=uuid.uuid4().hex, kind=kind, label=label, status="done", result=result,
-                           extras=extras, created=now, finished=now)  # fmt: skip
+                           extras=extras, owner=owner, created=now, finished=now)  # fmt: skip
             self._jobs[job.id] = job
             return job
 
-    def get(self, job_id: str) -> JobState | None:
+    def get(self, job_id: str, owner: int | None = None) -> JobState | None:
+        """The job, when it exists and belongs to ``owner`` (a job started for an athlete is theirs alone)."""
         with self._lock:
             job = self._jobs.get(job_id)
-            if job is not None:
-                job.last_read = time.monotonic()
+            if job is None or job.owner != owner:
+                return None
+            job.last_read = time.monotonic()
             return job
 
-    def wait(self, job_id: str, timeout_s: float) -> JobState | None:
+    def wait(self, job_id: str, timeout_s: float, owner: int | None = None) -> JobState | None:
         """The job once it finished or ``timeout_s`` passed (for tests and scripts; pages poll)."""
         deadline = time.monotonic() + timeout_s
-        while (job := self.get(job_id)) is not None and job.status in ("queued", "running"):
+        while (job := self.get(job_id, owner)) is not None and job.status in ("queued", "running"):
             if time.monotonic() > deadline:
                 break
             time.sleep(0.02)

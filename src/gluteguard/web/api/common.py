@@ -30,7 +30,7 @@ from gluteguard.services.plan import PlanItemError
 from gluteguard.sitting.model import SittingError
 from gluteguard.symptoms.model import FIRST_DAY, LAST_DAY, CheckInError, DayOutOfRange
 from gluteguard.symptoms.selftests import SelfTestError
-from gluteguard.web.deps import WebContext, context
+from gluteguard.web.deps import WebContext, care_context, context
 from gluteguard.web.uploads import MB, SavedUpload, SavedUploads, declared_over
 
 # The service layer's one-line errors: bad input from the runner, never a server fault.
@@ -106,6 +106,8 @@ def api_router(tag: str) -> APIRouter:
 
 
 Ctx = Annotated[WebContext, Depends(context)]
+# For the writes a linked coach or physio may make too (a clearance); ``ctx.acting_clinician`` names them.
+CareCtx = Annotated[WebContext, Depends(care_context)]
 Day = Annotated[date, Query(ge=FIRST_DAY, le=LAST_DAY, description="A local day, YYYY-MM-DD; default today.")]
 PathDay = Annotated[date, Path(ge=FIRST_DAY, le=LAST_DAY, description="A local day, YYYY-MM-DD.")]
 ActivityId = Annotated[int, Path(ge=1, le=MAX_ID, description="An activity's id.")]

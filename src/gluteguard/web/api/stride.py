@@ -45,6 +45,7 @@ from gluteguard.web.api.common import (
     jsonable,
     whole_upload,
 )
+from gluteguard.web.deps import WebContext
 from gluteguard.web.schemas import JobOut
 
 router = api_router("stride")
@@ -126,7 +127,8 @@ async def post_stride(
         folder = Path(tempfile.mkdtemp(prefix="gluteguard-stride-"))
         try:
             path = await _saved_upload(file, folder, cap)
-            job = store.start("stride", label, _analysis_work(ctx.db, ctx.athlete_id, path, options), cleanup=folder)
+            work = _analysis_work(ctx.db, ctx.athlete_id, path, options)
+            job = store.start("stride", label, work, owner=ctx.athlete_id, cleanup=folder)
         except TooBusy as exc:
             raise HTTPException(429, str(exc)) from None
         except BaseException:
@@ -136,25 +138,25 @@ async def post_stride(
     with uploads.request_folder(prefix="gluteguard-stride-") as folder:
         work = _analysis_work(ctx.db, ctx.athlete_id, await _saved_upload(file, folder, cap), options)
         result, extras = await run_in_threadpool(work, lambda done, total: None)
-    job = store.add_finished("stride", label, result, extras)
+    job = store.add_finished("stride", label, result, extras, owner=ctx.athlete_id)
     return _job_json(job)
 
 
-def _job_or_404(request: Request, job_id: str) -> JobState:
-    job = job_store(request).get(job_id)
+def _job_or_404(request: Request, ctx: WebContext, job_id: str) -> JobState:
+    job = job_store(request).get(job_id, ctx.athlete_id)
     if job is None:
         raise HTTPException(404, "no such analysis job (finished jobs are kept for two hours)")
     return job
 
 
 @router.get("/stride/jobs/{job_id}", response_model=JobOut, summary="A job's status, progress 0–1, and result")
-def get_job(request: Request, job_id: str) -> dict:
-    return _job_json(_job_or_404(request, job_id))
+def get_job(request: Request, ctx: Ctx, job_id: str) -> dict:
+    return _job_json(_job_or_404(request, ctx, job_id))
 
 
 @router.get("/stride/jobs/{job_id}/report", response_class=HTMLResponse, summary="A finished job's HTML report")
-def get_job_report(request: Request, job_id: str) -> HTMLResponse:
-    job = _job_or_404(request, job_id)
+def get_job_report(request: Request, ctx: Ctx, job_id: str) -> HTMLResponse:
+    job = _job_or_404(request, ctx, job_id)
     if job.status != "done":
         raise HTTPException(404, f"the analysis is {job.status}: no report" + (f" ({job.error})" if job.error else ""))
     return HTMLResponse(job.extras["report"])

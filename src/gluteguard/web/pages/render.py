@@ -53,13 +53,43 @@ NAVIGATION: tuple[tuple[str, str, str], ...] = (
 )
 
 
+# A shared server adds the account's own pages: a clinician's roster first, everyone's account last.
+ROSTER_LINK = ("roster", "/roster", "Athletes")
+ACCOUNT_LINK = ("account", "/account", "Account")
+
+
+def _navigation(request: Request) -> tuple[tuple[str, str, str], ...]:
+    if not getattr(request.app.state, "multi_user", False):
+        return NAVIGATION
+    from gluteguard.accounts.rules import Role
+    from gluteguard.web.deps import NotLoggedIn, current_principal
+
+    try:
+        viewer = current_principal(request)
+    except NotLoggedIn:
+        return ()
+    if viewer.role is Role.ADMIN:
+        return (ACCOUNT_LINK,)
+    if viewer.role is Role.CLINICIAN:
+        opened = getattr(request.state, "viewing", None) is not None
+        return (ROSTER_LINK, *(NAVIGATION if opened else ()), ACCOUNT_LINK)
+    return (*NAVIGATION, ACCOUNT_LINK)
+
+
 def page(request: Request, template: str, active: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render ``template`` with the navigation, the CSRF token (also set as a cookie) and ``context``."""
     token = csrf_token(request)
     response = TEMPLATES.TemplateResponse(
         request,
         template,
-        {"navigation": NAVIGATION, "active": active, "csrf_token": token, "csrf_field": CSRF_FIELD, **context},
+        {
+            "navigation": _navigation(request),
+            "active": active,
+            "csrf_token": token,
+            "csrf_field": CSRF_FIELD,
+            "viewing": getattr(request.state, "viewing", None),
+            **context,
+        },
         status_code=status_code,
     )
     set_csrf_cookie(response, token)

@@ -74,9 +74,9 @@ def registry(request: Request) -> JobStore:
     return job_store(request)
 
 
-def _job(request: Request, job_id: str) -> JobState | None:
-    """One of this page's jobs (an API job's result has another shape)."""
-    job = registry(request).get(job_id)
+def _job(request: Request, ctx: WebContext, job_id: str) -> JobState | None:
+    """One of this page's jobs for this athlete (an API job's result has another shape)."""
+    job = registry(request).get(job_id, ctx.athlete_id)
     return job if job is not None and job.kind == PAGE_KIND else None
 
 
@@ -231,7 +231,7 @@ async def stride_upload(request: Request, ctx: Annotated[WebContext, Depends(con
         return StrideOutcome(result, result.report_html()), {}
 
     try:
-        job = registry(request).start(PAGE_KIND, upload.client_name, work, cleanup=folder)
+        job = registry(request).start(PAGE_KIND, upload.client_name, work, owner=ctx.athlete_id, cleanup=folder)
     except TooBusy as exc:  # the store has removed the folder
         if _wants_json(request):
             return JSONResponse({"detail": str(exc)}, status_code=429)
@@ -243,18 +243,18 @@ async def stride_upload(request: Request, ctx: Annotated[WebContext, Depends(con
 
 
 @router.get("/stride/jobs/{job_id}")
-def job_status(request: Request, job_id: str) -> JSONResponse:
+def job_status(request: Request, job_id: str, ctx: Annotated[WebContext, Depends(context)]) -> JSONResponse:
     """The job's progress as JSON (polled by the job page)."""
-    job = _job(request, job_id)
+    job = _job(request, ctx, job_id)
     if job is None:
         return JSONResponse({"detail": "no such analysis (finished ones are kept for two hours)"}, status_code=404)
     return JSONResponse({**_job_json(job), "report_url": f"/stride/report/{job.id}" if job.status == "done" else None})
 
 
 @router.get("/stride/job/{job_id}", response_class=HTMLResponse)
-def job_page(request: Request, job_id: str) -> Response:
+def job_page(request: Request, job_id: str, ctx: Annotated[WebContext, Depends(context)]) -> Response:
     """While running: a progress bar (and a refresh without JavaScript). Then: the findings, the report, Save."""
-    job = _job(request, job_id)
+    job = _job(request, ctx, job_id)
     if job is None:
         return page(request, "stride_report.html", "stride", status_code=404, job=None, outcome=None)
     outcome: StrideOutcome | None = job.result if job.status == "done" else None
@@ -271,9 +271,9 @@ def job_page(request: Request, job_id: str) -> Response:
 
 
 @router.get("/stride/report/{job_id}", response_class=HTMLResponse)
-def job_report(request: Request, job_id: str) -> Response:
+def job_report(request: Request, job_id: str, ctx: Annotated[WebContext, Depends(context)]) -> Response:
     """The full offline report (plotly.js inside), shown in the job page's frame or on its own."""
-    job = _job(request, job_id)
+    job = _job(request, ctx, job_id)
     if job is None or job.status != "done":
         return HTMLResponse(
             "<!doctype html><title>not ready</title><p>No finished analysis with this id.</p>", status_code=404
@@ -290,7 +290,7 @@ def job_save(
 ) -> Response:
     """Keep the analysis (history, and the plan takes its cues from it); saving twice keeps it once."""
     verify_csrf(request, csrf_token)
-    job = _job(request, job_id)
+    job = _job(request, ctx, job_id)
     if job is None or job.status != "done":
         return _stride_page(request, ctx, 404, "that analysis is no longer here: upload the file again to save it")
     if job.extras.get("saved_id") is None:

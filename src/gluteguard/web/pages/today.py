@@ -15,12 +15,13 @@ from gluteguard.services.athletes import local_today
 from gluteguard.services.clinician import VisitError, list_visits, record_visit
 from gluteguard.services.coach import today_summary
 from gluteguard.services.onboarding import setup_progress
-from gluteguard.web.deps import WebContext, context
+from gluteguard.web.deps import WebContext, care_context, context
 from gluteguard.web.pages.render import page, parse_day, see_other
 from gluteguard.web.security import CSRF_FIELD, verify_csrf
 
 router = APIRouter()
 Ctx = Annotated[WebContext, Depends(context)]
+CareCtx = Annotated[WebContext, Depends(care_context)]
 
 
 SAVED = {"cleared": "Clearance recorded.", "booked": "Booked visit recorded."}
@@ -56,7 +57,7 @@ def today_page(request: Request, ctx: Ctx, date: str | None = None, saved: str |
 
 
 @router.post("/clearance", response_model=None)
-async def clearance(request: Request, ctx: Ctx) -> Response:
+async def clearance(request: Request, ctx: CareCtx) -> Response:
     """Record a clinician's clearance (``kind=cleared``, who cleared required) or a booked visit."""
     form = await request.form()
     verify_csrf(request, str(form.get(CSRF_FIELD) or "") or None)
@@ -67,8 +68,9 @@ async def clearance(request: Request, ctx: Ctx) -> Response:
     except ValueError:
         return _today_page(request, ctx, error=f"date: '{form.get('date')}' is not a date like 2026-03-01")
     try:
+        by = ctx.acting_clinician or str(form.get("by") or "")  # a clinician's own account records in their name
         record_visit(ctx.db, ctx.athlete_id, str(form.get("kind") or ""), day, today,
-                     by=str(form.get("by") or ""), note=str(form.get("note") or ""))  # fmt: skip
+                     by=by, note=str(form.get("note") or ""))  # fmt: skip
     except VisitError as exc:
         return _today_page(request, ctx, error=str(exc))
     return see_other(f"/?saved={form.get('kind')}#next-run")
