@@ -108,6 +108,8 @@ def api_router(tag: str) -> APIRouter:
 Ctx = Annotated[WebContext, Depends(context)]
 # For the writes a linked coach or physio may make too (a clearance); ``ctx.acting_clinician`` names them.
 CareCtx = Annotated[WebContext, Depends(care_context)]
+# Marks such a route in the OpenAPI description (and the isolation test reads it from there).
+CLINICIAN_MAY_WRITE = {"x-clinician-may-write": True}
 Day = Annotated[date, Query(ge=FIRST_DAY, le=LAST_DAY, description="A local day, YYYY-MM-DD; default today.")]
 PathDay = Annotated[date, Path(ge=FIRST_DAY, le=LAST_DAY, description="A local day, YYYY-MM-DD.")]
 ActivityId = Annotated[int, Path(ge=1, le=MAX_ID, description="An activity's id.")]

@@ -8,7 +8,7 @@ from typing import Any
 from gluteguard.services.athletes import local_today
 from gluteguard.services.clinician import list_visits, record_visit
 from gluteguard.services.coach import decision_on, today_summary
-from gluteguard.web.api.common import CareCtx, Ctx, Day, api_router, jsonable
+from gluteguard.web.api.common import CLINICIAN_MAY_WRITE, CareCtx, Ctx, Day, api_router, jsonable
 from gluteguard.web.schemas import ClinicianVisitIn, ClinicianVisitOut, TodayOut
 
 router = api_router("today")
@@ -35,7 +35,8 @@ def get_clearances(ctx: Ctx) -> list[dict]:
 
 
 @router.post("/clearances", response_model=ClinicianVisitOut, status_code=201,
-             summary="Record a clinician's clearance (kind cleared, by required) or a booked visit")  # fmt: skip
+             summary="Record a clinician's clearance (kind cleared, by required) or a booked visit",
+             openapi_extra=CLINICIAN_MAY_WRITE)  # fmt: skip
 def post_clearance(ctx: CareCtx, body: ClinicianVisitIn) -> dict:
     today = local_today(ctx.db, ctx.athlete_id)
     by = ctx.acting_clinician or body.by  # a clinician's own account records in their own name

@@ -15,6 +15,7 @@ from gluteguard.services.athletes import local_today
 from gluteguard.services.clinician import VisitError, list_visits, record_visit
 from gluteguard.services.coach import today_summary
 from gluteguard.services.onboarding import setup_progress
+from gluteguard.web.api.common import CLINICIAN_MAY_WRITE
 from gluteguard.web.deps import WebContext, care_context, context
 from gluteguard.web.pages.render import page, parse_day, see_other
 from gluteguard.web.security import CSRF_FIELD, verify_csrf
@@ -56,7 +57,7 @@ def today_page(request: Request, ctx: Ctx, date: str | None = None, saved: str |
     return _today_page(request, ctx, error=error, day=day, saved=saved)
 
 
-@router.post("/clearance", response_model=None)
+@router.post("/clearance", response_model=None, openapi_extra=CLINICIAN_MAY_WRITE)
 async def clearance(request: Request, ctx: CareCtx) -> Response:
     """Record a clinician's clearance (``kind=cleared``, who cleared required) or a booked visit."""
     form = await request.form()
