@@ -25,6 +25,7 @@ def set_command(
     ctx: typer.Context,
     birth_year: Annotated[int | None, typer.Option(help="Year of birth.")] = None,
     sex: Annotated[str | None, typer.Option(help="female, male or other (sets heart-rate load constants).")] = None,
+    weight_kg: Annotated[float | None, typer.Option(help="Body weight in kg.")] = None,
     max_hr: Annotated[int | None, typer.Option(help="Maximum heart rate (bpm).")] = None,
     resting_hr: Annotated[int | None, typer.Option(help="Resting heart rate (bpm).")] = None,
     units: Annotated[str | None, typer.Option(help="km or mi.")] = None,
@@ -42,6 +43,7 @@ def set_command(
         for key, value in {
             "birth_year": birth_year,
             "sex": sex.lower() if sex else None,
+            "weight_kg": weight_kg,
             "max_hr": max_hr,
             "resting_hr": resting_hr,
             "units": units.lower() if units else None,
@@ -82,3 +84,27 @@ def _show(profile: dict, as_json: bool) -> None:
         shown = ", ".join(value) if isinstance(value, list) else ("—" if value is None else str(value))
         table.add_row(key.replace("_", " "), shown or "—")
     console.print(table)
+
+
+@app.command("export")
+def export_command(
+    ctx: typer.Context,
+    path: Annotated[str, typer.Argument(help="Where to write the zip, e.g. my-gluteguard.zip.")],
+) -> None:
+    """Everything about you in one zip: every imported file as it was, every record as JSON, the activity samples,
+    and this week's plan."""
+    from pathlib import Path
+
+    from gluteguard.services.coach import week_plan
+    from gluteguard.services.data_rights import write_export
+
+    app_state = state(ctx)
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise fail(f"{target}: is a folder; give a file name ending in .zip")
+    if not target.parent.is_dir():
+        raise fail(f"{target.parent}: no such folder")
+    week = week_plan(app_state.db, app_state.athlete_id).as_dict()
+    counts = write_export(app_state.db, app_state.athlete_id, target, week=week)
+    console.print(f"Wrote {target}: {counts.get('originals', 0)} original files, {counts.get('activity', 0)} "
+                  f"activities, {counts.get('checkin', 0)} check-ins, and every other record about you.")  # fmt: skip

@@ -331,6 +331,19 @@ def authenticate(db: Database, username: str, password: str, address: str, now: 
     return logged_in
 
 
+def delete_own_account(db: Database, athlete: Principal, password: str) -> dict[str, int]:
+    """An athlete deletes their account and every row of their data, after giving their password again."""
+    from gluteguard.services.data_rights import delete_everything
+
+    if athlete.role is not Role.ATHLETE or athlete.athlete_id is None:
+        raise AccountError("only an athlete account holds data to delete; an admin removes other accounts")
+    with db.session() as session:
+        row = session.get(UserRow, athlete.user_id)
+        if row is None or not _hasher().verify(password or "", row.password_hash):
+            raise AccountError("the password is not right")
+    return delete_everything(db, athlete.athlete_id)
+
+
 # --- invitations and care links ---
 
 

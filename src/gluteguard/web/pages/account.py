@@ -37,14 +37,16 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _login_page(request: Request, error: str | None = None, next_url: str = "", status: int = 200) -> HTMLResponse:
-    return page(request, "login.html", "login", status_code=status, error=error, next_url=next_url)
+def _login_page(request: Request, error: str | None = None, next_url: str = "", status: int = 200,
+                note: str | None = None) -> HTMLResponse:  # fmt: skip
+    return page(request, "login.html", "login", status_code=status, error=error, next_url=next_url, note=note)
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, next: str = "") -> HTMLResponse:
+def login_form(request: Request, next: str = "", deleted: str = "") -> HTMLResponse:
     """The login form."""
-    return _login_page(request, next_url=_safe_next(next, ""))
+    note = "Your account and all of its data have been deleted." if deleted else None
+    return _login_page(request, next_url=_safe_next(next, ""), note=note)
 
 
 @router.post("/login", response_model=None)
@@ -92,6 +94,11 @@ def _account_page(request: Request, viewer: Principal, error: str | None = None,
     audit = accounts.audit_log(db, viewer.athlete_id) if viewer.athlete_id is not None else []
     return page(request, "account.html", "account", status_code=status, viewer=viewer, team=team, audit=audit,
                 error=error, saved=saved)  # fmt: skip
+
+
+def account_error_page(request: Request, viewer: Principal, error: str) -> HTMLResponse:
+    """The account page with a one-line reason (a refused deletion, a wrong password)."""
+    return _account_page(request, viewer, error=error, status=422)
 
 
 SAVED = {

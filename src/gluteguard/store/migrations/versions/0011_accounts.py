@@ -33,7 +33,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["athlete_id"], ["athlete.id"], name=op.f("fk_app_user_athlete_id_athlete"),
-                                ondelete="CASCADE"),  # fmt: skip
+                                ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_app_user")),
         sa.UniqueConstraint("athlete_id", name=op.f("uq_app_user_athlete_id")),
         sa.UniqueConstraint("username", name=op.f("uq_app_user_username")),
@@ -46,9 +46,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["athlete_id"], ["athlete.id"], name=op.f("fk_care_link_athlete_id_athlete"),
-                                ondelete="CASCADE"),  # fmt: skip
+                                ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["clinician_id"], ["app_user.id"], name=op.f("fk_care_link_clinician_id_app_user"),
-                                ondelete="CASCADE"),  # fmt: skip
+                                ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_care_link")),
     )
     op.create_index("ix_care_link_clinician_athlete", "care_link", ["clinician_id", "athlete_id"], unique=False)
@@ -63,9 +63,9 @@ def upgrade() -> None:
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("used_by_athlete_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(["clinician_id"], ["app_user.id"], name=op.f("fk_invite_clinician_id_app_user"),
-                                ondelete="CASCADE"),  # fmt: skip
+                                ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["used_by_athlete_id"], ["athlete.id"],
-                                name=op.f("fk_invite_used_by_athlete_id_athlete"), ondelete="SET NULL"),  # fmt: skip
+                                name=op.f("fk_invite_used_by_athlete_id_athlete"), ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_invite")),
         sa.UniqueConstraint("code_sha256", name=op.f("uq_invite_code_sha256")),
     )
@@ -88,9 +88,9 @@ def upgrade() -> None:
         sa.Column("what", sa.String(length=200), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["actor_id"], ["app_user.id"], name=op.f("fk_audit_event_actor_id_app_user"),
-                                ondelete="SET NULL"),  # fmt: skip
+                                ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["athlete_id"], ["athlete.id"], name=op.f("fk_audit_event_athlete_id_athlete"),
-                                ondelete="CASCADE"),  # fmt: skip
+                                ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_event")),
     )
     op.create_index("ix_audit_event_athlete_at", "audit_event", ["athlete_id", "at"], unique=False)
