@@ -3,8 +3,8 @@ ours against the whole-frame path it replaces, both timed in the same run; and t
 
 Usage::
 
-    .venv/bin/python benchmarks/gait_speed.py [--clip PATH ...] [--kinds vertical,horizontal] [--seconds 10]
-        [--fps 60] [--repeat 1] [--also-one-worker] [--strict]
+    .venv/bin/python benchmarks/gait_speed.py [--clip PATH ...] [--kinds vertical,horizontal,people] [--seconds 10]
+        [--fps 60] [--repeat 1] [--also-one-worker] [--also-without-search] [--no-baseline] [--strict]
 
 **The clips** are made here from the shared demo clip (shared/data/video/sports2d_demo.mp4, 1768×994, 30 fps), so
 nothing is downloaded: the start of it played forward then backward until ``--seconds`` are filled, every frame
@@ -16,13 +16,23 @@ second: about what a phone writes) into the system's temporary folder, where lat
   phone stores an upright clip: 1920×1080 pictures turned on their side, with a "rotate 90°" display matrix.
 * ``horizontal``: frames 0–149, the whole demo scaled to 1920×1080: the man and, from frame ~45, a woman walking
   across (two people; each smaller in the frame).
+* ``people`` (not made unless asked for): two people from the start, side by side in a 1920×1080 frame: on the left
+  the man's part of the demo (x 420–979, y 0–479, ×1.6: about 580 px tall), on the right the lower part of the demo
+  (y 477–993, scaled to 1000 px wide) 50 frames later, where the woman walks across (about 215 px tall); frames
+  0–104 of each. The people search (``pose/candidates.py``) finds both, follows each for 3 s, and the full analysis
+  follows the one it picks.
 
 **Timed**, per clip (``--repeat`` runs of each, alternating, the median kept):
 
 * ``ours``: ``estimate_video(clip, model="lite")``: the tracked path (PyAV decoding, only the window around the
   runner converted and turned upright, the clip split between two graphs on two cores);
 * ``baseline``: the whole-frame path as it was before: OpenCV decodes and turns every whole frame upright, one
-  graph sees all of it, decoding one thread ahead (``estimate_video(..., track=False)``, instrumented here).
+  graph sees all of it, decoding one thread ahead (``estimate_video(..., track=False)``, instrumented here);
+* ``no_search`` (``--also-without-search``): the tracked path without the search for the people in view that now
+  runs before it (``tracked.estimate_tracked`` called directly): ours as it was before that search.
+
+``people_s`` is the search's share of ``wall_s`` (sampled frames, and the short follow-ups when several people are
+found), with how many people it saw and whom it picked.
 
 Figures: ``wall_s`` end to end (probe, graph start-up, decoding, pose); ``decode_s`` the time spent inside the
 decoder (summed over decoder threads, which run beside the pose work); ``pose_s`` the time inside the pose graph
@@ -59,11 +69,15 @@ TARGET_RATIO = 1.0  # wall time at most the clip's own length
 # The part of the demo played forward and back: frames 0–89 (3 s) for the vertical clip, where the man on the box is
 # alone in its window (one person, moving in place like a runner on a treadmill); frames 0–149 for the horizontal one,
 # where the woman walks in from frame ~45 (a second person, and the runner smaller in the frame).
-SOURCE_FRAMES = {"vertical": 90, "horizontal": 150}
+SOURCE_FRAMES = {"vertical": 90, "horizontal": 150, "people": 155}
+PEOPLE_FRAMES, PEOPLE_WALKER_OFFSET = 105, 50  # the people clip: frames 0–104 of the man, 50–154 of the walker
 VERTICAL_WINDOW_X = (420, 979)  # a 9:16 window of the 1768×994 demo around the man on the box
 BIT_RATE = 20_000_000
 BASELINE_NAME = "whole-frame path: OpenCV decodes and turns every whole frame upright, one graph (before issue 15)"
-OURS_NAME = "tracked path: PyAV decoding, window around the runner, two graphs (estimate_video default)"
+OURS_NAME = (
+    "tracked path: PyAV decoding, window around the runner, two graphs, after the search for the people in view"
+    " (estimate_video default)"
+)
 
 
 # --- the clips ------------------------------------------------------------------------------------------------------
@@ -92,6 +106,17 @@ def _tag_rotate_90(path: Path) -> None:
     path.write_bytes(bytes(data))
 
 
+def _side_by_side(man: Any, walker: Any) -> Any:
+    """The ``people`` clip's picture: the man's part (left, larger) and the walker's part (right, smaller)."""
+    import cv2
+    import numpy as np
+
+    canvas = np.full((1080, 1920, 3), 90, np.uint8)
+    canvas[1080 - 768 :, :896] = cv2.resize(man[0:480, 420:980], (896, 768), interpolation=cv2.INTER_AREA)
+    canvas[1080 - 292 :, 910:1910] = cv2.resize(walker[477:994], (1000, 292), interpolation=cv2.INTER_AREA)
+    return canvas
+
+
 def make_clip(kind: str, seconds: float, fps: int, out: Path) -> Path:
     """Write the ``kind`` clip (see the module docstring) to ``out``, unless a previous run already did."""
     if out.is_file():
@@ -100,6 +125,8 @@ def make_clip(kind: str, seconds: float, fps: int, out: Path) -> Path:
     import cv2
 
     source = _demo_frames(SOURCE_FRAMES[kind])
+    if kind == "people":
+        source = [_side_by_side(source[i], source[i + PEOPLE_WALKER_OFFSET]) for i in range(PEOPLE_FRAMES)]
     back_and_forth = list(range(len(source))) + list(range(len(source) - 2, 0, -1))
     repeat = max(1, round(fps / 30))
     count = round(seconds * fps)
@@ -118,6 +145,8 @@ def make_clip(kind: str, seconds: float, fps: int, out: Path) -> Path:
         if kind == "vertical":
             upright = cv2.resize(image[:, left:right], (1080, 1920), interpolation=cv2.INTER_CUBIC)
             stored = cv2.rotate(upright, cv2.ROTATE_90_COUNTERCLOCKWISE)  # the phone's sensor is landscape
+        elif kind == "people":
+            stored = image  # already 1920×1080
         else:
             stored = cv2.resize(image, (1920, 1080), interpolation=cv2.INTER_CUBIC)
         for packet in stream.encode(av.VideoFrame.from_ndarray(stored, format="bgr24")):
@@ -179,18 +208,29 @@ def run_baseline(clip: Path, model: str) -> dict[str, Any]:
     return _figures(series, info, wall, cpu, decoded.seconds, pose, rest, load)
 
 
-def run_ours(clip: Path, model: str, workers: int | None = None) -> dict[str, Any]:
-    from gluteguard.gait.pose import estimate_video, video
+def run_ours(clip: Path, model: str, workers: int | None = None, search: bool = True) -> dict[str, Any]:
+    """``estimate_video(clip)``; ``search=False``: the tracked path alone, as before the people search."""
+    from gluteguard.gait.pose import estimate_video, get_backend, video
+    from gluteguard.gait.pose.tracked import estimate_tracked
 
     load = os.getloadavg()[0]
     started, cpu_started = time.perf_counter(), time.process_time()
-    series = estimate_video(clip, model=model, workers=workers)
+    if search:
+        series = estimate_video(clip, model=model, workers=workers)
+    else:
+        estimator = get_backend("blazepose", model=model)
+        series = estimate_tracked(estimator, clip, video.probe(clip), workers=workers, source=str(clip))
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     meta = series.meta
     pose = meta["pose_seconds"]
     rest = sum(meta["tracking"]["worker_seconds"]) - pose
     figures = _figures(series, video.probe(clip), wall, cpu, meta["decode_seconds"], pose, rest, load)
     figures["tracking"] = meta["tracking"]
+    people = meta.get("people_in_view")
+    if people is not None:
+        figures["people_s"] = people["seconds"]
+        figures["people"] = {key: people[key] for key in ("people_seen", "found_per_frame", "looks", "pick",
+                                                          "seed_frame")}  # fmt: skip
     return figures
 
 
@@ -222,11 +262,22 @@ def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _line(name: str, figures: dict[str, Any]) -> str:
+    people = figures.get("people")
+    search = (
+        ""
+        if people is None
+        else (
+            f"; people search {figures['people_s']} s (saw {people['people_seen']}, picked"
+            f" {'—' if people['pick'] is None else people['pick']['picked']})"
+        )
+    )
+    split = figures.get("tracking", {})
+    seam = f"; seam {split['seam_frame']}" if split.get("workers", 1) > 1 else ""
     return (
         f"  {name:<9} {figures['frames']} frames ({figures['clip_s']} s) in {figures['wall_s']} s wall"
         f" = {figures['fps']} frames/s, ratio {figures['ratio']}; decode {figures['decode_s']} s, pose"
         f" {figures['pose_s']} s, rest {figures['rest_s']} s, CPU {figures['cpu_s']} s; person in"
-        f" {figures['frames_with_person']} frames; load before {figures['load_before']}"
+        f" {figures['frames_with_person']} frames{search}{seam}; load before {figures['load_before']}"
     )
 
 
@@ -266,6 +317,10 @@ def main() -> int:
     parser.add_argument("--model", default="lite")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each path per clip (median kept)")
     parser.add_argument("--also-one-worker", action="store_true", help="also time ours with one graph")
+    parser.add_argument(
+        "--also-without-search", action="store_true", help="also time ours without the people search (as before it)"
+    )
+    parser.add_argument("--no-baseline", action="store_true", help="do not time the whole-frame path")
     parser.add_argument("--strict", action="store_true", help="exit 2 when the target is missed")
     args = parser.parse_args()
 
@@ -289,18 +344,28 @@ def main() -> int:
     results: dict[str, dict[str, Any]] = {}
     for name, path in clips.items():
         print(f"{name}: {path.name}")
-        runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "ours": [], "one_worker": []}
+        runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "ours": [], "no_search": [], "one_worker": []}
         for _ in range(max(1, args.repeat)):
-            runs["baseline"].append(run_baseline(path, args.model))
-            print(_line("baseline", runs["baseline"][-1]))
+            if not args.no_baseline:
+                runs["baseline"].append(run_baseline(path, args.model))
+                print(_line("baseline", runs["baseline"][-1]))
+            if args.also_without_search:
+                runs["no_search"].append(run_ours(path, args.model, search=False))
+                print(_line("no search", runs["no_search"][-1]))
             runs["ours"].append(run_ours(path, args.model))
             print(_line("ours", runs["ours"][-1]))
             if args.also_one_worker:
                 runs["one_worker"].append(run_ours(path, args.model, workers=1))
                 print(_line("1 worker", runs["one_worker"][-1]))
         entry = {key: _median_run(value) for key, value in runs.items() if value}
-        entry["speedup"] = round(entry["baseline"]["wall_s"] / entry["ours"]["wall_s"], 2)
-        print(f"  speed-up {entry['speedup']}× (baseline wall / ours wall)")
+        entry["speedup"] = None
+        if "baseline" in entry:
+            entry["speedup"] = round(entry["baseline"]["wall_s"] / entry["ours"]["wall_s"], 2)
+            print(f"  speed-up {entry['speedup']}× (baseline wall / ours wall)")
+        if "no_search" in entry:
+            cost = round(entry["ours"]["wall_s"] - entry["no_search"]["wall_s"], 3)
+            print(f"  people search: ours {entry['ours']['wall_s']} s against {entry['no_search']['wall_s']} s without"
+                  f" it (medians), {cost:+} s")  # fmt: skip
         results[name] = entry
 
     first = next(iter(results.values()))
@@ -315,7 +380,7 @@ def main() -> int:
         "model": args.model,
         "ours": OURS_NAME,
         **{key: ours[key] for key in ("decode_s", "pose_s", "rest_s", "wall_s", "clip_s", "ratio", "fps", "cpu_s")},
-        "baseline": {"name": BASELINE_NAME, **first["baseline"]},
+        "baseline": {"name": BASELINE_NAME, **first["baseline"]} if "baseline" in first else None,
         "speedup": first["speedup"],
         "target": {"ratio_max": TARGET_RATIO},
         "target_met": ours["ratio"] <= TARGET_RATIO,

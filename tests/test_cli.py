@@ -406,9 +406,11 @@ def test_reprocess(db_file: Path, imported: dict) -> None:
     assert [tuple(r[k] for k in keys) for r in after] == [tuple(r[k] for k in keys) for r in before]
 
 
-def test_no_arguments_shows_help() -> None:
-    result = CliRunner().invoke(app, [])
-    assert "Usage" in result.output and "import" in result.output
+def test_no_arguments_shows_the_first_steps_and_help_still_lists_the_commands(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["--db", str(tmp_path / "new.sqlite")])  # never the user's own database
+    assert result.exit_code == 0 and "1. About you" in result.output and "gluteguard --help" in result.output
+    helped = CliRunner().invoke(app, ["--help"])
+    assert "Usage" in helped.output and "import" in helped.output
 
 
 # --- the installed console script -----------------------------------------------------------------

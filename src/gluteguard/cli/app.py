@@ -25,21 +25,22 @@ from gluteguard.cli import (
     selftest,
     serve,
     sitting,
+    start,
     status,
     users,
 )
-from gluteguard.cli.context import AppState, errors, shown
+from gluteguard.cli.context import FREEZE_AT_OPEN, AppState, errors, shown
 
 app = typer.Typer(
     name="gluteguard",
     help="Pace your running, listen to your hip, and get off your butt — gluteal tendinopathy care for runners.",
-    no_args_is_help=True,
+    no_args_is_help=False,  # no command: the first steps (cli/start.py), and where --help is
     pretty_exceptions_enable=False,
     add_completion=False,
 )
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def main_options(
     ctx: typer.Context,
     db_url: Annotated[
@@ -49,6 +50,8 @@ def main_options(
     athlete_name: Annotated[str, typer.Option("--athlete", help="Which athlete (for coaches).")] = "me",
 ) -> None:
     ctx.obj = AppState(db_option=db_url, athlete_name=athlete_name)
+    if ctx.invoked_subcommand is None:
+        start.first_steps(ctx)
 
 
 app.add_typer(db.app, name="db")
@@ -96,6 +99,7 @@ def known_error(exc: BaseException) -> bool:
 
 
 def main() -> None:
+    FREEZE_AT_OPEN["on"] = True  # this process runs one command and ends (cli/context.py)
     try:
         app()
     except Exception as exc:

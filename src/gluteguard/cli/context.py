@@ -6,6 +6,7 @@ Kept light on purpose: every command, ``--help`` included, imports this module, 
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 from dataclasses import dataclass, field
@@ -26,6 +27,10 @@ if not console.is_terminal:
     console.width = 120
 
 
+# Set by ``cli.app.main`` (one command per process); off where the commands run inside another program (tests).
+FREEZE_AT_OPEN = {"on": False}
+
+
 @dataclass
 class AppState:
     db_option: str | None = None
@@ -41,6 +46,10 @@ class AppState:
 
             self._db = Database(resolve_database_url(self.db_option))
             backfill_hr_histograms(self._db)  # data the schema gained later, filled once at open, never in a read
+            if FREEZE_AT_OPEN["on"]:
+                # The command's modules are imported by now and live as long as the process: the cyclic garbage
+                # collector need never scan them again (it otherwise rescans them while years of history are read).
+                gc.freeze()
         return self._db
 
     @property

@@ -160,11 +160,19 @@ def _slow_motion_line(timing: dict) -> str:
     )
 
 
+def _print_people(result: StrideResult) -> None:
+    """Several people in view: whom the analysis followed, and why."""
+    analysed = (result.people or {}).get("person_analysed")
+    if analysed is not None:
+        console.print(Text(f"{analysed['message']}."))
+
+
 def _print_not_running(result: StrideResult) -> None:
     """A clip with no running in it: what it looks like, and what to do; no metric, no verdict."""
     movement = result.analysis.movement
     message = movement.message if movement is not None else "no running found"
     console.print(Text(f"{result.analysis.source}: {message}.", style="bold"))
+    _print_people(result)
     if movement is not None and movement.suggested_capture_fps is not None:
         console.print(Text(f"Run it again with --capture-fps {movement.suggested_capture_fps:g} (or the rate your phone"
                            " filmed at)."))  # fmt: skip
@@ -184,6 +192,11 @@ def _print_analysis(result: StrideResult) -> None:
         f"cadence {'—' if cadence is None else f'{cadence:.0f} steps/min'}", style="bold"))  # fmt: skip
     if result.timing is not None:
         console.print(Text(_slow_motion_line(result.timing)))
+    _print_people(result)
+    from gluteguard.gait.repeatability import timing_notes
+
+    for line in timing_notes(analysis.as_dict()):
+        console.print(Text(line))
     for warning in analysis.warnings:
         console.print(Text(f"warning: {warning}", style="yellow"))
     table = Table()

@@ -109,3 +109,5 @@ def _print_summary(summary: ImportSummary) -> None:
         table.add_row("stand hours added", str(wearable["stand_hours"]))
         table.add_row("sedentary day totals added", str(wearable["sedentary_days"]))
     console.print(table)
+    if summary.strava_profile is not None:
+        console.print(summary.strava_profile.message, markup=False, highlight=False, soft_wrap=True)

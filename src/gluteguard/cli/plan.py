@@ -149,11 +149,14 @@ def today_command(
 ) -> None:
     """Today at a glance: what to do first (no running, and why, when it is not allowed), the next run, warnings,
     today's plan."""
+    from gluteguard.services.cache import read_only_scope
     from gluteguard.services.coach import today_summary
 
     day = day_option(on)
     app_state = state(ctx)
-    summary = today_summary(app_state.db, app_state.athlete_id, day)
+    db, athlete_id = app_state.db, app_state.athlete_id  # opening may migrate or add the athlete: before the scope
+    with read_only_scope():  # a read: the profile and each data version are asked for once, as on the web
+        summary = today_summary(db, athlete_id, day)
     if json_output:
         print_json(summary.as_dict())
         return

@@ -18,7 +18,7 @@ from gluteguard.load.rules import load_rules
 from gluteguard.plan.adherence import WeekLog, monday_of, self_management_from
 from gluteguard.plan.generator import ladder_step_on, plan_day, run_index_on, usual_session_ids
 from gluteguard.plan.inputs import NO_RUN_PHASES, WEEKDAYS, PlanInputs, PlanItem, week_rules
-from gluteguard.plan.library import return_to_run_ladder
+from gluteguard.plan.library import Exercise, return_to_run_ladder
 from gluteguard.plan.phase import DayState, PhaseDecision, ReturnCriteria, choose_phase, phase_rules
 from gluteguard.plan.progression import Progress, WeekOutcome, replay, stage_bounds
 from gluteguard.plan.week import outline
@@ -207,14 +207,22 @@ def longest_tolerated_run(history: AthleteHistory, day: date) -> tuple[float, da
     rules = load_rules()
     best: tuple[float, date] | None = None
     for run in history.runs_between(day - timedelta(days=rules.spike_window_days), day - timedelta(days=1)):
+        if run.distance_m < rules.cap_min_run_m:
+            continue  # no distance recorded: it says nothing about the distance the hip is used to
         if (best is None or run.distance_m > best[0]) and tolerated(history, run.local_date, day):
             best = (run.distance_m, run.local_date)
     return best
 
 
-def _has_history(history: AthleteHistory, day: date) -> bool:
-    window = load_rules().spike_window_days
-    return bool(history.runs_between(day - timedelta(days=window), day - timedelta(days=1)))
+def _no_cap_basis(history: AthleteHistory, day: date) -> str:
+    """Why there is no ceiling: no run in the 30 days before, none with a distance, or none tolerated."""
+    rules, words = load_rules(), wording()["next_run"]
+    runs = history.runs_between(day - timedelta(days=rules.spike_window_days), day - timedelta(days=1))
+    if not runs:
+        return words["easy_no_history"]
+    if all(run.distance_m < rules.cap_min_run_m for run in runs):
+        return words["easy_no_distance"]
+    return words["easy_none_tolerated"]
 
 
 def _next_run(
@@ -237,8 +245,8 @@ def _next_run(
         )
     longest = longest_tolerated_run(history, day)
     if longest is None:
-        basis = words["easy_none_tolerated"] if _has_history(history, day) else words["easy_no_history"]
-        return NextRun("easy", words["easy"], basis, f"{rules.cap_source}; {rules.cap_tolerance_source}")
+        source = f"{rules.cap_source}; {rules.cap_tolerance_source}"
+        return NextRun("easy", words["easy"], _no_cap_basis(history, day), source)
     adjustment, _ = cap_adjustment(report) if report is not None else (1.0, None)
     factor = rules.cap_factor * adjustment
     cap = longest[0] * factor
@@ -358,18 +366,52 @@ def _tender_hip_bone_recent(history: AthleteHistory, day: date) -> bool:
     return any(tender for t in tests for tender in t.palpation.values())
 
 
-def _headline(report: StatusReport | None, running_allowed: bool, run_day: bool, next_run: NextRun) -> Reason:
-    words = wording()["headline"]
+def _ladder_step(next_run: NextRun) -> Exercise | None:
+    """The return-to-run step the next run is (None for a run with a distance cap or a short easy run)."""
+    if next_run.kind != "ladder" or next_run.ladder_step is None:
+        return None
+    return return_to_run_ladder()[next_run.ladder_step - 1]
+
+
+def headline_kind(
+    report: StatusReport | None, running_allowed: bool, items: tuple[PlanItem, ...], next_run: NextRun
+) -> str:
+    """Which of the day's headlines fits (decision.toml [headline]): a warning sign that stops running, a red day,
+    no check-in yet, a run, walk/run intervals, a walk or a hop session with no running yet, or a rest day (before a
+    run, or before a walk or hop step with no running yet)."""
     if report is not None and report.action in NO_RUNNING_ACTIONS:
-        reason = report.reasons[0]
-        return Reason(report.action, action_message(report.action), reason.source)
+        return "warning_sign"
     if not running_allowed:
-        text = words["red"] if report is None or report.action == "self_manage" else (
-            f"{words['red']} {action_message(report.action)}")  # fmt: skip
-        return Reason("red", text, words["red_source"])
+        return "no_running"
     if report is None:
-        return Reason("no_checkin", words["no_checkin"].format(summary=next_run.summary), next_run.source)
-    text = words["run_day" if run_day else "rest_day"].format(summary=next_run.summary)
+        return "no_checkin"
+    session = next((item for item in items if item.kind == "run"), None)
+    step = _ladder_step(next_run)
+    if session is None:
+        return "rest_no_run_yet" if step is not None and not step.holds_running else "rest"
+    if step is not None:  # today's session is the next run: a step of the way back to running
+        return step.session_kind if not step.holds_running else "walk_run"
+    return "run" if session.holds_running else session.session_kind or "run"
+
+
+def headline_for(kind: str, report: StatusReport | None, next_run: NextRun) -> Reason:
+    """The day's headline of ``kind`` in the words of decision.toml [headline], with its source."""
+    words = wording()["headline"]
+    if kind == "warning_sign":
+        assert report is not None and report.action is not None
+        return Reason(report.action, action_message(report.action), report.reasons[0].source)
+    if kind == "no_running":
+        text = words["no_running"]
+        if report is not None and report.action != "self_manage":
+            text = f"{text} {action_message(report.action)}"
+        return Reason("red", text, words["no_running_source"])
+    step = _ladder_step(next_run)
+    fields = {"summary": next_run.summary, "step": "", "in_short": ""}
+    if step is not None:
+        fields.update(step=str(step.ladder_step), in_short=step.in_short)
+    text = words[kind].format(**fields)
+    if report is None:
+        return Reason("no_checkin", text, next_run.source)
     if report.action != "self_manage":
         text = f"{action_message(report.action)} {text}"
     return Reason(report.action, text, next_run.source)
@@ -394,14 +436,15 @@ def _decide(history: AthleteHistory, day: date) -> DayDecision:
     items = plan_day(inputs, day)
     next_run = _with_planned_run(history, day, next_run, items)
     running_allowed = phase.phase not in NO_RUN_PHASES
-    run_day = any(item.kind == "run" for item in items)
+    kind = headline_kind(report, running_allowed, items, next_run)
     planned_ids = {item.id for item in items}
     return DayDecision(
         date=day,
         decided_on=history.horizon(day),
         status=report.status if report else None,
         action=report.action if report else None,
-        headline=_headline(report, running_allowed, run_day, next_run),
+        headline=headline_for(kind, report, next_run),
+        headline_kind=kind,
         phase=phase.phase,
         phase_why=phase.why,
         phase_source=phase.source,
@@ -470,6 +513,8 @@ __all__ = [
     "WEEKDAYS",
     "decide",
     "decide_week",
+    "headline_for",
+    "headline_kind",
     "longest_tolerated_run",
     "phase_on",
     "progress_on",

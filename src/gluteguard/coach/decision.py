@@ -46,6 +46,9 @@ class DayDecision:
     status: str | None  # green | amber | red; None before the first check-in
     action: str | None  # self_manage | see_clinician | urgent | emergency; None before the first check-in
     headline: Reason  # what to do today, in one sentence, with its source
+    # Which headline that is (decide.headline_kind): warning_sign | no_running | no_checkin | run | walk_run | walk |
+    # hops | rest | rest_no_run_yet — walk, hops and rest_no_run_yet hold no running today.
+    headline_kind: str
     phase: str  # prevent | manage | settle | return | blocked
     phase_why: str
     phase_source: str
@@ -82,6 +85,7 @@ class DayDecision:
             "phase": self.phase,
             "next_run": self.next_run.as_dict(),
             "headline": self.headline.as_dict(),
+            "headline_kind": self.headline_kind,
         }
 
     def as_dict(self) -> dict:
@@ -92,6 +96,7 @@ class DayDecision:
             "status": self.status,
             "action": self.action,
             "headline": self.headline.as_dict(),
+            "headline_kind": self.headline_kind,
             "phase": self.phase,
             "phase_why": self.phase_why,
             "phase_source": self.phase_source,
@@ -147,6 +152,7 @@ class WeekPlan:
                 "date": lead.date.isoformat(),
                 "running_allowed": lead.running_allowed,
                 "headline": lead.headline.message,
+                "headline_kind": lead.headline_kind,
                 "holds": [hold.as_dict() for hold in lead.holds],
                 "assumed": list(lead.assumed),
             },
@@ -163,6 +169,7 @@ class WeekPlan:
                     "running_allowed": day.running_allowed,
                     "next_run": day.next_run.as_dict(),
                     "headline": day.headline.message,
+                    "headline_kind": day.headline_kind,
                     "reasons": [reason.as_dict() for reason in day.reasons] if not day.running_allowed else [],
                     "projected": day.projected,
                     "cancelled": list(day.cancelled),

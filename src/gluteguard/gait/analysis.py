@@ -1,8 +1,10 @@
 """Stride analysis entry point: keypoints → cleaned tracks → gait events → per-step metrics → findings (pure).
 
-``analyze(series, view=None)`` never raises on messy data (holes, short clips, a missing leg): what cannot be
-measured is left out and said so in ``quality``/``warnings``. It raises :class:`KeypointError` only when the
-series lacks the landmarks the pipeline needs at all, and ``ValueError`` for an unknown ``view``.
+A clip filmed at a variable frame rate is first put on an even frame clock (``gait.timing``), because everything
+below counts frames. ``analyze(series, view=None)`` never raises on messy data (holes, short clips, a missing
+leg): what cannot be measured is left out and said so in ``quality``/``warnings``. It raises
+:class:`KeypointError` only when the series lacks the landmarks the pipeline needs at all, and ``ValueError`` for an
+unknown ``view``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from gluteguard.gait.cadence_check import CadenceCheck, check_cadence
 from gluteguard.gait.events import Contact, FootEvents, detect_events, duty_factor
 from gluteguard.gait.findings import Finding, MetricInfo, derive_findings, load_rules
 from gluteguard.gait.metrics import (
@@ -29,8 +32,16 @@ from gluteguard.gait.metrics import (
 )
 from gluteguard.gait.model import REQUIRED_LANDMARKS, KeypointError, KeypointSeries
 from gluteguard.gait.movement import MovementCheck, check_movement
-from gluteguard.gait.repeatability import landmark_confidence, on_this_clip, repeatable, split_half
+from gluteguard.gait.repeatability import (
+    cadence_on_this_clip,
+    landmark_confidence,
+    on_this_clip,
+    repeatable,
+    split_half,
+    timing_notes,
+)
 from gluteguard.gait.signal import ANGLE_CUTOFF_HZ, EVENT_CUTOFF_HZ, clean_tracks
+from gluteguard.gait.timing import even_frame_clock, frame_clock
 from gluteguard.gait.view import detect_view, facing_sign, view_features
 
 VIEWS = ("rear", "side")
@@ -127,10 +138,22 @@ class GaitAnalysis:
     timings_s: dict[str, float] = field(default_factory=dict)
     source: str = ""
     movement: MovementCheck | None = None  # what the clip shows; metrics only when it is running
+    frame_clock: dict[str, Any] = field(default_factory=dict)  # variable frame rate evened? (``gait.timing``)
+    cadence_check: CadenceCheck | None = None  # the cadence counted without the skeleton (videos only)
 
     @property
     def running(self) -> bool:
         return self.movement is not None and self.movement.running
+
+    @property
+    def timing_notes(self) -> list[str]:
+        """Plain lines on the clip's clock and its cadence check (``repeatability.timing_notes``)."""
+        return timing_notes(self.as_dict())
+
+    @property
+    def cadence_for_verdict(self) -> float | None:
+        """The cadence the findings may use: none when the pose-free count disagrees with it."""
+        return None if self.cadence_check is not None and self.cadence_check.agrees is False else self.cadence_spm
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -139,9 +162,13 @@ class GaitAnalysis:
             "view_confidence": self.view_confidence,
             "fps": self.fps,
             "frames": self.frames,
+            "frame_clock": dict(self.frame_clock),
             "source": self.source,
             "steps": dict(self.steps),
             "cadence_spm": self.cadence_spm,
+            "cadence_check": None
+            if self.cadence_check is None
+            else {**self.cadence_check.as_dict(), "on_this_clip": cadence_on_this_clip(self.cadence_check)},
             "metrics": {name: metric.as_dict() for name, metric in self.metrics.items()},
             "asymmetry": {name: dict(values) for name, values in self.asymmetry.items()},
             "quality": self.quality,
@@ -186,6 +213,7 @@ def _empty(
         timings_s={"total_s": perf_counter() - started},
         source=series.source,
         movement=movement,
+        frame_clock=frame_clock(series),  # no cadence_check: without running there is no cadence to check
     )
 
 
@@ -259,6 +287,7 @@ def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
     started = perf_counter()
     if view is not None and view not in VIEWS:
         raise ValueError(f"view must be one of {VIEWS} or None, got {view!r}")
+    series = even_frame_clock(series)  # a variable frame rate on an even clock; a steady clip is left as it is
     missing = [name for name in REQUIRED_LANDMARKS if not series.has(name)]
     if missing:
         raise KeypointError(f"{series.source or 'keypoints'}: missing required landmarks: {', '.join(missing)}")
@@ -395,6 +424,18 @@ def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
             )
     if cadence is None:
         warnings.append("no cadence: not enough clean strides were detected")
+    # Counted again from the picture's own rhythm (videos only). Running clips only: among a runner's step rates a
+    # walker's rhythm would read as its double.
+    cadence_check = check_cadence(series.frame_motion, fps, cadence)
+    if cadence_check is not None and cadence_check.agrees is False:
+        warnings.append(
+            f"cadence: counted from the feet it is {cadence:.0f} steps a minute, counted from the picture's own"
+            f" rhythm {cadence_check.pose_free_spm:.0f}; they differ by more than the {cadence_check.tolerance_spm:.0f}"
+            " a real change needs, so no verdict on the cadence from this clip (the cues give no metronome number)"
+        )
+        cadence_for_cues = None
+    else:
+        cadence_for_cues = cadence
     findings: list[Finding] = []
     trusted_sides = {side for side in SIDES if clean_steps[side] >= minimum}
     for name, metric in metrics.items():
@@ -412,7 +453,7 @@ def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
             # knee FPPA: too weak in 2D for a finding (findings.toml); a metric the clip does not repeat: no verdict
             if rules.metrics[name].in_findings and metric.repeatable
         }
-        findings = derive_findings(means, cadence)
+        findings = derive_findings(means, cadence_for_cues)
     required = list(REQUIRED_LANDMARKS)
     visibility = float(np.mean([cleaned.present_fraction[name] for name in required]))
     indices = [series.names.index(name) for name in required]
@@ -470,4 +511,6 @@ def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
         },
         source=series.source,
         movement=movement,
+        frame_clock=frame_clock(series),
+        cadence_check=cadence_check,
     )

@@ -10,16 +10,7 @@ import numpy as np
 
 from gluteguard.gait.mocap import MarkerTrial, landmarks
 from gluteguard.gait.model import KeypointSeries
-
-
-def _resample(time_s: np.ndarray, values: np.ndarray, new_time: np.ndarray) -> np.ndarray:
-    """Linear interpolation along axis 0; a sample next to a NaN stays NaN (a phone would not see it either)."""
-    upper = np.clip(np.searchsorted(time_s, new_time, side="right"), 1, len(time_s) - 1)
-    lower = upper - 1
-    span = time_s[upper] - time_s[lower]
-    weight = np.clip((new_time - time_s[lower]) / np.where(span > 0, span, 1.0), 0.0, 1.0)
-    weight = weight.reshape((-1,) + (1,) * (values.ndim - 1))
-    return values[lower] * (1 - weight) + values[upper] * weight
+from gluteguard.gait.timing import resample
 
 
 def linear_track(time_s: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -88,7 +79,7 @@ def project(
     rate = keypoints.fps
     if fps is not None and fps != keypoints.fps:
         new_time = np.arange(time_s[0], time_s[-1] + 1e-9, 1.0 / fps)
-        image = _resample(time_s, image, new_time)
+        image = resample(time_s, image, new_time)
         confidence = np.where(np.isfinite(image[..., :2]).all(axis=2), 1.0, np.nan)
         time_s, rate = new_time, fps
     return KeypointSeries(

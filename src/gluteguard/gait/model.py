@@ -59,6 +59,10 @@ class KeypointSeries:
 
     ``xyz`` has shape (frames, landmarks, 3); missing values are NaN. ``confidence`` has shape (frames, landmarks)
     in 0–1 (NaN when unknown). ``units`` is "px" for image coordinates (y down) or "m"/"mm" for lab coordinates.
+
+    ``frame_motion`` (videos only) is one number per frame that uses no landmark: how much the picture the pose model
+    looked at changed since the previous frame (``gait.pose.motion``). A field rather than a ``meta`` entry because
+    it must stay aligned with the rows: its length is checked here, and evening the clock resamples it with them.
     """
 
     fps: float
@@ -70,6 +74,7 @@ class KeypointSeries:
     source: str = ""
     frame_size: tuple[int, int] | None = None  # (width, height) in pixels, when from a video or image tool
     meta: dict = field(default_factory=dict)
+    frame_motion: np.ndarray | None = None  # (frames,), NaN where it could not be measured
 
     def __post_init__(self) -> None:
         frames = len(self.time_s)
@@ -77,6 +82,8 @@ class KeypointSeries:
             raise ValueError(f"xyz has shape {self.xyz.shape}, expected ({frames}, {len(self.names)}, 3)")
         if self.confidence.shape != (frames, len(self.names)):
             raise ValueError(f"confidence has shape {self.confidence.shape}, expected ({frames}, {len(self.names)})")
+        if self.frame_motion is not None and self.frame_motion.shape != (frames,):
+            raise ValueError(f"frame_motion has shape {self.frame_motion.shape}, expected ({frames},)")
         if not self.fps > 0:
             raise ValueError(f"fps must be positive, got {self.fps}")
 

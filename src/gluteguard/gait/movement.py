@@ -8,9 +8,11 @@ phase (each foot on the ground for less than half its stride). The check reads, 
 3. whether they move together (jumping) or alternate;
 4. the stride: the lag at which the left-minus-right foot height repeats, found by autocorrelation. This needs no
    gait event and no frame-rate assumption beyond the clip's, so it also gives a pose-free-of-events step rate;
-5. the step rate: too slow even for walking is slow motion (the capture rate is then guessed), 70–130 a minute is
+5. whether the clip changes speed part-way (an iPhone slow-motion clip: real speed at the start and end, slowed in
+   the middle): the stride lasts several times longer in one part than in another;
+6. the step rate: too slow even for walking is slow motion (the capture rate is then guessed), 70–130 a minute is
    walking, faster than any sprint is noise;
-6. in a side view, the flight phase: a foot on the ground for half its stride or more is walking. From behind,
+7. in a side view, the flight phase: a foot on the ground for half its stride or more is walking. From behind,
    perspective stretches the contacts (the planted foot slides down the image), so the step rate decides alone.
 
 Thresholds and their sources are in ``movement.toml``; ``check_movement`` never raises.
@@ -26,7 +28,7 @@ import numpy as np
 
 from gluteguard.rules_data import Table, rules_data
 
-KINDS = ("running", "walking", "jumping", "standing", "slow_motion", "unclear")
+KINDS = ("running", "walking", "jumping", "standing", "slow_motion", "speed_ramp", "unclear")
 SIDES = ("left", "right")
 HARMONIC_MARGIN = 0.1  # autocorrelation peaks this close to the highest count as equally good: the first is taken
 
@@ -44,6 +46,10 @@ class MovementRules:
     typical_running_spm: float
     capture_rates_fps: tuple[float, ...]
     max_duty_factor: float
+    ramp_min_ratio: float
+    ramp_min_strides_per_part: int
+    ramp_part_tolerance: float
+    ramp_band_share: float
     sources: dict[str, str]
 
 
@@ -61,6 +67,10 @@ def _parse(table: Table) -> MovementRules:
         typical_running_spm=float(rate["typical_running_spm"]),
         capture_rates_fps=tuple(float(r) for r in rate["capture_rates_fps"]),
         max_duty_factor=float(table["flight"]["max_duty_factor"]),
+        ramp_min_ratio=float(table["speed_ramp"]["min_ratio"]),
+        ramp_min_strides_per_part=int(table["speed_ramp"]["min_strides_per_part"]),
+        ramp_part_tolerance=float(table["speed_ramp"]["part_tolerance"]),
+        ramp_band_share=float(table["speed_ramp"]["band_share"]),
         sources={name: str(section["source"]) for name, section in table.items() if isinstance(section, dict)},
     )
 
@@ -82,6 +92,7 @@ class MovementCheck:
     seen_share: float = 0.0  # share of frames with both feet and hips found
     suggested_capture_fps: float | None = None  # slow motion: the capture rate that makes the steps a run's
     source: str = ""
+    speed_ratio: float | None = None  # a clip that changes speed: its slowest part's stride over its fastest
 
     @property
     def running(self) -> bool:
@@ -99,6 +110,7 @@ class MovementCheck:
             "seen_share": self.seen_share,
             "suggested_capture_fps": self.suggested_capture_fps,
             "source": self.source,
+            "speed_ratio": self.speed_ratio,
         }
 
 
@@ -141,6 +153,53 @@ def _stride_lag(difference: np.ndarray, min_lag: int) -> tuple[int | None, float
     # one is the stride, not its double or triple.
     first = next(i for i in peaks if window[i] >= best - HARMONIC_MARGIN)
     return start + first, float(window[first])
+
+
+def _upward_crossings(difference: np.ndarray, band_share: float) -> np.ndarray:
+    """Frames where the (detrended) signal rises through its middle, counted only after it has been below a band
+    around the middle and is then above it: one per cycle, jitter inside the band ignored."""
+    index = np.arange(difference.size)
+    centred = difference - np.polyval(np.polyfit(index, difference, 1), index)
+    centred -= np.median(centred)
+    band = band_share * float(np.percentile(centred, 95) - np.percentile(centred, 5)) / 2
+    if not band > 0:
+        return np.array([], dtype=int)
+    state = np.zeros(centred.size, dtype=np.int8)  # +1 above the band, -1 below it, 0 inside
+    state[centred > band] = 1
+    state[centred < -band] = -1
+    outside = np.flatnonzero(state)
+    if outside.size < 2:
+        return np.array([], dtype=int)
+    changes = outside[1:][np.diff(state[outside]) == 2]  # the first frame above the band after being below it
+    return changes
+
+
+def speed_change(difference: np.ndarray, fps: float, rules: MovementRules) -> float | None:
+    """The factor by which the stride in the clip's slowest part outlasts the one in its fastest part, when the
+    clip changes speed part-way (``movement.toml`` [speed_ramp]); None for a clip at one speed.
+
+    ``difference`` is the left-minus-right foot height, one cycle per stride whatever the gait."""
+    ups = _upward_crossings(difference, rules.ramp_band_share)
+    strides = np.diff(ups).astype(float)
+    needed = rules.ramp_min_strides_per_part
+    if strides.size < 2 * needed + 1:
+        return None
+    # A running median of three: one missed or extra crossing does not make a part.
+    typical = np.median(np.lib.stride_tricks.sliding_window_view(strides, 3), axis=1)
+    fast, slow = float(typical.min()), float(typical.max())
+    ratio = slow / fast
+    if ratio < rules.ramp_min_ratio:
+        return None
+    tolerance = rules.ramp_part_tolerance
+    in_fast = int(np.sum(np.abs(strides - fast) <= tolerance * fast))
+    in_slow = int(np.sum(np.abs(strides - slow) <= tolerance * slow))
+    fast_spm, slow_spm = 2 * 60.0 * fps / fast, 2 * 60.0 * fps / slow
+    if min(in_fast, in_slow) < needed:
+        return None
+    # The fast part steps like a gait filmed in real time, the slow part too slowly for any gait.
+    if fast_spm < rules.slow_motion_below_spm or slow_spm >= rules.slow_motion_below_spm:
+        return None
+    return ratio
 
 
 def _moving_average(values: np.ndarray, window: int) -> np.ndarray:
@@ -201,6 +260,16 @@ def check_movement(
             "jumping",
             "no running found: it looks like jumping (both feet move together)",
             source=rules.sources["alternation"],
+            **common,
+        )
+    ratio = speed_change(height["left"] - height["right"], fps, rules)
+    if ratio is not None:
+        return MovementCheck(
+            "speed_ramp",
+            "this clip slows down part-way, like an iPhone slow-motion video: export it at normal speed (in Photos:"
+            " Edit, drag the slow-motion bar's ends together) or film at normal frame rate",
+            source=rules.sources["speed_ramp"],
+            speed_ratio=round(ratio, 2),
             **common,
         )
     strides_in_clip = seen.size / lag if lag else 0.0

@@ -5,6 +5,9 @@ On real video there is no ground truth, so the clip is checked against itself: t
 against those of its second half, per side, judged against the metric's published smallest detectable difference
 (findings.toml [repeatability]). A difference derived from the clip's own spread cannot judge the same clip, so a
 metric without a published one reports its halves without a verdict on them.
+
+The cadence is checked another way on a video: counted again from the picture's own rhythm, without the skeleton
+(``gait.cadence_check``); :func:`cadence_on_this_clip` says how that went.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from gluteguard.gait.cadence_check import CadenceCheck
 from gluteguard.gait.model import KeypointSeries
 
 SIDES = ("left", "right")
@@ -75,3 +79,40 @@ def on_this_clip(checks: Mapping[str, Mapping[str, Any]], confidence: float | No
     if confidence is not None:
         parts.append(f"the points it is measured from were found with {confidence:.0%} confidence")
     return "; ".join(parts)
+
+
+def cadence_on_this_clip(check: CadenceCheck) -> str:
+    """One plain sentence: the cadence counted from the picture's own rhythm, and whether it confirms the one
+    counted from the feet."""
+    if check.pose_free_spm is None:
+        return f"it could not be counted a second way, from the picture's own rhythm: {check.why_not}"
+    counted = (
+        f"counted from the picture's own rhythm (without the skeleton) it is {check.pose_free_spm:.0f} steps a minute"
+    )
+    if check.pose_spm is None or check.tolerance_spm is None:
+        return counted
+    apart = abs(check.pose_free_spm - check.pose_spm)
+    if check.agrees:
+        within = f"within {check.tolerance_spm:.0f} of the {check.pose_spm:.0f} counted from the feet"
+        return f"{counted}, {within}: confirmed"
+    return (
+        f"{counted}, {apart:.0f} away from the {check.pose_spm:.0f} counted from the feet (more than the"
+        f" {check.tolerance_spm:.0f} a real change needs), so no verdict on the cadence from this clip"
+    )
+
+
+def timing_notes(analysis: Mapping[str, Any]) -> list[str]:
+    """Plain lines on the clip's timing for every renderer, from an analysis' JSON (``GaitAnalysis.as_dict``): a
+    variable frame rate put on an even clock, and how the cadence fared when counted without the skeleton."""
+    notes = []
+    clock = analysis.get("frame_clock") or {}
+    if clock.get("variable_frame_rate") and clock.get("evened"):
+        notes.append(
+            f"The phone's frame rate varied ({1000 * clock['min_interval_s']:.0f} to"
+            f" {1000 * clock['max_interval_s']:.0f} ms between frames): the frames were put on an even clock of"
+            f" {clock['fps']:.0f} frames/s before anything was measured."
+        )
+    check = analysis.get("cadence_check")
+    if check and check.get("on_this_clip"):
+        notes.append(f"Cadence on this clip: {check['on_this_clip']}.")
+    return notes

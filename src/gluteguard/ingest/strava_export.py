@@ -1,5 +1,6 @@
 """A Strava bulk export: ``activities.csv`` gives each file its name, shoes, effort and commute flag,
-and rows without a file are manual entries that are activities too (nothing silently dropped).
+and rows without a file are manual entries that are activities too (nothing silently dropped); the
+``profile.csv`` beside it is kept for the runner's profile (``strava_profile``).
 
 Layout facts: shared/research/parsers.md §2.1 (root ``activities.csv``, ``Filename`` relative to the export
 root, empty for manual entries).
@@ -25,6 +26,8 @@ from gluteguard.ingest.sources import (
     text_name,
 )
 from gluteguard.ingest.strava_csv import StravaActivityRow, read_activities_csv, sport_for_row
+from gluteguard.ingest.strava_profile import MAX_BYTES as PROFILE_MAX_BYTES
+from gluteguard.ingest.strava_profile import PROFILE_CSV_NAME
 
 MANUAL_DEVICE = "Strava (manual entry)"
 
@@ -68,6 +71,8 @@ class StravaIndex:
     manual: list[tuple[str, dict]] = field(default_factory=list)
     problems: list[SourceProblem] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
+    # Each export's profile.csv (the one beside an activities.csv), as (name shown, bytes or None if unreadable).
+    profiles: list[tuple[str, bytes | None]] = field(default_factory=list)
 
     @classmethod
     def scan(cls, paths: list[Path], shown_as: Mapping[Path, str] | None = None) -> StravaIndex:
@@ -76,10 +81,14 @@ class StravaIndex:
         for root in paths:
             if root.is_dir():
                 # Unpacked exports, and export zips inside the folder (expand_paths opens those too).
-                for path in sorted(p for p in root.rglob("*") if p.is_file()):
+                files = sorted(p for p in root.rglob("*") if p.is_file())
+                exports = {p.parent for p in files if p.name.lower() == STRAVA_CSV_NAME}
+                for path in files:
                     name = shown_name(path, root, shown_as)
                     if path.name.lower() == STRAVA_CSV_NAME:
                         index._add_csv(name, _read(path), name.rsplit("/", 1)[0] if "/" in name else "")
+                    elif path.name.lower() == PROFILE_CSV_NAME and path.parent in exports:
+                        index.profiles.append((name, _read(path, PROFILE_MAX_BYTES + 1)))
                     elif path.name.lower().endswith(".zip"):
                         index._scan_zip(path, name)
             elif root.name.lower() == STRAVA_CSV_NAME:
@@ -95,9 +104,17 @@ class StravaIndex:
         except ARCHIVE_OPEN_ERRORS:
             return  # the expansion step reports an unreadable zip itself
         with archive:
-            for info in archive.infolist():
+            infos = archive.infolist()
+            exports = {PurePosixPath(i.filename).parent for i in infos if PurePosixPath(i.filename).name.lower() ==
+                       STRAVA_CSV_NAME}  # fmt: skip
+            for info in infos:
                 member = PurePosixPath(info.filename)
-                if member.name.lower() != STRAVA_CSV_NAME or ".." in member.parts:
+                if ".." in member.parts:
+                    continue
+                if member.name.lower() == PROFILE_CSV_NAME and member.parent in exports:
+                    self._add_profile(archive, info, f"{name}!{info.filename}")
+                    continue
+                if member.name.lower() != STRAVA_CSV_NAME:
                     continue
                 try:
                     with archive.open(info) as handle:
@@ -106,6 +123,14 @@ class StravaIndex:
                     continue  # the expansion step reports the damaged member itself
                 prefix = f"{name}!{member.parent}" if str(member.parent) != "." else f"{name}!"
                 self._add_csv(f"{name}!{info.filename}", data, prefix)
+
+    def _add_profile(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> None:
+        try:
+            with archive.open(info) as handle:
+                data: bytes | None = handle.read(PROFILE_MAX_BYTES + 1)  # more than that is no profile
+        except MEMBER_READ_ERRORS:
+            data = None
+        self.profiles.append((name, data))
 
     def _add_csv(self, csv_name: str, data: bytes | None, base: str) -> None:
         if data is None:
@@ -146,9 +171,12 @@ class StravaIndex:
         return units
 
 
-def _read(path: Path) -> bytes | None:
+def _read(path: Path, limit: int | None = None) -> bytes | None:
     try:
-        return path.read_bytes()
+        if limit is None:
+            return path.read_bytes()
+        with path.open("rb") as handle:
+            return handle.read(limit)
     except OSError:
         return None
 

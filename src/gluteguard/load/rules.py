@@ -24,6 +24,7 @@ class LoadRules:
     cap_tolerance_days_after: int
     cap_not_tolerated_statuses: frozenset[str]
     cap_tolerance_source: str
+    cap_min_run_m: float
     week_flag_ratio: float
     week_source: str
     week_context_note: str
@@ -61,6 +62,7 @@ def _parse(t: Table) -> LoadRules:
         cap_tolerance_days_after=t["cap"]["tolerance_days_after"],
         cap_not_tolerated_statuses=frozenset(t["cap"]["not_tolerated_statuses"]),
         cap_tolerance_source=t["cap"]["tolerance_source"],
+        cap_min_run_m=float(t["cap"]["min_run_m"]),
         week_flag_ratio=t["week"]["flag_ratio"],
         week_source=t["week"]["source"],
         week_context_note=t["week"]["context_note"],

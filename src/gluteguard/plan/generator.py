@@ -77,6 +77,7 @@ def _run_item(inputs: PlanInputs, index: int, weekday: int, runs: list[int]) -> 
             "; ".join([*step.sources, *([cue_source] if cue else [])]),
             # Ladder steps are set by time, not distance: the load cap would only mislead here.
             distance_cap_m=None,
+            session_kind=step.session_kind,
         )
     long_run = inputs.long_run_day is not None and WEEKDAYS[weekday] == inputs.long_run_day
     if cap is None:  # no 30-day history: short and easy until there is one
@@ -92,7 +93,16 @@ def _run_item(inputs: PlanInputs, index: int, weekday: int, runs: list[int]) -> 
         details = f"Up to {distance / 1000:.1f} km" + (", flat, no speed work" if phase == "manage" else "")
     why = rules["manage_why"] if phase == "manage" else rules["prevent_why"]
     source = rules["source"] + (f"; {cue_source}" if cue else "")
-    return PlanItem(f"run-{index}", "run", title, details + "." + cue_text, why, source, distance_cap_m=distance)
+    return PlanItem(
+        f"run-{index}",
+        "run",
+        title,
+        details.rstrip(".") + "." + cue_text,
+        why,
+        source,
+        distance_cap_m=distance,
+        session_kind="run",
+    )
 
 
 def _item(item_id: str, kind: str, title: str, details: str, rule: dict, why_key: str = "why") -> PlanItem:
@@ -134,23 +144,26 @@ def _day_items(
 
     items: list[PlanItem] = []
     if weekday in runs and phase not in NO_RUN_PHASES:
+        run = _run_item(inputs, runs.index(weekday), weekday, runs)
+        # A walk or hop step of the way back to running is not called a run (week_rules.toml [session_words]).
+        session = rules["session_words"]["run" if run.holds_running else run.session_kind or "run"]
         items.append(
             PlanItem(
                 "warmup",
                 "warmup",
-                "Warm-up before the run",
+                f"Warm-up before the {session}",
                 "Walk first, then loosen the hip flexors.",
                 rules["warmup"]["why"],
                 rules["warmup"]["source"],
                 exercises=exercises_of("warmup"),
             )
         )
-        items.append(_run_item(inputs, runs.index(weekday), weekday, runs))
+        items.append(run)
         items.append(
             PlanItem(
                 "stretch",
                 "stretch",
-                "Stretch after the run",
+                f"Stretch after the {session}",
                 "Hold each stretch gently, no bouncing.",
                 rules["stretch"]["why"],
                 rules["stretch"]["source"],
@@ -159,7 +172,7 @@ def _day_items(
         )
         if phase in SYMPTOMATIC_PHASES:
             rest = rules["rest"]
-            items.append(_item("rest", "rest", "If the hip aches after the run", rest["after_run"], rest))
+            items.append(_item("rest", "rest", f"If the hip aches after the {session}", rest["after_run"], rest))
         if weekday == runs[0]:
             items.append(_shoe_item(inputs))
     elif weekday in runs:

@@ -82,6 +82,14 @@ class PlanItem:
     source: str
     distance_cap_m: float | None = None
     exercises: tuple[dict, ...] = ()
+    # A run item's session: run (a run, or the ladder's last step), walk_run (walk/run intervals), or a return-to-run
+    # step with no running in it: walk, hops (the exercise library's session_kind). None for other items.
+    session_kind: str | None = None
+
+    @property
+    def holds_running(self) -> bool:
+        """A run item with running in it: not a walk or hop step of the way back to running."""
+        return self.kind == "run" and self.session_kind in ("run", "walk_run")
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,9 @@ MIN_PER_GLUTE_STAGE = 2
 # Equipment nobody has to own: never a reason to leave an exercise out.
 NO_EQUIPMENT = "none"
 FORBIDDEN_PHRASES = ("you have",)  # house rule: health wording never asserts a condition
+# What a return-to-run step holds at most; "walk" and "hops" hold no running (the day's headline depends on it).
+SESSION_KINDS = ("walk", "hops", "walk_run", "run")
+RUNNING_SESSION_KINDS = frozenset({"walk_run", "run"})
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 _REQUIRED = (
@@ -83,6 +86,13 @@ class Exercise:
     sources: tuple[str, ...]
     ladder_step: int | None = None
     session: str = ""
+    session_kind: str = ""  # return_to_run: walk | hops | walk_run | run (SESSION_KINDS)
+    in_short: str = ""  # return_to_run: the session in a few words, for the day's headline
+
+    @property
+    def holds_running(self) -> bool:
+        """A return-to-run step with running in it (a walk or hop step has none)."""
+        return self.session_kind in RUNNING_SESSION_KINDS
 
     @property
     def is_glute_stage(self) -> bool:
@@ -144,8 +154,12 @@ def _check_entry(e: dict[str, Any], where: str, kinds: set[str], equipment: set[
     is_ladder = e.get("kind") == "return_to_run"
     if is_ladder and (not isinstance(e.get("ladder_step"), int) or not str(e.get("session", "")).strip()):
         problems.append(f"{where}: return_to_run entries need ladder_step and session")
-    if not is_ladder and "ladder_step" in e:
-        problems.append(f"{where}: ladder_step only belongs on return_to_run entries")
+    if is_ladder and (e.get("session_kind") not in SESSION_KINDS or not str(e.get("in_short", "")).strip()):
+        kinds = ", ".join(SESSION_KINDS)
+        problems.append(f"{where}: return_to_run entries need session_kind (one of {kinds}) and in_short")
+    for key in ("ladder_step", "session_kind", "in_short"):
+        if not is_ladder and key in e:
+            problems.append(f"{where}: {key} only belongs on return_to_run entries")
     for text in _strings(e):
         for phrase in FORBIDDEN_PHRASES:
             if phrase in text.lower():
@@ -250,6 +264,8 @@ def _exercise(e: dict[str, Any]) -> Exercise:
         sources=tuple(e["sources"]),
         ladder_step=e.get("ladder_step"),
         session=e.get("session", ""),
+        session_kind=e.get("session_kind", ""),
+        in_short=e.get("in_short", ""),
     )
 
 

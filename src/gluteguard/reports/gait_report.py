@@ -17,6 +17,7 @@ import numpy as np
 
 from gluteguard.gait.findings import load_rules
 from gluteguard.gait.model import KeypointSeries
+from gluteguard.gait.repeatability import timing_notes
 from gluteguard.plan.library import load_library
 
 SIDES = ("left", "right")
@@ -230,6 +231,8 @@ def render_gait_report(
         f"(sure to {analysis.get('view_confidence', 0):.0%}) · {analysis.get('fps', 0):.0f} frames/s · "
         f"clean steps: left {analysis['steps'].get('left', 0)}, right {analysis['steps'].get('right', 0)} · "
         f"cadence: {'—' if cadence is None else f'{cadence:.0f} steps/min'}</p>"
+        + "".join(f"<p><small>{html.escape(line)}</small></p>" for line in timing_notes(analysis))
+        + (f"<p>{html.escape(analysis['person_analysed']['message'])}.</p>" if analysis.get("person_analysed") else "")
     )
     quality_rows = "".join(
         f"<tr><th scope='row'>{html.escape(str(k).replace('_', ' '))}</th><td>{html.escape(_num(v))}</td></tr>"

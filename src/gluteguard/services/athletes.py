@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SEXES = ("female", "male", "other")
 UNITS = ("km", "mi")
+WEIGHT_KG = (25, 300)  # a plausible adult runner's body weight, kg
 EQUIPMENT = ("none", "band", "dumbbells", "gym", "foam_roller", "treadmill", "step")
 DEFAULT_ATHLETE_NAME = "me"
 
@@ -34,6 +35,7 @@ class Profile:
     name: str = DEFAULT_ATHLETE_NAME
     birth_year: int | None = None
     sex: str | None = None
+    weight_kg: float | None = None
     max_hr: int | None = None
     resting_hr: int | None = None
     units: str = "km"
@@ -78,6 +80,8 @@ def validate(profile: Profile, *, this_year: int | None = None) -> Profile:
         raise ProfileError(f"birth_year: {profile.birth_year} is out of range ({year - 110}–{year - 10})")
     if profile.sex is not None and profile.sex not in SEXES:
         raise ProfileError(f"sex: use one of {', '.join(SEXES)}")
+    if profile.weight_kg is not None and not WEIGHT_KG[0] <= profile.weight_kg <= WEIGHT_KG[1]:
+        raise ProfileError(f"weight_kg: expected {WEIGHT_KG[0]}–{WEIGHT_KG[1]} kg")
     if profile.max_hr is not None and not 100 <= profile.max_hr <= 230:
         raise ProfileError("max_hr: expected 100–230 beats per minute")
     if profile.resting_hr is not None and not 25 <= profile.resting_hr <= 120:
@@ -106,6 +110,7 @@ def validate(profile: Profile, *, this_year: int | None = None) -> Profile:
         name=profile.name.strip() or DEFAULT_ATHLETE_NAME,
         birth_year=profile.birth_year,
         sex=profile.sex,
+        weight_kg=round(float(profile.weight_kg), 1) if profile.weight_kg is not None else None,
         max_hr=profile.max_hr,
         resting_hr=profile.resting_hr,
         units=profile.units,
@@ -124,6 +129,7 @@ def _to_profile(row: Athlete) -> Profile:
         name=row.name,
         birth_year=row.birth_year,
         sex=row.sex,
+        weight_kg=row.weight_kg,
         max_hr=row.max_hr,
         resting_hr=row.resting_hr,
         units=row.units,
@@ -163,6 +169,16 @@ def system_timezone() -> str:
             except (ZoneInfoNotFoundError, ValueError):
                 continue
     return "UTC"
+
+
+def find_athlete(db: Database, name: str = DEFAULT_ATHLETE_NAME) -> int | None:
+    """The id of the athlete with this name, or None (a read: nothing is created)."""
+    from sqlalchemy import select
+
+    from gluteguard.store.models import Athlete
+
+    with db.session() as session:
+        return session.scalar(select(Athlete.id).where(Athlete.name == name).order_by(Athlete.id))
 
 
 def ensure_athlete(db: Database, name: str = DEFAULT_ATHLETE_NAME) -> int:
@@ -217,3 +233,38 @@ def update_profile(db: Database, athlete_id: int, changes: dict) -> Profile:
             setattr(row, key, value)
         row.updated_at = datetime.now(UTC)
     return profile
+
+
+def fill_empty_profile_fields(
+    db: Database, athlete_id: int, values: dict
+) -> tuple[dict, tuple[str, ...], tuple[str, ...]]:
+    """Set the given profile fields that are empty (never what the runner typed), in one transaction. Returns what
+    was taken, the fields kept because they already had a value, and the fields left out because their value would
+    not pass the profile's own checks (``validate``); those never stop the others."""
+    from gluteguard.store.models import Athlete
+
+    with db.session() as session:
+        row = session.get(Athlete, athlete_id)
+        if row is None:
+            raise ProfileError(f"no athlete with id {athlete_id}")
+        current = _to_profile(row)
+        offered = {key: value for key, value in values.items() if value is not None}
+        kept = tuple(key for key in offered if getattr(current, key) is not None)
+        taken: dict = {}
+        rejected: list[str] = []
+        for key, value in offered.items():
+            if key in kept:
+                continue
+            try:
+                validate(replace(current, **{key: value}))
+            except ProfileError:
+                rejected.append(key)
+                continue
+            taken[key] = value
+        if taken:
+            profile = validate(replace(current, **taken))
+            for key in taken:
+                setattr(row, key, getattr(profile, key))
+                taken[key] = getattr(profile, key)
+            row.updated_at = datetime.now(UTC)
+        return taken, kept, tuple(rejected)

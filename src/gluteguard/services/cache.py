@@ -7,6 +7,7 @@ or timestamp…). A write changes the version, so the next read rebuilds: never 
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
@@ -63,3 +64,17 @@ def scoped(key: Hashable, compute: Callable[[], T]) -> T:
     if key not in memo:
         memo[key] = compute()
     return memo[key]  # type: ignore[return-value]
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while a burst of plain, acyclic objects is built (years of check-ins and
+    activities read at once): it would scan them again and again and free nothing. Only speed changes; the
+    collector runs as before afterwards (and stays off if something else had turned it off)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

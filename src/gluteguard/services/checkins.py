@@ -95,19 +95,30 @@ def _history(db: Database, athlete_id: int) -> tuple[list[CheckIn], list[date]]:
     version = checkins_version(db, athlete_id)
 
     def load() -> tuple[list[CheckIn], list[date]]:
-        stamps = select(CheckInRow.day, CheckInRow.updated_at).where(CheckInRow.athlete_id == athlete_id)
         known = _PARSED.get((db.url, athlete_id), {})
-        with db.session() as session:
-            rows = sorted(session.execute(stamps).all())
-            stale = [day for day, updated in rows if day not in known or known[day][0] != updated]
-            fresh: dict[date, CheckIn] = {}
-            for start in range(0, len(stale), 500):  # bounded IN lists
-                query = select(CheckInRow.answers).where(
-                    CheckInRow.athlete_id == athlete_id, CheckInRow.day.in_(stale[start : start + 500])
-                )
-                for answers in session.scalars(query):
-                    checkin = parse_checkin(answers)
-                    fresh[checkin.date] = checkin
+        fresh: dict[date, CheckIn] = {}
+        if not known:  # the first read in this process (every CLI command): every row at once, in one query
+            everything = select(CheckInRow.day, CheckInRow.updated_at, CheckInRow.answers).where(
+                CheckInRow.athlete_id == athlete_id
+            )
+            with db.session() as session:
+                found = session.connection().execute(everything).all()
+            rows = sorted((day, updated) for day, updated, _ in found)
+            for _, _, answers in found:
+                checkin = parse_checkin(answers)
+                fresh[checkin.date] = checkin
+        else:  # after a write: the rows' stamps, then only the days whose row changed
+            stamps = select(CheckInRow.day, CheckInRow.updated_at).where(CheckInRow.athlete_id == athlete_id)
+            with db.session() as session:
+                rows = sorted(session.execute(stamps).all())
+                stale = [day for day, updated in rows if day not in known or known[day][0] != updated]
+                for start in range(0, len(stale), 500):  # bounded IN lists
+                    query = select(CheckInRow.answers).where(
+                        CheckInRow.athlete_id == athlete_id, CheckInRow.day.in_(stale[start : start + 500])
+                    )
+                    for answers in session.scalars(query):
+                        checkin = parse_checkin(answers)
+                        fresh[checkin.date] = checkin
         parsed = {day: (updated, fresh[day] if day in fresh else known[day][1]) for day, updated in rows}
         _PARSED[(db.url, athlete_id)] = parsed
         checkins = [parsed[day][1] for day, _ in rows]

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 
 from gluteguard.coach.decide import decide, decide_week
 from gluteguard.coach.decision import DayDecision, WeekPlan
-from gluteguard.coach.explain import WeekAudit, explain_week
 from gluteguard.coach.history import AthleteHistory, GearRun, PlanProfile, StrideAnalysis, inherit_memo
 from gluteguard.ingest.model import Sport
 from gluteguard.load.metrics import LoadState
@@ -23,7 +23,7 @@ from gluteguard.plan.inputs import StrideCue
 from gluteguard.services.activities import local_start
 from gluteguard.services.adherence import plan_log
 from gluteguard.services.athletes import Profile, get_profile, local_today
-from gluteguard.services.cache import VersionedCache, scoped
+from gluteguard.services.cache import VersionedCache, collector_paused, scoped
 from gluteguard.services.checkins import checkin_saved_times, checkins_version, list_checkins
 from gluteguard.services.clinician import list_visits, visits_version
 from gluteguard.services.load import WeekRow, activities_version, athlete_sessions, state_on, weekly_history
@@ -33,6 +33,9 @@ from gluteguard.sitting.desk_note import UpcomingRun, desk_day_note
 from gluteguard.sitting.model import SittingError
 from gluteguard.store.db import Database
 from gluteguard.store.models import Activity, GaitSessionRow, PlanLogRow, SelfTestRow
+
+if TYPE_CHECKING:
+    from gluteguard.coach.explain import WeekAudit
 
 _HISTORIES = VersionedCache(size=8)
 _LAST_BUILT: dict[tuple[str, int], AthleteHistory] = {}  # the latest history built per athlete, to inherit from
@@ -108,31 +111,36 @@ def athlete_history(db: Database, athlete_id: int) -> AthleteHistory:
     )
 
     def load() -> AthleteHistory:
-        sessions, _ = athlete_sessions(db, athlete_id)
-        history = AthleteHistory(
-            profile=PlanProfile(
-                running_days=tuple(profile.running_days),
-                long_run_day=profile.long_run_day,
-                work_days=tuple(profile.work_days),
-                equipment=tuple(profile.equipment),
-                birth_year=profile.birth_year,
-            ),
-            sessions=tuple(sessions),
-            checkins=tuple(list_checkins(db, athlete_id)),
-            checkin_saved=checkin_saved_times(db, athlete_id),
-            self_tests=tuple(self_test_history(db, athlete_id)),
-            plan_log=plan_log(db, athlete_id),
-            visits=list_visits(db, athlete_id),
-            stride=_stride(db, athlete_id),
-            gear=_gear(db, athlete_id, profile),
-        )
-        previous = _LAST_BUILT.get((db.url, athlete_id))
-        if previous is not None:  # what rests only on days before the first change is still true
-            inherit_memo(history, previous)
-        _LAST_BUILT[(db.url, athlete_id)] = history
-        return history
+        with collector_paused():  # ten years of rows become objects here
+            return _load(db, athlete_id, profile)
 
     return _HISTORIES.get((db.url, athlete_id), version, load)
+
+
+def _load(db: Database, athlete_id: int, profile: Profile) -> AthleteHistory:
+    sessions, _ = athlete_sessions(db, athlete_id)
+    history = AthleteHistory(
+        profile=PlanProfile(
+            running_days=tuple(profile.running_days),
+            long_run_day=profile.long_run_day,
+            work_days=tuple(profile.work_days),
+            equipment=tuple(profile.equipment),
+            birth_year=profile.birth_year,
+        ),
+        sessions=tuple(sessions),
+        checkins=tuple(list_checkins(db, athlete_id)),
+        checkin_saved=checkin_saved_times(db, athlete_id),
+        self_tests=tuple(self_test_history(db, athlete_id)),
+        plan_log=plan_log(db, athlete_id),
+        visits=list_visits(db, athlete_id),
+        stride=_stride(db, athlete_id),
+        gear=_gear(db, athlete_id, profile),
+    )
+    previous = _LAST_BUILT.get((db.url, athlete_id))
+    if previous is not None:  # what rests only on days before the first change is still true
+        inherit_memo(history, previous)
+    _LAST_BUILT[(db.url, athlete_id)] = history
+    return history
 
 
 def known_history(db: Database, athlete_id: int) -> AthleteHistory:
@@ -153,6 +161,8 @@ def week_plan(db: Database, athlete_id: int, any_day: date | None = None) -> Wee
 
 def week_audit(db: Database, athlete_id: int, any_day: date | None = None) -> WeekAudit:
     """Why the week's plan holds each item and exercise, and what was left out (``plan --explain``)."""
+    from gluteguard.coach.explain import explain_week  # only the audit needs it, not every decision
+
     return explain_week(week_plan(db, athlete_id, any_day))
 
 
@@ -201,7 +211,8 @@ def desk_note(db: Database, athlete_id: int, day: date, today: date | None = Non
     if figures.sitting_min is None:
         return None
     for candidate in (d for d in (day, day + timedelta(days=1)) if d >= (today or day)):  # runs still ahead
-        run = next((i for i in decision_on(db, athlete_id, candidate).items if i.kind == "run"), None)
+        # A walk or hop step of the way back to running is no run: the note is about sitting before running.
+        run = next((i for i in decision_on(db, athlete_id, candidate).items if i.holds_running), None)
         if run is not None:
             long_run = run.title.startswith("Long")
             distance = run.distance_cap_m / 1000 if run.distance_cap_m else None

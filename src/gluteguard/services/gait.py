@@ -8,8 +8,9 @@ or the CLI once its files are written).
 
 ``StrideResult.as_dict()`` is the JSON contract of every edge (``gluteguard gait analyze --json``, the API's
 ``result``): the keys of ``GaitAnalysis.as_dict()``, then ``synthetic_camera`` and ``truth_3d`` (motion capture),
-``compared_with`` (judged against an earlier analysis), ``recorded_on`` (not in the CLI's output) and
-``saved_id`` (once saved). What the history keeps is ``StrideResult.summary()`` (those keys but the per-step
+``compared_with`` (judged against an earlier analysis), ``people_seen`` and ``person_analysed`` (several people in
+view: whom the analysis followed and why), ``recorded_on`` (not in the CLI's output) and ``saved_id`` (once
+saved). What the history keeps is ``StrideResult.summary()`` (those keys but the per-step
 detail, the findings and the saved id) and, beside it, the findings.
 
 Errors are one line: ``KeypointError`` for an input that cannot be used, ``PoseBackendMissing`` for a video
@@ -29,6 +30,7 @@ from sqlalchemy import select
 from gluteguard.gait.dynamics import DynamicsNote, RunDynamics, run_notes, summarise_run, trend_notes
 from gluteguard.gait.inputs import GaitInput, read_input
 from gluteguard.gait.model import KeypointSeries, at_capture_rate
+from gluteguard.gait.timing import even_frame_clock
 from gluteguard.ingest.model import Sport
 from gluteguard.services.activities import load_streams
 from gluteguard.services.athletes import local_today
@@ -107,6 +109,14 @@ class StrideResult:
         return self.analysis.view
 
     @property
+    def people(self) -> dict[str, Any] | None:
+        """How many people were in view and, when several, whom the analysis followed and why (``people_seen``,
+        ``person_analysed``); None when the input does not say (``gait.people.people_in_view``)."""
+        from gluteguard.gait.people import people_in_view  # imports the analysis: only once there is a result
+
+        return people_in_view(self.series.meta)
+
+    @property
     def findings(self) -> tuple[Finding, ...]:
         return self.analysis.findings
 
@@ -122,6 +132,9 @@ class StrideResult:
             out["compared_with"] = self.compared_with.as_dict()
         if self.timing is not None:
             out["slow_motion"] = dict(self.timing)
+        people = self.people
+        if people is not None:
+            out.update(people)
         if with_recorded_on:
             out["recorded_on"] = self.recorded_on.isoformat()
         if self.saved_id is not None:
@@ -201,7 +214,7 @@ def _judged(db: Database, athlete_id: int, result: StrideResult) -> StrideResult
             return result
         baseline = _side_means(previous.summary.get("metrics", {}))
         reference = ComparedWith(previous.id, previous.recorded_on)
-    findings = derive_findings(analysis.side_means(), analysis.cadence_spm, baseline)
+    findings = derive_findings(analysis.side_means(), analysis.cadence_for_verdict, baseline)
     return replace(result, analysis=replace(analysis, findings=tuple(findings)), compared_with=reference)
 
 
@@ -227,6 +240,8 @@ def analyze_stride(
         found = replace(found, series=at_capture_rate(found.series, capture))
         origin = "given" if options.capture_fps is not None else "the clip's slow-motion tag"
         timing = {"playback_fps": playback, "capture_fps": capture, "capture_fps_from": origin}
+    # A variable frame rate on an even clock here, not only inside analyze: the report's key frames are rows of it.
+    found = replace(found, series=even_frame_clock(found.series))
     analysis = analyze(found.series, options.view or found.view_hint)
     analysis = replace(analysis, source=options.label or analysis.source or path.name)
     result = StrideResult(

@@ -1,4 +1,5 @@
-"""Import orchestration: expand paths, parse files on every core, store each file in its own transaction.
+"""Import orchestration: expand paths, parse files on every core, store each file in its own transaction; then
+fill the runner's empty profile fields from a Strava export's profile.csv, in a transaction of its own.
 
 Parsing happens in worker processes (``import_prepare``, pure functions from ``ingest``); only the main process
 writes to the database (``import_store``), one transaction per file, so a failure never leaves half a file stored
@@ -17,6 +18,7 @@ from gluteguard.services.apple_import import apple_files, find_apple_exports, im
 from gluteguard.services.athletes import get_profile
 from gluteguard.services.import_pool import default_workers, prepared_files
 from gluteguard.services.import_store import TAKEN_BY_ANOTHER_IMPORT, FileReport, store_prepared
+from gluteguard.services.profile_import import ProfileFromExport, apply_profile_csv
 from gluteguard.store.db import Database
 
 
@@ -24,6 +26,7 @@ from gluteguard.store.db import Database
 class ImportSummary:
     files: list[FileReport] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    strava_profile: ProfileFromExport | None = None  # what a Strava export's profile.csv gave the profile
 
     def count(self, status: str) -> int:
         return sum(1 for report in self.files if report.status == status)
@@ -61,6 +64,8 @@ class ImportSummary:
                 kind: sum(r.wearable.get(kind, 0) for r in self.files)
                 for kind in ("steps", "stand_hours", "sedentary_days")
             },
+            # {"file", "taken": {field: value}, "kept": [field], "problems": [...], "message"}; null without one
+            "strava_profile": self.strava_profile.as_json() if self.strava_profile else None,
         }
 
 
@@ -130,4 +135,7 @@ def import_paths(
         if on_file:
             on_file(report, done, max(total, done))
     summary.ignored = stats.ignored
+    if strava.profiles:  # after the activities, in its own transaction: nothing in it can spoil them
+        name, data = strava.profiles[0]
+        summary.strava_profile = apply_profile_csv(db, athlete_id, name, data)
     return summary

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from datetime import date, timedelta
+from datetime import date, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -20,6 +20,7 @@ from gluteguard.services.cache import VersionedCache, scoped
 from gluteguard.store.codec import decode_histogram, decode_streams
 from gluteguard.store.db import Database
 from gluteguard.store.models import Activity, ActivityStream
+from gluteguard.store.timeutil import as_utc
 
 
 def backfill_hr_histograms(db: Database, athlete_id: int | None = None) -> int:
@@ -117,27 +118,35 @@ def _load_sessions(db: Database, athlete_id: int) -> tuple[Session, ...]:
         or_(Activity.duplicate_status.is_(None), Activity.duplicate_status != "possible"),
     )
     sessions: list[Session] = []
+    fixed: dict[int, timezone] = {}  # one tzinfo per UTC offset seen (a few), not one per activity
     with db.session() as session:
-        for row in session.execute(query):
-            duration = row.moving_s or row.elapsed_s or 0.0
-            if row.hr_histogram is not None:
-                trimp: float | None = trimp_from_histogram(decode_histogram(row.hr_histogram), weights)
-            elif row.avg_hr:
-                trimp = trimp_from_average(row.avg_hr, duration / 60.0, weights)
-            else:
-                trimp = None
-            sessions.append(
-                Session(
-                    activity_id=row.id,
-                    local_start=local_start(row.start_utc, row.utc_offset_s, zone).replace(tzinfo=None),
-                    sport=row.sport,
-                    distance_m=row.distance_m or 0.0,
-                    duration_s=duration,
-                    ascent_m=row.ascent_m or 0.0,
-                    trimp=trimp,
-                    rpe=row.rpe,
-                )
+        # Plain rows (no ORM loading): ten years of activities are read on every start of the CLI.
+        rows = session.connection().execute(query).all()
+    for activity_id, start_utc, offset_s, sport, distance_m, moving_s, elapsed_s, ascent_m, avg_hr, rpe, blob in rows:
+        duration = moving_s or elapsed_s or 0.0
+        if blob is not None:
+            trimp: float | None = trimp_from_histogram(decode_histogram(blob), weights)
+        elif avg_hr:
+            trimp = trimp_from_average(avg_hr, duration / 60.0, weights)
+        else:
+            trimp = None
+        if offset_s is not None:  # what local_start does, with the offset's tzinfo made once
+            tz = fixed.get(offset_s) or fixed.setdefault(offset_s, timezone(timedelta(seconds=offset_s)))
+            start = as_utc(start_utc).astimezone(tz)
+        else:
+            start = local_start(start_utc, None, zone)
+        sessions.append(
+            Session(
+                activity_id=activity_id,
+                local_start=start.replace(tzinfo=None),
+                sport=sport,
+                distance_m=distance_m or 0.0,
+                duration_s=duration,
+                ascent_m=ascent_m or 0.0,
+                trimp=trimp,
+                rpe=rpe,
             )
+        )
     sessions.sort(key=lambda s: s.local_start)
     return tuple(sessions)
 

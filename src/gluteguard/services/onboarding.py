@@ -42,12 +42,24 @@ class SetupProgress:
         return next((step for step in self.steps if not step.done), None)
 
 
-def setup_progress(db: Database, athlete_id: int) -> SetupProgress:
+def setup_progress(db: Database, athlete_id: int | None) -> SetupProgress:
+    """How far the athlete has come; ``None`` (no athlete in the database yet) is no step done."""
+    if athlete_id is None:
+        return _progress(False, 0, 0)
     with db.session() as session:
         athlete = session.get(Athlete, athlete_id)
         profile_saved = athlete is not None and athlete.updated_at > athlete.created_at
         activities = session.scalar(select(func.count()).where(Activity.athlete_id == athlete_id)) or 0
         checkins = session.scalar(select(func.count()).where(CheckInRow.athlete_id == athlete_id)) or 0
+    return _progress(profile_saved, activities, checkins)
+
+
+def no_setup_yet() -> SetupProgress:
+    """The steps of a machine with no database yet: none done (nothing is opened or created to say so)."""
+    return _progress(False, 0, 0)
+
+
+def _progress(profile_saved: bool, activities: int, checkins: int) -> SetupProgress:
     ready = profile_saved and activities > 0 and checkins > 0
     return SetupProgress(
         (

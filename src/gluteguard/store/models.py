@@ -43,6 +43,7 @@ class Athlete(Base):
     name: Mapped[str] = mapped_column(String(120), default="me")
     birth_year: Mapped[int | None] = mapped_column(Integer)
     sex: Mapped[str | None] = mapped_column(String(16))
+    weight_kg: Mapped[float | None] = mapped_column(Float)
     max_hr: Mapped[int | None] = mapped_column(Integer)
     resting_hr: Mapped[int | None] = mapped_column(Integer)
     units: Mapped[str] = mapped_column(String(4), default="km")

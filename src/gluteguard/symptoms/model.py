@@ -159,10 +159,13 @@ def _choices(name: str, value: object, allowed: tuple[str, ...]) -> tuple[str, .
     return chosen
 
 
+_FIELD_NAMES = frozenset(f.name for f in fields(CheckIn))
+_RED_FLAG_NAMES = frozenset(RED_FLAGS)
+
+
 def parse_checkin(data: dict) -> CheckIn:
     """Validate a check-in given as JSON-like values; raises CheckInError naming the first bad field."""
-    known = {f.name for f in fields(CheckIn)}
-    unknown = sorted(set(data) - known)
+    unknown = sorted(set(data) - _FIELD_NAMES)
     if unknown:
         raise CheckInError(f"unknown field(s): {', '.join(unknown)}")
     try:
@@ -176,7 +179,7 @@ def parse_checkin(data: dict) -> CheckIn:
     flags = data.get("red_flags") or {}
     if not isinstance(flags, dict):
         raise CheckInError("red_flags: expected an object of yes/no answers")
-    bad_flags = sorted(set(flags) - set(RED_FLAGS))
+    bad_flags = sorted(flags.keys() - _RED_FLAG_NAMES)
     if bad_flags:
         raise CheckInError(f"red_flags: unknown {', '.join(bad_flags)}")
     side = data.get("side")
@@ -203,6 +206,6 @@ def parse_checkin(data: dict) -> CheckIn:
         screened=(
             bool(_bool("screened", data["screened"]))
             if data.get("screened") is not None
-            else set(flags) >= set(RED_FLAGS)
+            else flags.keys() >= _RED_FLAG_NAMES
         ),
     )

@@ -70,6 +70,9 @@ class TodayOut(_Out):
     next_run_cap_m: float | None
     next_run: NextRunOut
     headline: ReasonOut
+    headline_kind: Literal[
+        "warning_sign", "no_running", "no_checkin", "run", "walk_run", "walk", "hops", "rest", "rest_no_run_yet"
+    ]
     reasons: list[ReasonOut]
     holds: list[HoldOut]
     warnings: list[WarningOut]
@@ -112,6 +115,7 @@ class ProfileOut(_Out):
     name: str
     birth_year: int | None
     sex: str | None
+    weight_kg: float | None = None
     max_hr: int | None
     resting_hr: int | None
     units: str
@@ -130,6 +134,7 @@ class ProfileIn(_In):
 
     birth_year: int | None = Field(default=None, ge=1800, le=2200)
     sex: str | None = Field(default=None, max_length=16)
+    weight_kg: float | None = Field(default=None, ge=0, le=1000)
     max_hr: int | None = Field(default=None, ge=0, le=1000)
     resting_hr: int | None = Field(default=None, ge=0, le=1000)
     units: str = Field(default=None, max_length=4)  # type: ignore[assignment]  # not nullable, only optional

@@ -141,7 +141,9 @@ def estimate_video(
 
     ``track`` (default): the tracked path (``pose/tracked.py``) for a backend that supports it: only the window
     around the runner is converted and given to the model, a small runner is searched for in tiles, and a long
-    clip is split between ``workers`` graphs (None: one per core, at most 2). ``track=False`` is the plain path:
+    clip is split between ``workers`` graphs (None: one per core, at most 2). Without a ``crop``, the people in
+    view are looked for first, and with several the one who runs is followed (``pose/candidates.py``;
+    ``meta["people_in_view"]``). ``track=False`` is the plain path:
     OpenCV decodes every whole frame and one graph sees all of it (the benchmark's baseline).
 
     Errors are one line naming the file (:class:`~gluteguard.gait.pose.video.VideoError`) or the missing extra
@@ -171,7 +173,15 @@ def estimate_video(
         except NotTrackable:
             series = None  # PyAV and OpenCV see this clip differently: the plain path below
     if series is None:
-        frames = video.prefetch(video.iter_frames(path, step=step, max_seconds=max_seconds, crop=crop, info=info))
+        from dataclasses import replace
+
+        import numpy as np
+
+        from gluteguard.gait.pose.motion import watch
+
+        motion: list[float] = []  # each frame's motion (pose-free cadence check), measured in the decoding thread
+        decoded = watch(video.iter_frames(path, step=step, max_seconds=max_seconds, crop=crop, info=info), motion)
+        frames = video.prefetch(decoded)
         expected = info.frames_to_read(step=step, max_seconds=max_seconds)
         series = estimator.estimate(
             frames,
@@ -181,6 +191,8 @@ def estimate_video(
             on_progress=on_progress,
             source=str(path),
         )
+        if len(motion) == series.frames:
+            series = replace(series, frame_motion=np.asarray(motion, dtype=float))
     series.meta["video"] = info.as_meta()
     series.meta["step"] = step
     series.meta["max_seconds"] = max_seconds
@@ -189,12 +201,13 @@ def estimate_video(
 
 
 def _tracked_path() -> Callable[..., KeypointSeries] | None:
-    """``tracked.estimate_tracked``, or None when PyAV (its decoder, part of the same extra) is missing."""
+    """``tracked.estimate_tracked`` after the search for the people in view (``candidates.estimate_with_people``),
+    or None when PyAV (its decoder, part of the same extra) is missing."""
     try:
-        from gluteguard.gait.pose.tracked import estimate_tracked
+        from gluteguard.gait.pose.candidates import estimate_with_people
     except ImportError:
         return None
-    return estimate_tracked
+    return estimate_with_people
 
 
 register_backend(

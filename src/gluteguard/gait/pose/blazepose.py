@@ -240,7 +240,10 @@ class BlazePoseEstimator:
     ``model``: ``lite`` (fastest; real time on 2 cores), ``full`` or ``heavy``. ``smooth_landmarks`` is off by
     default: MediaPipe's filter lags behind fast motion, and the gait pipeline smooths with zero-lag filters
     itself (gait/signal.py). ``relative_z`` keeps BlazePose's depth estimate (relative to the hips, on the x
-    pixel scale) in ``xyz[..., 2]``; by default z is NaN as for every 2D source.
+    pixel scale) in ``xyz[..., 2]``; by default z is NaN as for every 2D source. ``static``: every picture is a new
+    one (the person detector runs on each and nothing is tracked), for looking at frames far apart, as the people
+    search does (``pose/candidates.py``); one graph serves them all, where closing and rebuilding a tracking graph
+    between pictures costs ~0.2 s each.
     """
 
     name = "blazepose"
@@ -255,6 +258,7 @@ class BlazePoseEstimator:
         min_tracking_confidence: float = 0.5,
         smooth_landmarks: bool = False,
         relative_z: bool = False,
+        static: bool = False,
     ) -> None:
         if model not in MODEL_COMPLEXITY:
             raise PoseBackendMissing(_unknown_model(model))
@@ -268,6 +272,7 @@ class BlazePoseEstimator:
         self.min_tracking_confidence = min_tracking_confidence
         self.smooth_landmarks = smooth_landmarks
         self.relative_z = relative_z
+        self.static = static
         self._graph: solution_base.SolutionBase | None = None
         self._last_timestamp_us = -1
 
@@ -289,7 +294,8 @@ class BlazePoseEstimator:
                         "smooth_landmarks": self.smooth_landmarks,
                         "enable_segmentation": False,
                         "smooth_segmentation": False,
-                        "use_prev_landmarks": True,  # tracking mode: the detector runs only when the person is lost
+                        # Tracking mode: the detector runs only when the person is lost (static: on every picture).
+                        "use_prev_landmarks": not self.static,
                     },
                     calculator_params={
                         _DETECTION_THRESHOLD: self.min_detection_confidence,
@@ -306,14 +312,16 @@ class BlazePoseEstimator:
         """Forget the tracked person (the next image starts a fresh detection)."""
         self.close()
 
-    def clone(self) -> BlazePoseEstimator:
-        """A second estimator with the same settings and its own graph (one per worker)."""
+    def clone(self, *, static: bool | None = None) -> BlazePoseEstimator:
+        """A second estimator with the same settings and its own graph (one per worker); ``static`` as given, else
+        this one's."""
         return BlazePoseEstimator(
             self.model,
             min_detection_confidence=self.min_detection_confidence,
             min_tracking_confidence=self.min_tracking_confidence,
             smooth_landmarks=self.smooth_landmarks,
             relative_z=self.relative_z,
+            static=self.static if static is None else static,
         )
 
     def describe(self) -> dict[str, Any]:

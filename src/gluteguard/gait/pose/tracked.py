@@ -12,7 +12,9 @@
 **Two workers.** The pose graph costs ~15 ms of CPU a frame with lite on this 2-core laptop, so one graph cannot
 keep up with a 60 fps clip. A clip of at least :data:`MIN_SPLIT_FRAMES` frames is cut in two: worker A from the
 start, worker B from the middle, each with its own decoder and graph, in threads (the graph and the decoder release
-the GIL). B starts with the person nearest to where A first saw the runner; its first frames are its warm-up. A goes
+the GIL). B starts with the person nearest to where A first saw the runner (with several people in view: the one the
+people search chose, found again by their clothes at a keyframe near the middle, ``candidates.py``); its first
+frames are its warm-up. A goes
 on past the middle until its pose and B's agree in :data:`AGREE_FRAMES` frames running (the same person: hips within
 :data:`SAME_PERSON_SHARE` of the body's height; the same pose: the landmarks' median gap within :data:`AGREE_SHARE`
 of it), and the series takes A's rows before those frames and B's from them: every frame once, in order, and the
@@ -38,12 +40,15 @@ import numpy as np
 
 from gluteguard.gait.model import BLAZEPOSE_LANDMARKS, KeypointSeries
 from gluteguard.gait.pose.decode import Box, ClipDecoder, ClipIndex, IndexMismatch, Picture, Upright, index_clip
+from gluteguard.gait.pose.motion import MotionMeter
 from gluteguard.gait.pose.video import TRUNCATION_TOLERANCE, VideoError, VideoInfo, crop_box, prefetch
 from gluteguard.gait.pose.window import (
     DEFAULT_POLICY,
+    Seed,
     WindowPolicy,
     WindowTracker,
     clip_box,
+    cover,
     needed_square,
     search_tiles,
 )
@@ -101,6 +106,7 @@ class WorkerLog:
     searches: int = 0
     window_frames: int = 0  # frames looked at through a window smaller than the whole area
     halved_frames: int = 0  # pictures given to the graph at half size
+    motion_of: dict[int, float] = field(default_factory=dict)  # frame number → frame motion (pose/motion.py)
 
     def add(self, index: int, time_s: float, found: tuple[np.ndarray, np.ndarray] | None) -> None:
         self.index.append(index)
@@ -118,18 +124,28 @@ def _track(
     log: WorkerLog,
     keep_going: Callable[[int], bool],
     start_near: np.ndarray | None = None,
+    seed: Seed | None = None,
 ) -> None:
     """Run one worker over ``pictures`` until they end or ``keep_going(frame number)`` says stop.
+
+    ``seed``: the person to follow, chosen among several in view (frames before ``seed.frame`` are not looked at;
+    in that frame the worker looks in ``seed.box`` with the others hidden, then holds that window until found).
 
     ``start_near``: a pose (full-frame pixels) the runner was seen in elsewhere in the clip; in the first frame the
     worker starts with the person nearest to it (see :func:`_pick_near`) rather than the most prominent one, and
     stops at once when nobody is near it.
     """
     whole = upright.snap(tracker.area)
+    meter = MotionMeter()  # the frame's motion in the window first looked at (pose-free cadence check)
 
-    def look(picture: Picture, box: Box, halve: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
+    def look(
+        picture: Picture, box: Box, halve: bool = False, hide: tuple[Box, ...] = ()
+    ) -> tuple[np.ndarray, np.ndarray] | None:
         tick = time.perf_counter()
         image, covered = upright.picture(picture.frame, box, halve=halve)
+        meter.offer(image, box)
+        if hide:
+            image = cover(image.copy(), covered, hide)  # a copy: the motion meter keeps the picture it was offered
         after = time.perf_counter()
         found = estimator.landmarks(image, picture.time_s)
         log.pose_s += time.perf_counter() - after
@@ -148,7 +164,17 @@ def _track(
     try:
         for picture in pictures:
             box = upright.snap(tracker.window)
-            if start_near is not None:
+            if seed is not None and picture.index < seed.frame:
+                log.add(picture.index, picture.time_s, None)  # before the chosen person was found: not looked at
+                if not keep_going(picture.index):
+                    break
+                continue
+            if seed is not None:
+                box = upright.snap(seed.box)
+                found = look(picture, box, hide=seed.hide)
+                tracker.hold(box, tracker.tiles_after)
+                seed = None
+            elif start_near is not None:
                 found, box = _pick_near(estimator, look, picture, upright, tracker, start_near, log)
                 start_near = None
                 if found is None:
@@ -165,6 +191,7 @@ def _track(
             if found is not None and box != whole:
                 log.window_frames += 1
             tracker.update(None if found is None else found[0])
+            log.motion_of[picture.index] = meter.take()
             log.add(picture.index, picture.time_s, found)
             if not keep_going(picture.index):
                 break
@@ -173,6 +200,20 @@ def _track(
         if close is not None:
             close()
         log.window_steps, log.searches = tracker.steps, tracker.searches
+
+
+def follow_person(
+    estimator: TrackingEstimator, pictures: Iterator[Picture], upright: Upright, tracker: WindowTracker, seed: Seed
+) -> WorkerLog:
+    """One person's poses over ``pictures`` from ``seed`` on, with a fresh graph: the people search's short look at
+    each person in view (``candidates.py``), the same tracking as a worker's."""
+    log = WorkerLog("follow")
+    estimator.close()
+    try:
+        _track(estimator, pictures, upright, tracker, log, lambda _frame: True, seed=seed)
+    finally:
+        estimator.close()
+    return log
 
 
 def _pick_near(
@@ -246,9 +287,15 @@ def estimate_tracked(
     on_progress: ProgressCallback | None = None,
     policy: WindowPolicy = DEFAULT_POLICY,
     source: str = "",
+    seed: Seed | None = None,
+    middle_seed: Seed | None = None,
+    crowded: bool = False,
 ) -> KeypointSeries:
     """Keypoints of ``path`` in full-frame upright pixels, as ``estimate_video`` returns them (see the module
-    docstring). ``workers`` = graphs run at once (None: one per core, at most 2)."""
+    docstring). ``workers`` = graphs run at once (None: one per core, at most 2). ``seed``: follow this person
+    (worker A from ``seed.frame``); ``middle_seed``: the same person where worker B starts (B then starts at its
+    frame, else near where A first saw the runner); ``crowded``: others are in view, so a runner lost is looked for
+    where they were last seen (``WindowTracker``)."""
     if step < 1:
         raise ValueError(f"step must be ≥ 1, got {step}")
     area: Box = crop_box(crop, info.width, info.height) if crop is not None else (0, 0, info.width, info.height)
@@ -270,11 +317,13 @@ def estimate_tracked(
                 if len(selected) >= MIN_SPLIT_FRAMES:
                     try:
                         logs, seam, decode_s = _split(estimator, path, info, index, selected, area, step,
-                                                      max_seconds, policy, on_progress, len(selected))  # fmt: skip
+                                                      max_seconds, policy, on_progress, len(selected),
+                                                      seed, crowded, middle_seed)  # fmt: skip
                     except IndexMismatch:
                         logs = None  # the packet list and the decoder disagree: count frames, one worker
         if logs is None:
-            logs, decode_s = _sequential(estimator, path, info, area, step, max_seconds, policy, on_progress, total)
+            logs, decode_s = _sequential(estimator, path, info, area, step, max_seconds, policy, on_progress, total,
+                                         seed, crowded)  # fmt: skip
             seam = None
     rows = _stitch(logs, seam)
     wall = time.perf_counter() - started
@@ -297,11 +346,13 @@ def _sequential(
     policy: WindowPolicy,
     on_progress: ProgressCallback | None,
     total: int | None,
+    seed: Seed | None = None,
+    crowded: bool = False,
 ) -> tuple[list[WorkerLog], float]:
     """One worker in this thread, its decoder a thread ahead; progress after every frame."""
     decoder = ClipDecoder(path, info, step=step, max_seconds=max_seconds)
     log = WorkerLog("A")
-    tracker = WindowTracker(area, info.fps / step, policy)
+    tracker = WindowTracker(area, info.fps / step, policy, crowded=crowded)
     done = 0
 
     def progress(_index: int) -> bool:
@@ -314,7 +365,7 @@ def _sequential(
     started = time.perf_counter()
     estimator.close()  # a fresh graph per clip: tracking must not carry over from another clip
     try:
-        _track(estimator, prefetch(decoder.pictures()), Upright(info), tracker, log, progress)
+        _track(estimator, prefetch(decoder.pictures()), Upright(info), tracker, log, progress, seed=seed)
     finally:
         estimator.close()
     log.wall_s = time.perf_counter() - started
@@ -334,9 +385,13 @@ def _split(
     policy: WindowPolicy,
     on_progress: ProgressCallback | None,
     total: int,
+    seed: Seed | None = None,
+    crowded: bool = False,
+    middle_seed: Seed | None = None,
 ) -> tuple[list[WorkerLog], int | None, float]:
-    """Worker A from the start, worker B from the middle, in two threads; this thread reports progress."""
-    middle = selected[len(selected) // 2]
+    """Worker A from the start, worker B from the middle (``middle_seed.frame`` when given), in two threads; this
+    thread reports progress."""
+    middle = selected[len(selected) // 2] if middle_seed is None else middle_seed.frame
     run = _Run(on_progress, total)
     first_log, second_log = WorkerLog("A"), WorkerLog("B")
     # One decoding thread each: two decoders and two graphs already fill two cores, and FFmpeg's frame threads
@@ -351,7 +406,8 @@ def _split(
     # most prominent at that moment (with two people in view, the agreement below would otherwise never come).
     hint: list[np.ndarray] = []
     hint_ready = threading.Event()
-    hint_within = max(1, round(fps))  # A's first second of frames
+    # A's first second of frames (from the chosen person's first frame: A does not look before it)
+    hint_within = max(1, round(fps)) + (sum(frame < seed.frame for frame in selected) if seed is not None else 0)
 
     def a_keeps_going(frame: int) -> bool:
         nonlocal agreeing
@@ -393,11 +449,12 @@ def _split(
             worker.close()
             pictures = prefetch(decoder.pictures(first=first))
             start_near = None
-            if name == "B" and policy.follow:
+            if name == "B" and policy.follow and middle_seed is None:
                 hint_ready.wait(timeout=60)
                 start_near = hint[0] if hint else None
-            tracker = WindowTracker(area, fps, policy)
-            _track(worker, pictures, Upright(info), tracker, log, keep, start_near)
+            tracker = WindowTracker(area, fps, policy, crowded=crowded)
+            own_seed = seed if name == "A" else middle_seed
+            _track(worker, pictures, Upright(info), tracker, log, keep, start_near, own_seed)
         except BaseException as error:  # handed to the caller's thread, which re-raises it
             run.stop.set()
             run.events.put(("error", error))
@@ -482,6 +539,9 @@ def _series(
             confidence[row] = scores
     with_person = sum(points is not None for _, _, points, _ in rows)
     fps = info.fps / step
+    motion = dict(logs[0].motion_of)  # each row's motion from the worker whose row it is (A before the seam)
+    if seam is not None and len(logs) > 1:
+        motion.update({frame: value for frame, value in logs[1].motion_of.items() if frame >= seam})
     meta: dict[str, Any] = {
         **estimator.describe(),
         "fps": fps,
@@ -513,4 +573,5 @@ def _series(
         source=source,
         frame_size=(info.width, info.height),
         meta=meta,
+        frame_motion=np.asarray([motion.get(row[0], np.nan) for row in rows], dtype=float),
     )

@@ -187,6 +187,35 @@ def steer(
     return (round(x0), round(y0), round(x1), round(y1))
 
 
+HIDE_GREY = 128  # the flat colour people are hidden under: no edge or texture for the detector to find
+
+
+def cover(image: np.ndarray, covered: Box, boxes: tuple[Box, ...] | list[Box]) -> np.ndarray:
+    """``image`` (the picture of the full-frame box ``covered``, at any scale) with ``boxes`` (full-frame pixels)
+    filled with flat grey, in place; the image is returned."""
+    height, width = image.shape[:2]
+    sx = width / max(covered[2] - covered[0], 1)
+    sy = height / max(covered[3] - covered[1], 1)
+    for x0, y0, x1, y1 in boxes:
+        left, right = max(0, math.floor((x0 - covered[0]) * sx)), min(width, math.ceil((x1 - covered[0]) * sx))
+        top, bottom = max(0, math.floor((y0 - covered[1]) * sy)), min(height, math.ceil((y1 - covered[1]) * sy))
+        if right > left and bottom > top:
+            image[top:bottom, left:right] = HIDE_GREY
+    return image
+
+
+@dataclass(frozen=True)
+class Seed:
+    """Whom a worker follows from the start, when several people are in view (``candidates.py`` chose them): the
+    person found in frame ``frame`` inside ``box``, the window looked in first (frames before it are not looked
+    at). ``hide``: the other people's boxes in that frame, covered in that first look, so that the detector, which
+    takes the most prominent person in a picture, cannot take one of them instead."""
+
+    frame: int
+    box: Box
+    hide: tuple[Box, ...] = ()
+
+
 class WindowTracker:
     """The window to look in for each frame of one worker, from the poses found so far.
 
@@ -198,12 +227,18 @@ class WindowTracker:
       runner small in the area or never seen, every ``search_every_s`` a search: the window where they were last
       seen, and (never seen, or lost for ``tiles_after_lost_s``) the tiles of the area. A window where the search
       finds them becomes the window.
+    * ``crowded`` (others are in view): a runner just lost is looked for around where they were last seen for
+      ``tiles_after_lost_s``, not in the whole area, whose detector would take the most prominent person, perhaps
+      someone else. A runner never seen yet is looked for in the window given to :meth:`hold`.
     """
 
-    def __init__(self, area: Box, fps: float, policy: WindowPolicy = DEFAULT_POLICY) -> None:
+    def __init__(self, area: Box, fps: float, policy: WindowPolicy = DEFAULT_POLICY, *, crowded: bool = False) -> None:
         self.area = area
         self.policy = policy
+        self.crowded = crowded
         self.window: Box = area
+        self._held: Box | None = None  # where to look until the runner is first seen (:meth:`hold`)
+        self._hold_left = 0
         self.last_seen: Box | None = None  # a window around the last pose found
         self.search_every = max(1, round(policy.search_every_s * fps))
         self.tiles_after = max(1, round(policy.tiles_after_lost_s * fps))
@@ -231,7 +266,14 @@ class WindowTracker:
             if self._lost_for is not None:
                 self._lost_for += 1
             self.window = self.area  # the graph holds nobody now: the window can jump
+            if self._held is not None and self._lost_for is None and self.policy.follow:
+                self._hold_left -= 1
+                if self._hold_left > 0:
+                    self.window = self._held
+            elif self.crowded and self.policy.follow and self.last_seen is not None and self._lost_for is not None:
+                self.window = self.last_seen if self._lost_for < self.tiles_after else self.area
             return
+        self._held = None
         self._since_search, self._lost_for, self.last_roi_side = 0, 0, side
         around = window_around(needed, self.area, self.policy)
         self.last_seen = around
@@ -257,6 +299,13 @@ class WindowTracker:
         """Look in ``box`` next (the graph holds nobody, or holds the runner found in it by a search)."""
         if self.policy.follow:
             self.window = box
+
+    def hold(self, box: Box, frames: int) -> None:
+        """Look in ``box`` next, and go on looking there (not in the whole area) for up to ``frames`` frames while
+        the runner has not been seen yet: where a chosen person was found (:class:`Seed`)."""
+        if self.policy.follow:
+            self.window = self._held = box
+            self._hold_left = max(1, frames)
 
     def search_due(self) -> bool:
         if not self.policy.follow:

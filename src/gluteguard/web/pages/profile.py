@@ -17,6 +17,7 @@ router = APIRouter()
 Ctx = Annotated[WebContext, Depends(context)]
 
 NUMBERS = ("birth_year", "max_hr", "resting_hr")
+DECIMALS = ("weight_kg",)
 TEXTS = ("sex", "units", "timezone", "long_run_day", "work_start", "work_end")
 LISTS = ("running_days", "work_days", "equipment")
 
@@ -29,6 +30,12 @@ def changes_from_form(form: FormData) -> dict:
         if text and not text.isdigit():
             raise ProfileError(f"{name}: '{text}' is not a whole number")
         changes[name] = int(text) if text else None
+    for name in DECIMALS:
+        text = str(form.get(name) or "").strip().replace(",", ".")
+        try:
+            changes[name] = float(text) if text else None
+        except ValueError:
+            raise ProfileError(f"{name}: '{text}' is not a number") from None
     for name in TEXTS:
         changes[name] = str(form.get(name) or "").strip() or None
     for name in ("units", "timezone"):  # never empty: keep the stored value when the field is left blank
@@ -70,6 +77,6 @@ async def profile_submit(request: Request, ctx: Ctx) -> Response:
         update_profile(ctx.db, ctx.athlete_id, changes_from_form(form))
     except ProfileError as exc:
         values = {**get_profile(ctx.db, ctx.athlete_id).as_dict(), **{k: v for k, v in form.items() if k in
-                  (*NUMBERS, *TEXTS)}, **{k: form.getlist(k) for k in LISTS}}  # fmt: skip
+                  (*NUMBERS, *DECIMALS, *TEXTS)}, **{k: form.getlist(k) for k in LISTS}}  # fmt: skip
         return _profile_page(request, values, error=f"Profile not saved: {exc}")
     return see_other("/profile?saved=true")
