@@ -191,6 +191,18 @@ def ensure_athlete(db: Database, name: str = DEFAULT_ATHLETE_NAME) -> int:
         found = session.scalar(select(Athlete.id).where(Athlete.name == name).order_by(Athlete.id))
         if found is not None:
             return found
+    from sqlalchemy import text
+
+    with db.session() as session:
+        # Two commands started at once on a new database must not make two athletes (each would import every
+        # file): take the database's write lock before looking again, so the second waits and finds the first's.
+        if db.url.startswith("postgresql"):
+            session.execute(text("SELECT pg_advisory_xact_lock(7340001)"))
+        else:
+            session.execute(text("UPDATE athlete SET id = id WHERE 0"))  # a write statement: SQLite's write lock
+        found = session.scalar(select(Athlete.id).where(Athlete.name == name).order_by(Athlete.id))
+        if found is not None:
+            return found
         now = datetime.now(UTC)
         defaults = Profile(name=name, timezone=system_timezone()).as_dict()
         row = Athlete(**defaults, created_at=now, updated_at=now)
