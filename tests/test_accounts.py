@@ -231,3 +231,13 @@ def test_random_invites_and_revokes_never_leak(tmp_path_factory: pytest.TempPath
                     assert not may(seen, Action.ATHLETE_WRITE, athlete_info.athlete_id)
     finally:
         db.dispose()
+
+
+def test_the_audit_log_names_pages_in_plain_words() -> None:
+    from gluteguard.accounts.policy import audit_words
+
+    assert audit_words("/", True) == "looked at your Today page"
+    assert audit_words("/plan/explain", True) == "looked at your plan"
+    assert audit_words("/api/v1/activities/12", True) == "looked at your runs"
+    assert audit_words("/clearance", False) == "changed your clearances"
+    assert audit_words("/checkins-export", True) == "looked at other pages"  # a prefix must end at a slash

@@ -213,7 +213,7 @@ def test_clearance_by_the_linked_clinician_is_in_their_name_and_audited(server: 
     assert answer.status_code == 201, answer.text
     assert answer.json()["by"] == "Cleo Physio"
     account = anna.get("/account").text
-    assert "Cleo Physio" in account and "changed /api/v1/clearances" in account
+    assert "Cleo Physio" in account and "Cleo Physio changed your clearances" in account
 
 
 def test_revoking_ends_the_clinicians_access_at_once(server: Server) -> None:

@@ -39,10 +39,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(db_url: str, *, timeout_s: float = 20.0) -> Iterator[str]:
+def serve(db_url: str, *, timeout_s: float = 20.0, multi_user: bool = False) -> Iterator[str]:
     """Run ``create_app(db_url)`` under uvicorn in a daemon thread; yields its base URL, stops it on exit."""
     port = free_port()
-    config = uvicorn.Config(create_app(db_url), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    app = create_app(db_url, multi_user=multi_user)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="gluteguard-test-server", daemon=True)
     thread.start()

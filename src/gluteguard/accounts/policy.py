@@ -89,3 +89,14 @@ def clean_invite_code(raw: str) -> str:
     """An invite code as typed (spaces, dashes, lower case forgiven) in its canonical form."""
     return "".join(ch for ch in (raw or "").upper() if ch.isalnum())
 
+
+
+def audit_words(path: str, reading: bool, rules: AccountRules | None = None) -> str:
+    """What a clinician's request reads as in the athlete's audit log ("looked at your plan")."""
+    rules = rules or account_rules()
+    bare = path.removeprefix("/api/v1") or "/"
+    matches = [
+        prefix for prefix in rules.audit_pages if bare == prefix or (prefix != "/" and bare.startswith(prefix + "/"))
+    ]
+    what = rules.audit_pages[max(matches, key=len)] if matches else rules.audit_other
+    return (rules.audit_read if reading else rules.audit_write).format(what=what)

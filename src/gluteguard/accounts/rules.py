@@ -50,6 +50,10 @@ class AccountRules:
     invite_code_length: int
     invite_alphabet: str
     invite_valid_days: int
+    audit_pages: dict[str, str]
+    audit_other: str
+    audit_read: str
+    audit_write: str
 
 
 def account_rules() -> AccountRules:
@@ -79,4 +83,8 @@ def _parse(t: Table) -> AccountRules:
         invite_code_length=int(t["invites"]["code_length"]),
         invite_alphabet=t["invites"]["alphabet"],
         invite_valid_days=int(t["invites"]["valid_days"]),
+        audit_pages=dict(t["audit"]["pages"]),
+        audit_other=t["audit"]["other"],
+        audit_read=t["audit"]["read"],
+        audit_write=t["audit"]["write"],
     )

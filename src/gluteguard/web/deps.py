@@ -88,7 +88,7 @@ def _chosen_athlete(request: Request, principal: Principal) -> int | None:
 
 
 def _scoped(request: Request, *, care: bool) -> WebContext:
-    from gluteguard.accounts.policy import may
+    from gluteguard.accounts.policy import audit_words, may
     from gluteguard.accounts.rules import Action, Role
     from gluteguard.services.accounts import record_audit
 
@@ -115,7 +115,7 @@ def _scoped(request: Request, *, care: bool) -> WebContext:
         from gluteguard.services.athletes import get_profile
 
         request.state.viewing = get_profile(state.db, athlete_id).name
-        what = f"{'viewed' if reading else 'changed'} {request.url.path}"
+        what = audit_words(request.url.path, reading)
         record_audit(state.db, principal, athlete_id, "read" if reading else "write", what)
     return WebContext(state.db, athlete_id, principal)
 

@@ -88,6 +88,7 @@ def page(request: Request, template: str, active: str, status_code: int = 200, *
             "csrf_token": token,
             "csrf_field": CSRF_FIELD,
             "viewing": getattr(request.state, "viewing", None),
+            "viewer": getattr(request.state, "principal", None),
             **context,
         },
         status_code=status_code,
