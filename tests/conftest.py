@@ -40,20 +40,25 @@ def _drop_pg_database(admin_url: str, name: str) -> None:
     engine.dispose()
 
 
+def _throwaway_pg(skip_reason: str) -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped after it (skipped, with the reason, without a server)."""
+    admin_url = os.environ.get(PG_ENV)
+    if not admin_url:
+        pytest.skip(skip_reason)
+    url, name = _fresh_pg_database(admin_url)
+    try:
+        yield url
+    finally:
+        _drop_pg_database(admin_url, name)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL of an empty database of each kind."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.sqlite'}"
         return
-    admin_url = os.environ.get(PG_ENV)
-    if not admin_url:
-        pytest.skip(f"PostgreSQL run needs {PG_ENV} (make test starts a throwaway server)")
-    url, name = _fresh_pg_database(admin_url)
-    try:
-        yield url
-    finally:
-        _drop_pg_database(admin_url, name)
+    yield from _throwaway_pg(f"PostgreSQL run needs {PG_ENV} (make test starts a throwaway server)")
 
 
 @pytest.fixture
@@ -77,11 +82,4 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A URL of an empty PostgreSQL database (the shared server's only database)."""
-    admin_url = os.environ.get(PG_ENV)
-    if not admin_url:
-        pytest.skip(f"the multi-user server runs on PostgreSQL only: this needs {PG_ENV} (make test starts one)")
-    url, name = _fresh_pg_database(admin_url)
-    try:
-        yield url
-    finally:
-        _drop_pg_database(admin_url, name)
+    yield from _throwaway_pg(f"the multi-user server runs on PostgreSQL only: needs {PG_ENV} (make test starts one)")

@@ -19,6 +19,7 @@ class Action(StrEnum):
     READ = "read"
     ATHLETE_WRITE = "athlete_write"
     CLINICIAN_WRITE = "clinician_write"
+    EXPORT = "export"
 
 
 class Scope(StrEnum):

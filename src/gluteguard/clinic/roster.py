@@ -24,6 +24,7 @@ class RosterRules:
     needs: dict[str, Need]
     missed_after_days: int
     spike_new_for_days: int
+    spike_categories: frozenset[str]
     source: str
 
 
@@ -33,7 +34,8 @@ def roster_rules() -> RosterRules:
 
 def _parse(t: Table) -> RosterRules:
     needs = {n["code"]: Need(n["code"], int(n["rank"]), n["words"]) for n in t["needs"]}
-    return RosterRules(needs, int(t["checkins"]["missed_after_days"]), int(t["spikes"]["new_for_days"]), t["source"])
+    return RosterRules(needs, int(t["checkins"]["missed_after_days"]), int(t["spikes"]["new_for_days"]),
+                       frozenset(t["spikes"]["categories"]), t["source"])  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,12 @@ from sqlalchemy import func, select
 
 from gluteguard.accounts.policy import AccountError, Principal
 from gluteguard.accounts.rules import Role
-from gluteguard.clinic.roster import AthleteDay, RosterEntry, rank
+from gluteguard.clinic.roster import AthleteDay, RosterEntry, rank, roster_rules
 from gluteguard.services.accounts import linked_athletes
 from gluteguard.services.athletes import local_today
 from gluteguard.services.coach import load_on
 from gluteguard.store.db import Database
 from gluteguard.store.models import CheckInRow
-
-SPIKES_THAT_COUNT = frozenset({"moderate", "large"})
 
 
 def last_checkin_day(db: Database, athlete_id: int) -> date | None:
@@ -30,7 +28,7 @@ def athlete_day(db: Database, athlete_id: int, name: str) -> AthleteDay:
     view = load_on(db, athlete_id, today)
     decision, last_run = view.decision, view.state.last_run
     spikes = ()
-    if last_run is not None and last_run.spike_category in SPIKES_THAT_COUNT:
+    if last_run is not None and last_run.spike_category in roster_rules().spike_categories:
         spikes = (date.fromisoformat(last_run.date[:10]),)
     return AthleteDay(
         athlete_id=athlete_id,

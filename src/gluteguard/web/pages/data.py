@@ -25,7 +25,10 @@ Ctx = Annotated[WebContext, Depends(context)]
 
 def _own_data(ctx: WebContext) -> None:
     """Data rights are the athlete's: a linked coach or physio reads the pages but does not take the archive."""
-    if ctx.acting_clinician is not None:
+    from gluteguard.accounts.policy import may
+    from gluteguard.accounts.rules import Action
+
+    if ctx.principal is not None and not may(ctx.principal, Action.EXPORT, ctx.athlete_id):
         raise HTTPException(status_code=403, detail="only the athlete can download all of their data")
 
 
