@@ -19,9 +19,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gluteguard.cli import user_service as service_unit
 from gluteguard.ingest.wearable import SedentaryDay, StandHour, StepSample
 from gluteguard.plan.library import by_kind
-from gluteguard.sitting import service_unit
 from gluteguard.sitting.day import JSON_KEYS, SittingDay, sitting_day
 from gluteguard.sitting.desk_note import UpcomingRun, desk_day_note
 from gluteguard.sitting.model import BreakLog, SittingError
@@ -498,7 +498,7 @@ def _systemd_exec_argv(unit: str) -> list[str]:
 
 def test_systemd_unit_is_valid_ini_with_quoted_paths():
     unit = service_unit.render_systemd_unit(ODD_EXE, ODD_DB)
-    assert _systemd_exec_argv(unit) == [str(ODD_EXE), "remind", "--db", ODD_DB]
+    assert _systemd_exec_argv(unit) == [str(ODD_EXE), "--db", ODD_DB, "remind"]
     with pytest.raises(service_unit.ServiceError, match="quotes"):
         service_unit.render_systemd_unit('/opt/it"s/gluteguard')
     with pytest.raises(service_unit.ServiceError, match="absolute"):
@@ -523,7 +523,7 @@ def test_launchd_plist_round_trips():
     data = service_unit.render_launchd_plist(Path("/Users/r/App Stuff/<&>/gluteguard"), ODD_DB, "/Users/r/Library/Logs")
     plist = plistlib.loads(data)
     assert plist["Label"] == "org.gluteguard.remind"
-    assert plist["ProgramArguments"] == ["/Users/r/App Stuff/<&>/gluteguard", "remind", "--db", ODD_DB]
+    assert plist["ProgramArguments"] == ["/Users/r/App Stuff/<&>/gluteguard", "--db", ODD_DB, "remind"]
     assert plist["RunAtLoad"] is True and plist["KeepAlive"] == {"SuccessfulExit": False}
     assert plist["StandardOutPath"] == "/Users/r/Library/Logs/gluteguard-remind.log"
 
@@ -536,6 +536,7 @@ def test_install_and_remove_write_and_delete_the_file(tmp_path):
     assert linux.path.is_file() and not linux.ran
     assert linux.command_line == (
         "systemctl --user daemon-reload && systemctl --user enable --now gluteguard-remind.service"
+        " && systemctl --user restart gluteguard-remind.service"
     )
     wants = linux.path.parent / "default.target.wants" / service_unit.UNIT_NAME
     wants.parent.mkdir()

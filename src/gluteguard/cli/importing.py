@@ -25,14 +25,40 @@ def _missing(path: Path) -> bool:
 
 def import_command(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="Files, folders or archives to import.")],
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files, folders or archives to import.")] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")] = False,
     workers: Annotated[int | None, typer.Option(help="Parser processes (default: every core).")] = None,
     fit_decoder: Annotated[
         str, typer.Option(help="auto (fitfast, falling back to fitdecode) or fitdecode (slow, tolerant).")
     ] = "auto",
+    watch: Annotated[
+        Path | None,
+        typer.Option(
+            "--watch",
+            metavar="DIR",
+            help="Keep watching this folder (a watch's GARMIN/Activity over USB, a synced folder) and import new"
+            " activity files as they appear, once each. Stop with Ctrl+C.",
+        ),
+    ] = None,
+    every: Annotated[float, typer.Option(help="With --watch: seconds between looks at the folder.", min=0.5)] = 5.0,
+    install_service: Annotated[
+        bool, typer.Option("--install-service", help="With --watch: keep watching in the background from login.")
+    ] = False,
+    remove_service: Annotated[
+        bool, typer.Option("--remove-service", help="Stop and remove that background watch.")
+    ] = False,
 ) -> None:
     """Import activities (FIT, GPX, TCX, .gz, .zip, Strava/Garmin exports) into the database."""
+    if watch is not None or install_service or remove_service:
+        from gluteguard.cli.watching import watch_command
+
+        if paths:
+            raise fail("give either files to import or --watch DIR, not both")
+        watch_command(ctx, watch, every=every, json_output=json_output, install=install_service,
+                      remove=remove_service, fit_decoder=fit_decoder)  # fmt: skip
+        return
+    if not paths:
+        raise fail("nothing to import: give files, folders or archives, or --watch DIR to keep watching a folder")
     missing = [path for path in paths if _missing(path)]
     if missing and len(missing) == len(paths) and not json_output:
         # Nothing to import: one line naming the path and why, before any database is opened or created. (With

@@ -209,9 +209,9 @@ def remind_command(
         console.print(Text(detail))
         raise typer.Exit(0 if ok else 1)
     if install_service or remove_service:
-        from gluteguard.sitting.service_unit import ServiceError
-        from gluteguard.sitting.service_unit import install_service as install
-        from gluteguard.sitting.service_unit import remove_service as remove
+        from gluteguard.cli.user_service import ServiceError
+        from gluteguard.cli.user_service import install_service as install
+        from gluteguard.cli.user_service import remove_service as remove
 
         try:
             done_result = install(db=app_state.db_option, run=True) if install_service else remove(run=True)

@@ -1,8 +1,10 @@
-"""Run ``gluteguard remind`` in the background at login: a systemd user unit (Linux) or a launchd agent (macOS).
+"""Run a gluteguard command in the background at login: a systemd user unit (Linux) or a launchd agent (macOS).
 
-Rendering is pure text; ``install_service``/``remove_service`` write or delete the one file and return the
-commands that enable or disable it, running them only when asked. Every path is quoted for its format: systemd's
-own word splitting (double quotes, C escapes, ``%%`` and ``$$``) and launchd's argument list (no shell at all).
+Two commands run this way: ``gluteguard remind`` (sitting-break reminders, :data:`REMIND`) and ``gluteguard import
+--watch DIR`` (new activity files imported as they appear, :func:`watch_service`). Rendering is pure text;
+``install_service``/``remove_service`` write or delete the one file and return the commands that enable or disable
+it, running them only when asked. Every path is quoted for its format: systemd's own word splitting (double quotes,
+C escapes, ``%%`` and ``$$``) and launchd's argument list (no shell at all).
 """
 
 from __future__ import annotations
@@ -17,9 +19,51 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-UNIT_NAME = "gluteguard-remind.service"
-LAUNCHD_LABEL = "org.gluteguard.remind"
 RESTART_DELAY_S = 30  # a crash loop retries twice a minute, not continuously
+
+
+@dataclass(frozen=True)
+class UserService:
+    """One background command: its systemd unit name, launchd label, description and the words after the
+    ``gluteguard`` executable and its ``--db`` option."""
+
+    unit: str
+    label: str
+    description: str
+    args: tuple[str, ...]
+    installed_by: str  # the command line that writes it, named in the unit's first line
+    removed_by: str
+
+    @property
+    def log_name(self) -> str:
+        return self.unit.removesuffix(".service") + ".log"
+
+
+REMIND = UserService(
+    unit="gluteguard-remind.service",
+    label="org.gluteguard.remind",
+    description="gluteguard sitting-break reminders during work hours",
+    args=("remind",),
+    installed_by="gluteguard remind --install-service",
+    removed_by="gluteguard remind --remove-service",
+)
+UNIT_NAME, LAUNCHD_LABEL = REMIND.unit, REMIND.label
+
+
+def watch_service(folder: Path | str) -> UserService:
+    """``gluteguard import --watch FOLDER`` as a service (one watched folder per user: installing again replaces
+    it)."""
+    folder = Path(folder)
+    if not folder.is_absolute():
+        raise ServiceError(f"the watched folder must be an absolute path, got {folder}")
+    return UserService(
+        unit="gluteguard-watch.service",
+        label="org.gluteguard.watch",
+        description=f"gluteguard: import new activity files from {folder}",
+        args=("import", "--watch", str(folder)),
+        installed_by="gluteguard import --watch DIR --install-service",
+        removed_by="gluteguard import --remove-service",
+    )
 
 
 class ServiceError(RuntimeError):
@@ -47,19 +91,21 @@ def platform_kind(platform: str | None = None) -> str:
     if platform == "darwin":
         return "launchd"
     raise ServiceError(
-        f"background reminders can be installed on Linux (systemd) and macOS (launchd), not on {platform}; "
-        "run `gluteguard remind` in a terminal or from your system's task scheduler instead"
+        f"a background service can be installed on Linux (systemd) and macOS (launchd), not on {platform}; "
+        "run the command in a terminal or from your system's task scheduler instead"
     )
 
 
-def remind_argv(executable: Path | str, db: str | None = None) -> list[str]:
-    """The command the service runs: the absolute ``gluteguard`` executable, ``remind``, and the database."""
+def service_argv(executable: Path | str, db: str | None = None, service: UserService = REMIND) -> list[str]:
+    """The command the service runs: the absolute ``gluteguard`` executable, the database (a global option: it goes
+    before the command), then the command's own words."""
     exe = Path(executable)
     if not exe.is_absolute():
         raise ServiceError(f"the gluteguard executable must be an absolute path, got {exe}")
-    argv = [str(exe), "remind"]
+    argv = [str(exe)]
     if db:
         argv += ["--db", db]
+    argv += service.args
     for arg in argv:
         if "\n" in arg or "\r" in arg or "\0" in arg:
             raise ServiceError(f"cannot put a line break or NUL into a service command: {arg!r}")
@@ -90,16 +136,16 @@ def _systemd_word(arg: str, *, executable: bool = False) -> str:
     return quoted if executable else quoted.replace("$", "$$")
 
 
-def render_systemd_unit(executable: Path | str, db: str | None = None) -> str:
-    argv = remind_argv(executable, db)
+def render_systemd_unit(executable: Path | str, db: str | None = None, service: UserService = REMIND) -> str:
+    argv = service_argv(executable, db, service)
     # systemd refuses quotes and backslashes in the executable path itself ("contains special characters").
     if any(c in argv[0] for c in "\"'\\"):
         raise ServiceError(f"systemd cannot run an executable whose path has quotes or backslashes: {argv[0]}")
     exec_start = " ".join(_systemd_word(a, executable=i == 0) for i, a in enumerate(argv))
     return (
-        "# Written by `gluteguard remind --install`; remove with `gluteguard remind --uninstall`.\n"
+        f"# Written by `{service.installed_by}`; remove with `{service.removed_by}`.\n"
         "[Unit]\n"
-        "Description=gluteguard sitting-break reminders during work hours\n"
+        f"Description={service.description.replace(chr(10), ' ')}\n"
         "After=graphical-session.target\n"
         "\n"
         "[Service]\n"
@@ -115,11 +161,13 @@ def render_systemd_unit(executable: Path | str, db: str | None = None) -> str:
     )
 
 
-def render_launchd_plist(executable: Path | str, db: str | None = None, log_dir: Path | str | None = None) -> bytes:
+def render_launchd_plist(
+    executable: Path | str, db: str | None = None, log_dir: Path | str | None = None, service: UserService = REMIND
+) -> bytes:
     """The LaunchAgent: started at login, restarted when it exits with an error (KeepAlive/SuccessfulExit)."""
     plist: dict = {
-        "Label": LAUNCHD_LABEL,
-        "ProgramArguments": remind_argv(executable, db),
+        "Label": service.label,
+        "ProgramArguments": service_argv(executable, db, service),
         "RunAtLoad": True,
         # Restart after a crash, not after a clean `remind` exit (the same rule as systemd's Restart=on-failure).
         "KeepAlive": {"SuccessfulExit": False},
@@ -128,32 +176,34 @@ def render_launchd_plist(executable: Path | str, db: str | None = None, log_dir:
         "ProcessType": "Background",
     }
     if log_dir is not None:
-        log = str(Path(log_dir) / "gluteguard-remind.log")
+        log = str(Path(log_dir) / service.log_name)
         plist["StandardOutPath"] = log
         plist["StandardErrorPath"] = log
     return plistlib.dumps(plist)
 
 
-def service_path(kind: str, home: Path | None = None) -> Path:
+def service_path(kind: str, home: Path | None = None, service: UserService = REMIND) -> Path:
     home = home or Path.home()
     if kind == "systemd":
         config = os.environ.get("XDG_CONFIG_HOME") if home == Path.home() else None
-        return Path(config or home / ".config") / "systemd" / "user" / UNIT_NAME
-    return home / "Library" / "LaunchAgents" / f"{LAUNCHD_LABEL}.plist"
+        return Path(config or home / ".config") / "systemd" / "user" / service.unit
+    return home / "Library" / "LaunchAgents" / f"{service.label}.plist"
 
 
-def enable_commands(kind: str, path: Path) -> tuple[tuple[str, ...], ...]:
+def enable_commands(kind: str, path: Path, service: UserService = REMIND) -> tuple[tuple[str, ...], ...]:
     if kind == "systemd":
-        return (("systemctl", "--user", "daemon-reload"), ("systemctl", "--user", "enable", "--now", UNIT_NAME))
+        # restart: installing again (another folder to watch) replaces the running command
+        return (("systemctl", "--user", "daemon-reload"), ("systemctl", "--user", "enable", "--now", service.unit),
+                ("systemctl", "--user", "restart", service.unit))  # fmt: skip
     return (("launchctl", "load", "-w", str(path)),)
 
 
-def disable_commands(kind: str, path: Path) -> tuple[tuple[str, ...], ...]:
+def disable_commands(kind: str, path: Path, service: UserService = REMIND) -> tuple[tuple[str, ...], ...]:
     """Commands that work after the file is gone: systemd stops the loaded unit by name, launchd removes the job
     by label (``unload`` would need the deleted plist)."""
     if kind == "systemd":
-        return (("systemctl", "--user", "stop", UNIT_NAME), ("systemctl", "--user", "daemon-reload"))
-    return (("launchctl", "remove", LAUNCHD_LABEL),)
+        return (("systemctl", "--user", "stop", service.unit), ("systemctl", "--user", "daemon-reload"))
+    return (("launchctl", "remove", service.label),)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -184,37 +234,40 @@ def install_service(
     run: bool = False,
     platform: str | None = None,
     home: Path | None = None,
+    service: UserService = REMIND,
 ) -> ServiceResult:
     """Write the unit or plist for this platform; run the enable commands only when ``run`` is true."""
     kind = platform_kind(platform)
     exe = Path(executable) if executable is not None else find_executable()
-    path = service_path(kind, home)
+    path = service_path(kind, home, service)
     if kind == "systemd":
-        content: bytes = render_systemd_unit(exe, db).encode()
+        content: bytes = render_systemd_unit(exe, db, service).encode()
     else:
-        content = render_launchd_plist(exe, db, log_dir=(home or Path.home()) / "Library" / "Logs")
+        content = render_launchd_plist(exe, db, (home or Path.home()) / "Library" / "Logs", service)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
     except OSError as exc:
         raise ServiceError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    commands = enable_commands(kind, path)
+    commands = enable_commands(kind, path, service)
     failures = run_commands(commands) if run else ()
     return ServiceResult(path, commands, run, failures)
 
 
-def remove_service(*, run: bool = False, platform: str | None = None, home: Path | None = None) -> ServiceResult:
+def remove_service(
+    *, run: bool = False, platform: str | None = None, home: Path | None = None, service: UserService = REMIND
+) -> ServiceResult:
     """Delete the unit (and its enable link) or plist; run the disable commands only when ``run`` is true."""
     kind = platform_kind(platform)
-    path = service_path(kind, home)
+    path = service_path(kind, home, service)
     doomed = [path]
     if kind == "systemd":  # what `systemctl disable` removes: the link `enable` made for WantedBy=default.target
-        doomed.append(path.parent / "default.target.wants" / UNIT_NAME)
+        doomed.append(path.parent / "default.target.wants" / service.unit)
     for item in doomed:
         try:
             item.unlink(missing_ok=True)
         except OSError as exc:
             raise ServiceError(f"cannot remove {item}: {exc.strerror or exc}") from exc
-    commands = disable_commands(kind, path)
+    commands = disable_commands(kind, path, service)
     failures = run_commands(commands) if run else ()
     return ServiceResult(path, commands, run, failures)
