@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from gluteguard.cli.context import console, day_option, fail, print_json, state
+from gluteguard.cli.context import AppState, console, day_option, fail, print_json, state
 from gluteguard.cli.status import print_headline
 from gluteguard.wording import cited, plain
 
@@ -52,6 +52,25 @@ def _export(plan: dict, ics: Path | None, markdown: Path | None) -> list[str]:
     return written
 
 
+def _write_workouts(app_state: AppState, day: date | None, folder: Path, *, heart_rate_target: bool) -> str:
+    from gluteguard.reports.files import write_atomic
+    from gluteguard.reports.fit_workouts import workout_to_fit
+    from gluteguard.services.workouts import plan_workouts
+
+    workouts = plan_workouts(app_state.db, app_state.athlete_id, day, heart_rate_target=heart_rate_target)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for workout in workouts:
+            write_atomic(folder / workout.file_name, workout_to_fit(workout), "workout")
+    except OSError as exc:
+        raise fail(f"{folder}: cannot write the workouts ({exc.strerror or exc})") from None
+    if not workouts:
+        return f"no workouts written to {folder}: the week holds no run or strength session"
+    names = ", ".join(workout.file_name for workout in workouts)
+    return (f"{len(workouts)} watch workout{'s' if len(workouts) != 1 else ''} written to {folder}: {names}."
+            " Copy them to GARMIN/NewFiles on the watch (USB), which files them under its workouts.")  # fmt: skip
+
+
 def plan_command(
     ctx: typer.Context,
     week_of: Annotated[str | None, typer.Option(help="Any day of the week (YYYY-MM-DD); default this week.")] = None,
@@ -64,6 +83,18 @@ def plan_command(
         bool,
         typer.Option("--explain", help="Also list which rule chose each item and exercise, and what was left out."),
     ] = False,
+    fit: Annotated[
+        Path | None,
+        typer.Option(
+            "--fit",
+            metavar="DIR",
+            help="Also write the week's runs and strength sessions as FIT workouts into DIR (copy them to"
+            " GARMIN/NewFiles on the watch).",
+        ),
+    ] = None,
+    open_target: Annotated[
+        bool, typer.Option("--open-target", help="With --fit: no heart-rate target on runs (default: easy range).")
+    ] = False,
 ) -> None:
     """Your plan for the week: runs within the cap, warm-up, strength, stretching, breaks from sitting."""
     from gluteguard.coach.explain import explain_week
@@ -74,6 +105,8 @@ def plan_command(
     week = week_plan(app_state.db, app_state.athlete_id, day)
     plan = week.as_dict()
     written = _export(plan, ics, markdown)
+    if fit is not None:
+        written.append(_write_workouts(app_state, day, fit, heart_rate_target=not open_target))
     audit = explain_week(week) if explain else None
     if json_output:
         print_json({**plan, "explain": audit.as_dict()} if audit else plan)

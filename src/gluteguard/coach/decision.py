@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from gluteguard.plan.inputs import PlanInputs, PlanItem
+from gluteguard.plan.workouts import has_workout, workout_file_name
 from gluteguard.symptoms.holds import Hold
 from gluteguard.symptoms.status import StatusReport
 from gluteguard.symptoms.triage import Reason
@@ -33,8 +34,11 @@ class NextRun:
         return data
 
 
-def _item_dict(item: PlanItem) -> dict:
-    return {k: v for k, v in asdict(item).items() if v not in (None, ())}
+def _item_dict(item: PlanItem, running_allowed: bool = True) -> dict:
+    data = {k: v for k, v in asdict(item).items() if v not in (None, ())}
+    if has_workout(item, running_allowed):  # the file `plan --fit` writes for it; calendars name it
+        data["workout_file"] = workout_file_name(item.id)
+    return data
 
 
 @dataclass(frozen=True)
@@ -105,7 +109,7 @@ class DayDecision:
             "next_run_cap_m": self.next_run_cap_m,
             "reasons": [reason.as_dict() for reason in self.reasons],
             "holds": [hold.as_dict() for hold in self.holds],
-            "items": [_item_dict(item) for item in self.items],
+            "items": [_item_dict(item, self.running_allowed) for item in self.items],
             "stage": self.stage,
             "ladder_step": self.ladder_step,
             "progress_why": self.progress_why,

@@ -78,6 +78,7 @@ def _run_item(inputs: PlanInputs, index: int, weekday: int, runs: list[int]) -> 
             # Ladder steps are set by time, not distance: the load cap would only mislead here.
             distance_cap_m=None,
             session_kind=step.session_kind,
+            ladder_step=step.ladder_step,
         )
     long_run = inputs.long_run_day is not None and WEEKDAYS[weekday] == inputs.long_run_day
     if cap is None:  # no 30-day history: short and easy until there is one

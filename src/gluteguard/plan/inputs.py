@@ -85,6 +85,7 @@ class PlanItem:
     # A run item's session: run (a run, or the ladder's last step), walk_run (walk/run intervals), or a return-to-run
     # step with no running in it: walk, hops (the exercise library's session_kind). None for other items.
     session_kind: str | None = None
+    ladder_step: int | None = None  # a return-to-run session: its step of the ladder (plan/library.py)
 
     @property
     def holds_running(self) -> bool:

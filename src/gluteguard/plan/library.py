@@ -68,6 +68,20 @@ class Dosage:
 
 
 @dataclass(frozen=True)
+class Interval:
+    """One part of a return-to-run session: walk or run for ``minutes``, or hops (``minutes`` None: the runner ends
+    it; ``note`` says which hops)."""
+
+    do: str  # walk | run | hops
+    minutes: float | None = None
+    note: str = ""
+
+
+# What each kind of return-to-run session may hold (the headline's promise: a walk day has no running in it).
+INTERVALS_ALLOWED = {"walk": {"walk"}, "hops": {"walk", "hops"}, "walk_run": {"walk", "run"}, "run": {"run"}}
+
+
+@dataclass(frozen=True)
 class Exercise:
     id: str
     name: str
@@ -88,6 +102,8 @@ class Exercise:
     session: str = ""
     session_kind: str = ""  # return_to_run: walk | hops | walk_run | run (SESSION_KINDS)
     in_short: str = ""  # return_to_run: the session in a few words, for the day's headline
+    intervals: tuple[Interval, ...] = ()  # return_to_run: the session as a watch workout takes it, done ``repeats``×
+    repeats: int = 1
 
     @property
     def holds_running(self) -> bool:
@@ -157,13 +173,40 @@ def _check_entry(e: dict[str, Any], where: str, kinds: set[str], equipment: set[
     if is_ladder and (e.get("session_kind") not in SESSION_KINDS or not str(e.get("in_short", "")).strip()):
         kinds = ", ".join(SESSION_KINDS)
         problems.append(f"{where}: return_to_run entries need session_kind (one of {kinds}) and in_short")
-    for key in ("ladder_step", "session_kind", "in_short"):
+    if is_ladder:
+        problems += _interval_problems(e, where)
+    for key in ("ladder_step", "session_kind", "in_short", "intervals", "repeats"):
         if not is_ladder and key in e:
             problems.append(f"{where}: {key} only belongs on return_to_run entries")
     for text in _strings(e):
         for phrase in FORBIDDEN_PHRASES:
             if phrase in text.lower():
                 problems.append(f"{where}: text says {phrase!r}: {text!r}")
+    return problems
+
+
+def _interval_problems(e: dict[str, Any], where: str) -> list[str]:
+    """A return-to-run step's intervals: known parts, the ones its session_kind allows, minutes that add up to the
+    session's ``duration_min`` (when it has one)."""
+    intervals, repeats = e.get("intervals"), e.get("repeats")
+    if not isinstance(intervals, list) or not intervals or not isinstance(repeats, int) or repeats < 1:
+        return [f"{where}: return_to_run entries need intervals (a list) and repeats (a positive integer)"]
+    problems: list[str] = []
+    allowed = INTERVALS_ALLOWED.get(str(e.get("session_kind")), set())
+    for part in intervals:
+        do, minutes = part.get("do"), part.get("min")
+        if do not in allowed:
+            problems.append(f"{where}: interval {do!r} is not allowed in a {e.get('session_kind')} session")
+        if do == "hops" and (minutes is not None or not str(part.get("note", "")).strip()):
+            problems.append(f"{where}: a hops interval has a note and no minutes (the runner ends it)")
+        if do in ("walk", "run") and (not isinstance(minutes, int | float) or minutes <= 0):
+            problems.append(f"{where}: a {do} interval needs positive minutes")
+    if problems:
+        return problems
+    total = repeats * sum(part.get("min", 0) for part in intervals)
+    duration = (e.get("dosage") or {}).get("duration_min")
+    if duration is not None and abs(total - duration) > 1e-9:
+        problems.append(f"{where}: intervals add up to {total:g} min, the session lasts {duration:g}")
     return problems
 
 
@@ -266,6 +309,8 @@ def _exercise(e: dict[str, Any]) -> Exercise:
         session=e.get("session", ""),
         session_kind=e.get("session_kind", ""),
         in_short=e.get("in_short", ""),
+        intervals=tuple(Interval(part["do"], part.get("min"), part.get("note", "")) for part in e.get("intervals", [])),
+        repeats=e.get("repeats", 1),
     )
 
 

@@ -22,6 +22,8 @@ def _describe(item: dict, same_day: list[dict]) -> str:
         for extra in same_day:
             if extra["kind"] in ("warmup", "stretch"):
                 lines += ["", extra["title"] + ":", *_routine_lines(extra)]
+    if item.get("workout_file"):
+        lines += ["", f"Watch workout: {item['workout_file']} (written by `gluteguard plan --fit DIR`)"]
     lines += ["", f"Why: {item['why']}", f"Source: {item['source']}"]
     return "\n".join(lines)
 
