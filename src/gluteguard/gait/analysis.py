@@ -19,6 +19,7 @@ import numpy as np
 from gluteguard.gait.cadence_check import CadenceCheck, check_cadence
 from gluteguard.gait.events import Contact, FootEvents, detect_events, duty_factor
 from gluteguard.gait.findings import Finding, MetricInfo, derive_findings, load_rules
+from gluteguard.gait.legs import untangle_legs
 from gluteguard.gait.metrics import (
     BOTH_VIEW_METRICS,
     PEAK_METRICS,
@@ -307,8 +308,14 @@ def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
         warnings.append(f"clip too short ({series.frames} frames): nothing can be measured")
         return _empty(series, view, view_confidence, warnings, started)
 
-    # 1. Clean: mask unsure points, bridge short gaps, Hampel, Butterworth (6 Hz angles, 10 Hz events).
-    cleaned = clean_tracks(series.xyz[:, :, :2], series.confidence, series.names, fps)
+    # 1. Clean: put back leg labels the pose model traded for a frame or a few (side view: the legs cross), then
+    # mask unsure points, bridge short gaps, Hampel, Butterworth (6 Hz angles, 10 Hz events).
+    xyz, scores = series.xyz, series.confidence
+    untangled_frames = 0
+    if view == "side":
+        untangled = untangle_legs(xyz, scores, series.names)
+        xyz, scores, untangled_frames = untangled.xyz, untangled.confidence, untangled.swapped_frames
+    cleaned = clean_tracks(xyz[:, :, :2], scores, series.names, fps)
     t_clean = perf_counter()
     angle_tracks, event_tracks = cleaned.for_angles, cleaned.for_events
     if not cleaned.filtered:
@@ -325,7 +332,8 @@ def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
         heel = np.vstack([event_tracks["left_heel"], event_tracks["right_heel"]])
         toe = np.vstack([event_tracks["left_foot_index"], event_tracks["right_foot_index"]])
         facing, facing_agreement = facing_sign(heel, toe, mid_hip_x)
-        near_leg = "left" if facing > 0 else "right"  # facing image right shows the runner's left side
+        # A runner facing image right turns their right side to the camera (their left points away from it).
+        near_leg = "right" if facing > 0 else "left"
     frame = frame_signals(angle_tracks, event_tracks, view, fps, facing)
     events, _foot_heights = detect_events(
         {s: event_tracks[f"{s}_heel"] for s in SIDES},
@@ -487,6 +495,7 @@ def analyze(series: KeypointSeries, view: str | None = None) -> GaitAnalysis:
         quality["facing"] = "right" if facing > 0 else "left"
         quality["facing_agreement"] = facing_agreement
         quality["near_leg"] = near_leg
+        quality["leg_labels_traded_back"] = untangled_frames
         quality["far_leg_note"] = "the far leg is partly hidden; its values are less certain"
     finished = perf_counter()
     return GaitAnalysis(

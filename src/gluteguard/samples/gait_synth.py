@@ -284,8 +284,9 @@ def synthetic_run(
     confidence = np.clip(rng.normal(0.92, 0.03, size=(frames, len(names))), 0.0, 1.0)
     noise_scale = np.ones(len(names))
     if view == "side":
-        # The far leg is partly hidden behind the near one: the pose model is less sure and noisier there.
-        far_side = "right" if direction == "right" else "left"
+        # The far leg is partly hidden behind the near one: the pose model is less sure and noisier there. A runner
+        # facing image right turns their right side to the camera, so the far leg is their left.
+        far_side = "left" if direction == "right" else "right"
         for i, name in enumerate(names):
             if name.startswith(far_side):
                 noise_scale[i] = 1.5
