@@ -18,9 +18,14 @@ from gluteguard.samples.runner import one_hour_synthetic_run
 from gluteguard.store.db import MIGRATIONS_DIR, Database, _head_from_scripts, current_revision, head_revision
 
 # Libraries only some commands need (the web app, migrations, charts, video, XML parsing): never at start-up.
-NEVER_AT_START = ("fastapi", "uvicorn", "alembic", "plotly", "scipy", "mediapipe", "cv2", "lxml")
+# (http.server: the redirect catcher of `strava connect`.)
+NEVER_AT_START = ("fastapi", "uvicorn", "alembic", "plotly", "scipy", "mediapipe", "cv2", "lxml", "http.server")
 # The database layer: only commands that open the database need it (`--help` does not).
 DATABASE_LAYER = ("sqlalchemy", "numpy")
+# Nor does `today` on a current SQLite database need the template engine, the job queue (the worker's), calendar
+# export, PostgreSQL's driver, the desktop notifier or Markdown (Typer's rich help).
+NEVER_FOR_TODAY = (*NEVER_AT_START, "starlette", "jinja2", "procrastinate", "icalendar", "psycopg",
+                   "desktop_notifier", "markdown_it")  # fmt: skip
 
 
 def _env() -> dict[str, str]:
@@ -55,6 +60,27 @@ def test_opening_a_current_database_does_not_import_alembic(tmp_path: Path) -> N
     Database(url).dispose()  # created and migrated here, with Alembic
     opened = f"from gluteguard.store.db import Database\nDatabase({url!r}).dispose()"
     assert _imported_after(opened, ("alembic",)) == []
+
+
+def test_today_imports_none_of_the_heavy_libraries_and_ends_with_the_collector_on(tmp_path: Path) -> None:
+    """``today`` as a runner types it (its own process, through ``main``); no timing here."""
+    url = f"sqlite:///{tmp_path / 'current.sqlite'}"
+    Database(url).dispose()  # created and migrated here: Alembic belongs to the first open only
+    code = (
+        "import gc, json, sys\n"
+        "from gluteguard.cli.app import main\n"
+        f"sys.argv = ['gluteguard', '--db', {url!r}, 'today', '--json']\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        f"    imported = [n for n in {list(NEVER_FOR_TODAY)!r} if n in sys.modules]\n"
+        "    print(json.dumps({'imported': imported, 'collector_on': gc.isenabled()}), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env())
+    assert done.returncode == 0, done.stderr
+    assert isinstance(json.loads(done.stdout), dict)  # the command ran and printed its JSON
+    after = json.loads(done.stderr.strip().splitlines()[-1])
+    assert after == {"imported": [], "collector_on": True}  # paused for start-up only (cli/context.py)
 
 
 def test_the_newest_revision_read_from_the_scripts_is_alembics() -> None:

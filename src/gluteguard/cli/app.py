@@ -7,6 +7,7 @@ that uses them. ``tests/test_cli_fast.py`` keeps the heavy libraries out; ``benc
 
 from __future__ import annotations
 
+import gc
 import sys
 from typing import Annotated
 
@@ -29,7 +30,7 @@ from gluteguard.cli import (
     status,
     users,
 )
-from gluteguard.cli.context import FREEZE_AT_OPEN, AppState, errors, shown
+from gluteguard.cli.context import FREEZE_AT_OPEN, AppState, before_command, errors, shown
 
 app = typer.Typer(
     name="gluteguard",
@@ -50,6 +51,8 @@ def main_options(
     athlete_name: Annotated[str, typer.Option("--athlete", help="Which athlete (for coaches).")] = "me",
 ) -> None:
     ctx.obj = AppState(db_option=db_url, athlete_name=athlete_name)
+    if FREEZE_AT_OPEN["on"]:
+        before_command(ctx.invoked_subcommand)
     if ctx.invoked_subcommand is None:
         start.first_steps(ctx)
 
@@ -100,6 +103,7 @@ def known_error(exc: BaseException) -> bool:
 
 def main() -> None:
     FREEZE_AT_OPEN["on"] = True  # this process runs one command and ends (cli/context.py)
+    gc.disable()  # for start-up only: on again before the command or once it opened the database (cli/context.py)
     try:
         app()
     except Exception as exc:
