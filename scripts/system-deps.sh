@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages the test suite needs: a PostgreSQL server for the PostgreSQL run of the database tests, and
-# Chromium for the browser tests of the web pages (Playwright drives /usr/bin/chromium; no browser download).
+# Chromium for the browser tests of the web pages (Playwright drives /usr/bin/chromium; no browser download), and
+# nginx to check the deploy/ folder's reverse-proxy configuration (nginx -t; never started).
 set -euo pipefail
-PACKAGES=(postgresql chromium)
+PACKAGES=(postgresql chromium nginx-light)
 missing=()
 for package in "${PACKAGES[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -28,6 +28,7 @@ from gluteguard.store.models import Base
 from gluteguard.web.app import create_app
 
 MARK = "Qxzmarker"
+NOTE_SECRET = "Zqvnote"  # in Cleo's note about Anna: a clinician's own record, never shown to Anna herself
 PASSWORD = "correct horse battery"
 RUN_GPX = Path("gpx/corriporai-runpandas/gpx/nike_run.gpx")
 
@@ -77,15 +78,23 @@ def server(pg_url: str, shared_data: Path, tmp_path: Path) -> Iterator[Server]:
     cleo_principal = accounts.authenticate(db, "cleo", PASSWORD, "127.0.0.1").principal
     code, _ = accounts.create_invite(db, cleo_principal)
     link = accounts.accept_invite(db, anna_principal, code)
-    from gluteguard.web.api.stride import job_store
+    from gluteguard.services import care  # Cleo's order on Anna's plan and her note: rows outsiders must not touch
+
+    cleo_principal = accounts.authenticate(db, "cleo", PASSWORD, "127.0.0.1").principal
+    order = care.set_order(db, cleo_principal, athlete, "exclude_exercise", exercise_id="side_steps")
+    note = care.add_note(db, cleo_principal, athlete, f"{NOTE_SECRET} {MARK}")
+    from gluteguard.services.job_work import JobOutcome
+    from gluteguard.services.jobs import JobKind, JobRequest
+    from gluteguard.web.api.stride import jobs_of
 
     class _Request:
         pass
 
     request = _Request()
     request.app = app  # type: ignore[attr-defined]
-    job = job_store(request).add_finished("stride", f"{MARK} clip", {"label": MARK},  # type: ignore[arg-type]
-                                          {"report": f"<p>{MARK}</p>"}, owner=athlete)  # fmt: skip
+    # A's finished job, kept where the shared server keeps jobs (the database, read by the /jobs routes).
+    job = jobs_of(request).record_finished(JobRequest(JobKind.STRIDE, athlete, f"{MARK} clip"),  # type: ignore[arg-type]
+                                           JobOutcome({"label": MARK}, f"<p>{MARK}</p>"))  # fmt: skip
     values = {
         "activity_id": str(activity_id),
         "analysis_id": "1",
@@ -94,6 +103,8 @@ def server(pg_url: str, shared_data: Path, tmp_path: Path) -> Iterator[Server]:
         "link_id": str(link.id),
         "athlete_id": str(athlete),
         "item_id": "2026-12-01-strength",
+        "order_id": str(order.order.id),
+        "note_id": str(note.id),
         "path": "plotly.min.js",
         "kind": "single_leg_stance",
         "name": "x",
@@ -242,3 +253,51 @@ def test_sessions_end_when_they_should(server: Server) -> None:
     stolen = TestClient(server.app, base_url="http://localhost")
     stolen.cookies.set("gg_session", "forged.cookie.value")
     assert stolen.get("/api/v1/today").status_code == 401
+
+
+def test_a_clinicians_note_never_reaches_the_athlete(server: Server) -> None:
+    """Every page and API read Anna can make: Cleo's note about her is not in any of them (her linked physio's
+    are the only eyes on it)."""
+    anna, a = server.clients["anna"], server.anna_athlete
+    seen = []
+    for method, template, _care in _routes(server.app):
+        if method != "GET" or template.startswith(("/logout", "/export")):
+            continue  # the export is a zip: tests/test_care_service.py reads it
+        status, text = _call(anna, method, _url(template, server.values))
+        if NOTE_SECRET in text:
+            seen.append(f"GET {template} → {status}")
+    assert not seen, "the athlete saw her clinician's note:\n" + "\n".join(seen)
+    assert NOTE_SECRET in server.clients["cleo"].get(f"/api/v1/care/notes?athlete={a}").text
+    assert anna.get("/api/v1/care/notes").status_code == 403
+
+
+def test_a_linked_clinicians_order_shows_on_the_athletes_plan_with_the_name(server: Server) -> None:
+    a = server.anna_athlete
+    cleo, anna = server.clients["cleo"], server.clients["anna"]
+    headers = {"x-csrf-token": cleo.cookies.get("gg_csrf") or ""}
+    answer = cleo.post(f"/api/v1/orders?athlete={a}", json={"kind": "stage_hold", "reason": "scan on Friday"},
+                       headers=headers)  # fmt: skip
+    assert answer.status_code == 201, answer.text
+    notices = anna.get("/api/v1/today").json()["orders"]
+    assert any(n["message"].startswith("Held at stage") and "by Cleo Physio" in n["message"] for n in notices)
+    assert "Held at stage" in anna.get("/plan").text and "by Cleo Physio" in anna.get("/").text
+    assert "Cleo Physio held your strength stage at" in anna.get("/account").text
+    own_token = {"x-csrf-token": anna.cookies.get("gg_csrf") or ""}
+    own = anna.post("/api/v1/orders", json={"kind": "stage_hold"}, headers=own_token)
+    assert own.status_code == 403 and "linked" in own.json()["detail"]
+    lifted = cleo.post(f"/api/v1/orders/{answer.json()['id']}/lift?athlete={a}", headers=headers)
+    assert lifted.status_code == 200 and lifted.json()["active"] is False
+
+
+def test_a_clinician_sees_no_controls_they_may_not_use(server: Server) -> None:
+    """Done/Skip and the check-in are the athlete's: on the physio's view of her Today they are not offered (the
+    answer would be 403); the physio's own forms are on the Notes and orders page."""
+    a = server.anna_athlete
+    cleo, anna = server.clients["cleo"], server.clients["anna"]
+    assert 'action="/plan/log"' in anna.get("/").text
+    as_physio = cleo.get(f"/?athlete={a}").text
+    assert 'action="/plan/log"' not in as_physio and 'class="button" href="/checkin"' not in as_physio
+    assert 'action="/plan/log"' not in cleo.get(f"/plan?athlete={a}").text
+    page = cleo.get(f"/care?athlete={a}")
+    assert page.status_code == 200 and 'action="/care/orders"' in page.text and NOTE_SECRET in page.text
+    assert anna.get("/care").status_code == 403

@@ -116,4 +116,38 @@ def test_invite_accept_red_roster_clearance_at_phone_width(clinic: str) -> None:
         log = athlete.locator(".audit").inner_text()
         assert "Cleo Physio changed your clearances" in log and "Cleo Physio looked at your Today page" in log
         _shot(athlete, "audit-log")
+
+        # issue 17's orders: the physio's view offers no Done/Skip (the athlete's to press); on Notes and orders the
+        # physio writes a note, holds the strength stage and leaves an exercise out, and her plan says so by name
+        physio.goto("/")
+        assert physio.locator("form[action='/plan/log']").count() == 0
+        athlete.goto("/")
+        assert athlete.locator("form[action='/plan/log']").count() > 0
+        left_out = (athlete.locator(".exercises strong").first.text_content() or "").strip()  # inside closed details
+        physio.get_by_role("link", name="Notes & orders").click()
+        physio.get_by_label("New note").fill("Tender over the side of the left hip; recheck in two weeks.")
+        physio.get_by_role("button", name="Save the note").click()
+        physio.wait_for_url("**saved=note**")
+        physio.get_by_label("Reason (optional, the athlete sees it)").fill("until I see you on Friday")
+        physio.get_by_role("button", name="Save the order").click()  # the first choice: hold the stage
+        physio.wait_for_url("**saved=order**")
+        physio.locator("input[name='kind'][value='exclude_exercise']").check()
+        physio.get_by_label("Exercise", exact=True).select_option(label=left_out)
+        physio.get_by_role("button", name="Save the order").click()
+        physio.wait_for_url("**saved=order**")
+        orders = physio.locator("#orders").inner_text()
+        assert "Held at stage" in orders and f"{left_out} left out by Cleo Physio" in orders
+        _shot(physio, "care")
+        assert _wider_than_the_screen(physio) == []
+
+        athlete.goto("/plan")
+        plan = athlete.locator("#orders").inner_text()
+        assert "by Cleo Physio" in plan and "until I see you on Friday" in plan and left_out in plan
+        assert "Tender over the side" not in athlete.content()  # the note is the physio's own record
+        _shot(athlete, "plan-orders")
+        assert _wider_than_the_screen(athlete) == []
+        athlete.goto("/account")
+        log = athlete.locator(".audit").inner_text()
+        assert "Cleo Physio held your strength stage at" in log
+        assert f"Cleo Physio left {left_out} out of your plan" in log
         browser.close()

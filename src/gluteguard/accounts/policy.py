@@ -49,6 +49,12 @@ def may(principal: Principal, action: Action, athlete_id: int, rules: AccountRul
     return action in rules.roles[principal.role].actions and athlete_id in principal.reachable(rules)
 
 
+def allowed(principal: Principal, athlete_id: int, rules: AccountRules | None = None) -> frozenset[Action]:
+    """Everything ``principal`` may do to athlete ``athlete_id``'s data (what a page shows controls for)."""
+    rules = rules or account_rules()
+    return frozenset(action for action in Action if may(principal, action, athlete_id, rules))
+
+
 def clean_username(raw: str, rules: AccountRules | None = None) -> str:
     """The stored form of a user name (trimmed, lower case), or AccountError saying what is wrong with it."""
     rules = rules or account_rules()
@@ -100,3 +106,8 @@ def audit_words(path: str, reading: bool, rules: AccountRules | None = None) -> 
     ]
     what = rules.audit_pages[max(matches, key=len)] if matches else rules.audit_other
     return (rules.audit_read if reading else rules.audit_write).format(what=what)
+
+
+def care_words(what: str, rules: AccountRules | None = None, **fields: object) -> str:
+    """What a clinician's order or note reads as in the athlete's audit log ("lowered your strength stage to 1")."""
+    return (rules or account_rules()).audit_care[what].format(**fields)

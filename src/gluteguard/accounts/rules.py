@@ -20,6 +20,8 @@ class Action(StrEnum):
     ATHLETE_WRITE = "athlete_write"
     CLINICIAN_WRITE = "clinician_write"
     EXPORT = "export"
+    NOTES = "notes"
+    PLAN_ORDERS = "plan_orders"
 
 
 class Scope(StrEnum):
@@ -55,6 +57,7 @@ class AccountRules:
     audit_other: str
     audit_read: str
     audit_write: str
+    audit_care: dict[str, str]
 
 
 def account_rules() -> AccountRules:
@@ -88,4 +91,5 @@ def _parse(t: Table) -> AccountRules:
         audit_other=t["audit"]["other"],
         audit_read=t["audit"]["read"],
         audit_write=t["audit"]["write"],
+        audit_care=dict(t["audit"]["care"]),
     )

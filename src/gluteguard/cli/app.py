@@ -29,6 +29,7 @@ from gluteguard.cli import (
     start,
     status,
     users,
+    worker,
 )
 from gluteguard.cli.context import FREEZE_AT_OPEN, AppState, before_command, errors, shown
 
@@ -81,6 +82,7 @@ app.command("sitting")(sitting.sitting_command)
 app.command("remind")(sitting.remind_command)
 app.command("serve")(serve.serve_command)
 app.add_typer(users.app, name="users")
+app.command("worker")(worker.worker_command)
 
 # Errors that are one line for the user, named by module so that catching them imports nothing.
 KNOWN_ERRORS = (

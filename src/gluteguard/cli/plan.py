@@ -115,6 +115,8 @@ def plan_command(
     console.print(Text(plain(plan["phase_why"])))
     step = f", walk/run ladder step {plan['ladder_step']}" if plan.get("ladder_step") else ""
     console.print(Text(f"Strength stage {plan['stage']}{step}. {plan['progress_why']}".rstrip(), style="dim"))
+    for notice in plan.get("orders", []):  # a coach's or physio's orders, in the decision's words
+        console.print(Text(f"• {notice['message']}", style="yellow"))
     table = Table(show_header=True)
     table.add_column("day", no_wrap=True)
     table.add_column("plan")
@@ -207,6 +209,8 @@ def today_command(
         for reason in (r for hold in decision.holds for r in [hold.reason()]):
             console.print(Text(f"• {plain(reason.message)}", style="yellow"))
     console.print(Text(f"Status {status}; plan phase: {decision.phase.replace('_', ' ')}. {plain(decision.phase_why)}"))
+    for notice in decision.orders:  # a coach's or physio's orders, in the decision's words
+        console.print(Text(f"• {notice.message}", style="yellow"))
     for warning in summary.load.warnings:
         console.print(Text(f"[{warning.severity}] {warning.message}", style="yellow"))
     if summary.sitting_note:

@@ -18,9 +18,10 @@ from gluteguard.load.rules import load_rules
 from gluteguard.plan.adherence import WeekLog, monday_of, self_management_from
 from gluteguard.plan.generator import ladder_step_on, plan_day, run_index_on, usual_session_ids
 from gluteguard.plan.inputs import NO_RUN_PHASES, WEEKDAYS, PlanInputs, PlanItem, week_rules
-from gluteguard.plan.library import Exercise, return_to_run_ladder
+from gluteguard.plan.library import Exercise, load_library, return_to_run_ladder
+from gluteguard.plan.orders import OrderNotice, exclusions, in_force, notices
 from gluteguard.plan.phase import DayState, PhaseDecision, ReturnCriteria, choose_phase, phase_rules
-from gluteguard.plan.progression import Progress, WeekOutcome, replay, stage_bounds
+from gluteguard.plan.progression import Progress, WeekOutcome, progression_rules, replay, stage_bounds
 from gluteguard.plan.week import outline
 from gluteguard.rules_data import rules_data
 from gluteguard.symptoms.holds import holds_in_force
@@ -168,11 +169,13 @@ def progress_on(history: AthleteHistory, monday: date) -> Progress:
         if not starts:
             return replay([], phase)
         week = max(monday_of(min(starts)), monday - timedelta(weeks=PROGRESS_WEEKS))
-        weeks = []
+        weeks, ceilings = [], []
         while week < monday:
             weeks.append(_week_outcome(history, week, phase_on(history, week - timedelta(days=1))))
             week += timedelta(weeks=1)
-        return replay(weeks, phase)
+            # A clinician's stage order in force on the next Monday, as known at the end of the Sunday before.
+            ceilings.append(in_force(history.orders, week, history.horizon(week - timedelta(days=1))).stage_ceiling)
+        return replay(weeks, phase, ceilings=ceilings)
 
     return _memo(history, ("progress", monday, horizon), build)
 
@@ -314,8 +317,14 @@ def _plan_inputs(
     last_known = min(monday - timedelta(days=1), history.horizon(day))  # a week ahead: the last 7 days known
     last_7 = sum(r.distance_m for r in history.runs_between(last_known - timedelta(days=6), last_known))
     logs = history.week_logs(monday + timedelta(days=6)).get(monday, WeekLog())
-    # The stage the week started at, kept within what the day's phase allows (a red day mid-week: isometrics).
+    # The stage the week started at, kept within what the day's phase allows (a red day mid-week: isometrics), and
+    # never above what a clinician's order in force that day allows (an order set mid-week binds from its day).
     low, high = stage_bounds(phase.phase)
+    stage, why = max(low, min(progress.stage, high)), progress.why
+    orders = history.orders_on(day)
+    if orders.stage_ceiling is not None and orders.stage_ceiling < stage:
+        stage = orders.stage_ceiling
+        why = progression_rules()["stage"]["ordered_why"].format(stage=stage)
     return PlanInputs(
         week_of=monday,
         phase=phase,
@@ -325,9 +334,9 @@ def _plan_inputs(
         long_run_day=profile.long_run_day,
         work_days=profile.work_days,
         equipment=profile.equipment,
-        stage=max(low, min(progress.stage, high)),
+        stage=stage,
         ladder_step=1 if phase.first_step_only else progress.ladder_step,
-        progress_why=progress.why,
+        progress_why=why,
         weeks_at_stage=progress.weeks_at_stage,
         skipped_item_ids=frozenset(logs.skipped_ids),
         symptom_action=report.action if report else None,
@@ -336,7 +345,18 @@ def _plan_inputs(
         lateral_hip_pain_recent=_side_of_hip_pain_recent(history, day),
         tender_hip_bone=_tender_hip_bone_recent(history, day),
         ran_day_before_week=bool(history.runs_between(monday - timedelta(days=1), monday - timedelta(days=1))),
+        stage_ceiling=orders.stage_ceiling,
+        exclusions=exclusions(orders),
     )
+
+
+def _order_notices(history: AthleteHistory, day: date, stage: int) -> tuple[OrderNotice, ...]:
+    """The clinician's orders binding the day, in the words every view prints (plan/orders.toml)."""
+    orders = history.orders_on(day)
+    if not orders.all:
+        return ()
+    names = {eid: exercise.name for eid, exercise in load_library().items() if eid in orders.excluded}
+    return notices(orders, stage, names)
 
 
 def _recent_window(day: date) -> date:
@@ -455,7 +475,8 @@ def _decide(history: AthleteHistory, day: date) -> DayDecision:
         items=items,
         stage=inputs.stage,
         ladder_step=inputs.ladder_step if phase.phase == "return" else None,
-        progress_why=progress.why,
+        progress_why=inputs.progress_why,
+        orders=_order_notices(history, day, inputs.stage),
         cancelled=tuple(i for i in usual_session_ids(inputs, day) if i not in planned_ids),
         assumed=_assumed(history),
         report=report,

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from gluteguard.plan.inputs import PlanInputs, PlanItem
+from gluteguard.plan.orders import OrderNotice
 from gluteguard.plan.workouts import has_workout, workout_file_name
 from gluteguard.symptoms.holds import Hold
 from gluteguard.symptoms.status import StatusReport
@@ -64,6 +65,7 @@ class DayDecision:
     stage: int
     ladder_step: int | None  # the step the week started at, in the return phase
     progress_why: str
+    orders: tuple[OrderNotice, ...] = ()  # a coach's or physio's orders binding the day, each with its words
     cancelled: tuple[str, ...] = ()  # usual run/strength ids the day no longer holds (for calendars to cancel)
     assumed: tuple[str, ...] = ()  # what the plan took for granted because the profile does not say it
     report: StatusReport | None = field(default=None, compare=False, repr=False)
@@ -113,6 +115,7 @@ class DayDecision:
             "stage": self.stage,
             "ladder_step": self.ladder_step,
             "progress_why": self.progress_why,
+            "orders": [notice.as_dict() for notice in self.orders],
             "cancelled": list(self.cancelled),
             "assumed": list(self.assumed),
         }
@@ -141,6 +144,10 @@ class WeekPlan:
     def progress_why(self) -> str:
         return self.lead.progress_why
 
+    @property
+    def orders(self) -> tuple[OrderNotice, ...]:
+        return self.lead.orders
+
     def as_dict(self) -> dict:
         lead = self.lead
         return {
@@ -151,6 +158,7 @@ class WeekPlan:
             "stage": lead.stage,
             "ladder_step": lead.ladder_step,
             "progress_why": lead.progress_why,
+            "orders": [notice.as_dict() for notice in lead.orders],
             "decided_on": lead.decided_on.isoformat(),
             "lead": {
                 "date": lead.date.isoformat(),
@@ -176,6 +184,7 @@ class WeekPlan:
                     "headline_kind": day.headline_kind,
                     "reasons": [reason.as_dict() for reason in day.reasons] if not day.running_allowed else [],
                     "projected": day.projected,
+                    "orders": [notice.as_dict() for notice in day.orders],
                     "cancelled": list(day.cancelled),
                     # logged items the day's decision no longer holds (it turned red after the run), as planned
                     "logged_items": [

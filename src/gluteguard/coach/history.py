@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from gluteguard.load.series import Session
 from gluteguard.plan.adherence import PlanLogEntry, WeekLog, week_logs
 from gluteguard.plan.inputs import ShoeUse, StrideCue
+from gluteguard.plan.orders import ClinicianOrder, OrdersInForce, in_force
 from gluteguard.symptoms.holds import ClinicianVisit
 from gluteguard.symptoms.model import CheckIn
 from gluteguard.symptoms.selftests import SelfTestDay
@@ -63,6 +64,7 @@ class AthleteHistory:
     visits: tuple[ClinicianVisit, ...] = ()
     stride: tuple[StrideAnalysis, ...] = ()
     gear: tuple[GearRun, ...] = ()
+    orders: tuple[ClinicianOrder, ...] = ()  # a coach's or physio's orders on the plan, lifted ones included
     checkin_saved: Mapping[date, datetime] = field(default_factory=dict)  # when a day's flags turned yes (UTC)
     known_until: date | None = None  # None: everything recorded
     # Results that depend only on data up to their day, shared by every ``until`` view of this history.
@@ -147,6 +149,10 @@ class AthleteHistory:
                 latest[analysis.view] = analysis
         return tuple(cue for view in sorted(latest) for cue in latest[view].cues)
 
+    def orders_on(self, day: date) -> OrdersInForce:
+        """The clinician's orders binding ``day`` as known when deciding it."""
+        return in_force(self.orders, day, self.horizon(day))
+
     def shoe_use(self, before: date, window_days: int) -> tuple[ShoeUse, ...]:
         """Running distance per pair, in all and in the ``window_days`` before ``before``."""
         totals: dict[str, list[float]] = {}
@@ -202,6 +208,8 @@ def first_difference(old: AthleteHistory, new: AthleteHistory) -> date | None:
         | _changed_days(old.visits, new.visits, lambda v: v.day)  # type: ignore[attr-defined]
         | _changed_days(old.stride, new.stride, lambda a: a.day)  # type: ignore[attr-defined]
         | _changed_days(old.gear, new.gear, lambda g: g.day)  # type: ignore[attr-defined]
+        # an order changes the days from the one it was set (lifting it changes later ones only: still correct)
+        | _changed_days(old.orders, new.orders, lambda o: o.starts_on)  # type: ignore[attr-defined]
     )  # fmt: skip
     return min(changed, default=None)
 

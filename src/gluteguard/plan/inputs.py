@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
+from gluteguard.plan.orders import Exclusion
 from gluteguard.plan.phase import PhaseDecision
 from gluteguard.rules_data import Table, rules_data
 
@@ -70,6 +71,9 @@ class PlanInputs:
     lateral_hip_pain_recent: bool = False
     tender_hip_bone: bool = False  # pressing the bony point on the side of the hip hurt in the last 14 days
     ran_day_before_week: bool = False  # a run on the Sunday before: the ladder does not run again on Monday
+    # A clinician's orders (plan/orders.py): the highest strength stage allowed, and exercises never to choose.
+    stage_ceiling: int | None = None
+    exclusions: tuple[Exclusion, ...] = ()
 
 
 @dataclass(frozen=True)

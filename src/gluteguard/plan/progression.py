@@ -6,6 +6,7 @@ strength sessions missed are not made up by doubling up, the stage simply waits 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -53,8 +54,9 @@ def stage_bounds(phase: str) -> tuple[int, int]:
     return rules["floor_by_phase"][phase], rules["ceiling_by_phase"][phase]
 
 
-def next_progress(current: Progress, week: WeekOutcome, next_phase: str) -> Progress:
-    """The progress at the start of the week after ``week``, when that week's phase is ``next_phase``."""
+def next_progress(current: Progress, week: WeekOutcome, next_phase: str, ceiling: int | None = None) -> Progress:
+    """The progress at the start of the week after ``week``, when that week's phase is ``next_phase``; ``ceiling``
+    is the highest stage a clinician's order allows that week (a hold never advances, a lowered stage is used)."""
     rules = progression_rules()
     stage_rules, response = rules["stage"], rules["pain_response"].get(week.worst_status or "green", "progress")
     stage, weeks_at_stage, why = current.stage, current.weeks_at_stage + 1, []
@@ -79,6 +81,11 @@ def next_progress(current: Progress, week: WeekOutcome, next_phase: str) -> Prog
     bounded = _clamp(stage, low, high)
     if bounded != stage:
         weeks_at_stage = 0
+    if ceiling is not None and bounded > ceiling:
+        # Held where it was: the time at the stage goes on; lowered: a new start at the lower stage.
+        weeks_at_stage = current.weeks_at_stage + 1 if ceiling == current.stage else 0
+        bounded = ceiling
+        why = [rules["stage"]["ordered_why"].format(stage=ceiling)]
     ladder = _next_ladder_step(current.ladder_step, week, response, next_phase)
     return Progress(bounded, ladder, weeks_at_stage, " ".join(why))
 
@@ -99,16 +106,23 @@ def _next_ladder_step(step: int, week: WeekOutcome, response: str, next_phase: s
     return _clamp(step + week.runs_completed // rules["runs_per_step"], 1, last)
 
 
-def replay(weeks: list[WeekOutcome], next_phase: str, start: Progress | None = None) -> Progress:
-    """The progress at the start of the week after the last of ``weeks`` (oldest first)."""
+def replay(
+    weeks: list[WeekOutcome],
+    next_phase: str,
+    start: Progress | None = None,
+    ceilings: Sequence[int | None] = (),
+) -> Progress:
+    """The progress at the start of the week after the last of ``weeks`` (oldest first). ``ceilings[i]``, when
+    given, is the highest stage a clinician's order allows in the week after ``weeks[i]``."""
     if not weeks:
         low, high = stage_bounds(next_phase)
         progress = start or Progress(stage=low)
         return Progress(_clamp(progress.stage, low, high), progress.ladder_step, 0, progress.why)
     progress = start or Progress(stage=stage_bounds(weeks[0].phase)[0])
     following = [w.phase for w in weeks[1:]] + [next_phase]
-    for week, next_week_phase in zip(weeks, following, strict=True):
-        progress = next_progress(progress, week, next_week_phase)
+    limits = list(ceilings) + [None] * (len(weeks) - len(ceilings))
+    for week, next_week_phase, ceiling in zip(weeks, following, limits, strict=True):
+        progress = next_progress(progress, week, next_week_phase, ceiling)
     return progress
 
 

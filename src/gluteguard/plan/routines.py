@@ -58,7 +58,8 @@ def _conditions(inputs: PlanInputs) -> set[str]:
 
 
 def selection_state(inputs: PlanInputs) -> SelectionState:
-    return SelectionState(frozenset(_conditions(inputs)), frozenset(_available(inputs)))
+    excluded = tuple((e.exercise_id, e.why) for e in inputs.exclusions)
+    return SelectionState(frozenset(_conditions(inputs)), frozenset(_available(inputs)), excluded)
 
 
 def stage_of(inputs: PlanInputs) -> int:

@@ -33,6 +33,7 @@ class SelectionState:
 
     conditions: frozenset[str]
     kit: frozenset[str]
+    excluded: tuple[tuple[str, str], ...] = ()  # (exercise id, why): a clinician's order left it out
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,11 @@ def slots_for(item: str) -> tuple[Slot, ...]:
 
 
 def refusal(exercise: Exercise, state: SelectionState) -> str | None:
-    """Why ``exercise`` cannot be used in this state (None when it can): the library's own check."""
+    """Why ``exercise`` cannot be used in this state (None when it can): a clinician left it out, or the library's
+    own check."""
+    for excluded, why in state.excluded:
+        if excluded == exercise.id:
+            return why
     return library_refusal(exercise, state.conditions, state.kit)
 
 
@@ -135,11 +140,36 @@ def choose(slot: Slot, state: SelectionState, occasion: int = 0) -> Choice:
 def glute_choice(
     stage_exercises: Sequence[Exercise], stage: int, state: SelectionState, why: str, source: str
 ) -> Choice:
-    """Every exercise of the LEAP stage that fits: the staged abductor work is never rotated out."""
-    chosen = [e for e in stage_exercises if refusal(e, state) is None]
-    left_out = [(e.id, reason) for e in stage_exercises if (reason := refusal(e, state)) is not None]
+    """Every exercise of the LEAP stage that fits: the staged abductor work is never rotated out. One a clinician
+    left out is replaced by its easier version (its ``regression``, followed until one fits), if that is not in the
+    session already."""
+    chosen: list[Exercise] = []
+    left_out: list[tuple[str, str]] = []
+    excluded = dict(state.excluded)
+    for exercise in stage_exercises:
+        reason = refusal(exercise, state)
+        if reason is None:
+            chosen.append(exercise)
+            continue
+        left_out.append((exercise.id, reason))
+        if exercise.id in excluded:
+            stand_in = _easier_fit(exercise, state)
+            if stand_in is not None and stand_in not in chosen and stand_in not in stage_exercises:
+                chosen.append(stand_in)
     return Choice(f"glute_stage_{stage}", "strength", f"hip stabilisers, stage {stage}", tuple(chosen),
                   tuple(left_out), why, source)  # fmt: skip
+
+
+def _easier_fit(exercise: Exercise, state: SelectionState) -> Exercise | None:
+    """The first easier version down the ``regression`` links that fits this state (None when none does)."""
+    library, seen = load_library(), {exercise.id}
+    step = library.get(exercise.regression) if exercise.regression else None
+    while step is not None and step.id not in seen:
+        if refusal(step, state) is None:
+            return step
+        seen.add(step.id)
+        step = library.get(step.regression) if step.regression else None
+    return None
 
 
 def choose_all(item: str, state: SelectionState, occasion: int) -> tuple[Choice, ...]:

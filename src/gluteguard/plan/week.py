@@ -65,7 +65,7 @@ def _outline(inputs: PlanInputs, runs_per_week: int) -> list[dict]:
         else:
             following = _PROJECTED_NEXT_PHASE[phase]
         outcome = WeekOutcome(week_of, phase, "green", runs_completed=runs_per_week if phase == "return" else 0)
-        progress = next_progress(progress, outcome, following)
+        progress = next_progress(progress, outcome, following, inputs.stage_ceiling)  # an order is assumed to stay
         if cap is not None and phase == "prevent":
             cap *= rules["cap_growth"]
         phase = following

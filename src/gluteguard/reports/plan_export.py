@@ -87,6 +87,8 @@ def plan_to_markdown(plan: dict) -> str:
     if plan.get("stage"):
         step = f", walk/run ladder step {plan['ladder_step']}" if plan.get("ladder_step") else ""
         out += [f"Strength stage {plan['stage']}{step}. {plan.get('progress_why', '')}".rstrip(), ""]
+    out += [f"> {notice['message']}" for notice in plan.get("orders", [])]  # a coach's or physio's orders
+    out += [""] if plan.get("orders") else []
     for day in plan["days"]:
         out += [f"## {date.fromisoformat(day['date']).strftime('%A %d %B')}", ""]
         for item in day["items"]:

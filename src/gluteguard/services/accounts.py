@@ -453,6 +453,12 @@ def _audit(session: Session, actor: Principal, athlete_id: int, action: str, wha
                               action=action, what=what[:200], at=now))  # fmt: skip
 
 
+def record_audit_in(session: Session, actor: Principal, athlete_id: int, action: str, what: str,
+                    now: datetime) -> None:  # fmt: skip
+    """Log it within the caller's transaction: a change and its audit line are stored together or not at all."""
+    _audit(session, actor, athlete_id, action, what, now)
+
+
 def record_audit(db: Database, actor: Principal, athlete_id: int, action: str, what: str,
                  now: datetime | None = None) -> None:  # fmt: skip
     """Log what a person did to an athlete's data (a clinician's every read and write)."""

@@ -24,6 +24,7 @@ from gluteguard.services.activities import local_start
 from gluteguard.services.adherence import plan_log
 from gluteguard.services.athletes import Profile, get_profile, local_today
 from gluteguard.services.cache import VersionedCache, collector_paused, scoped
+from gluteguard.services.care import list_orders, orders_version
 from gluteguard.services.checkins import checkin_saved_times, checkins_version, list_checkins
 from gluteguard.services.clinician import list_visits, visits_version
 from gluteguard.services.load import WeekRow, activities_version, athlete_sessions, state_on, weekly_history
@@ -108,6 +109,7 @@ def athlete_history(db: Database, athlete_id: int) -> AthleteHistory:
         checkins_version(db, athlete_id),
         _records_version(db, athlete_id),
         visits_version(db, athlete_id),
+        orders_version(db, athlete_id),
     )
 
     def load() -> AthleteHistory:
@@ -135,6 +137,7 @@ def _load(db: Database, athlete_id: int, profile: Profile) -> AthleteHistory:
         visits=list_visits(db, athlete_id),
         stride=_stride(db, athlete_id),
         gear=_gear(db, athlete_id, profile),
+        orders=list_orders(db, athlete_id),
     )
     previous = _LAST_BUILT.get((db.url, athlete_id))
     if previous is not None:  # what rests only on days before the first change is still true

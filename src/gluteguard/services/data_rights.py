@@ -25,6 +25,11 @@ from gluteguard.store.models import Activity, ActivityStream, Athlete, Base, Sou
 
 # Columns never handed out, even to their owner: a password hash is of use only to someone cracking it.
 WITHHELD = {("app_user", "password_hash"), ("app_user", "session_epoch")}
+# Tables of the athlete's clinicians' own records, not of the athlete's: a coach's or physio's notes about them.
+# The export is the athlete's portable data (GDPR Art. 20: what they provided and what the app derived from it);
+# a clinician's note is the clinician's record about them — the audit log in the zip says when one was written
+# or read, and a copy is the clinician's to give (Art. 15). Deleting the account deletes the notes too.
+CLINICIAN_RECORDS = {"clinician_note"}
 # Binary columns written elsewhere in the zip (originals as files, streams decoded), not as JSON.
 BINARY = {("source_file", "content_zlib"), ("activity_stream", "data")}
 
@@ -35,7 +40,9 @@ originals/   every file you imported, byte for byte as it was (named by its id a
 streams/     each activity's samples (time, distance, heart rate...) as JSON columns, by activity id
 plan/        this week's plan as gluteguard shows it
 
-Nothing here is a diagnosis. Password hashes are not included.
+Nothing here is a diagnosis. Password hashes are not included, nor are the notes your coach or physio keeps
+about you (their own records: tables/audit_event.json shows when they wrote or read one; ask them for a copy).
+The orders they set on your plan are here (tables/clinician_order.json).
 """
 
 
@@ -78,6 +85,8 @@ def export_everything(db: Database, athlete_id: int, out: IO[bytes], *, week: di
         now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
         archive.writestr("README.txt", README.format(name=athlete.name, when=now))
         for table, key in _athlete_tables():
+            if table.name in CLINICIAN_RECORDS:
+                continue
             rows = []
             for row in session.execute(select(table).where(key == athlete_id)).mappings():
                 rows.append({name: _jsonable(value) for name, value in row.items()

@@ -39,6 +39,8 @@ from gluteguard.store.db import Database
 from gluteguard.store.models import GaitSessionRow
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from gluteguard.gait.analysis import GaitAnalysis
     from gluteguard.gait.findings import Finding
 
@@ -275,20 +277,26 @@ def save_stride(db: Database, athlete_id: int, result: StrideResult) -> StrideRe
         movement = result.analysis.movement
         raise NothingToSave(f"not saved: {movement.message if movement else 'no running found'}")
     with db.session() as session:
-        row = GaitSessionRow(
-            athlete_id=athlete_id,
-            recorded_on=result.recorded_on,
-            source_name=result.stored_name[:255],
-            input_kind=result.input_kind,
-            view=result.view,
-            summary=result.summary(),
-            findings=[finding.as_dict() for finding in result.findings],
-            created_at=datetime.now(UTC),
-        )
-        session.add(row)
-        session.flush()
-        saved_id = row.id
+        saved_id = add_stride_row(session, athlete_id, result)
     return replace(result, saved_id=saved_id)
+
+
+def add_stride_row(session: Session, athlete_id: int, result: StrideResult) -> int:
+    """Add one running result to the history within ``session`` (a job keeps it in the transaction that stores
+    the job's result, so a job run twice keeps it once); returns its id."""
+    row = GaitSessionRow(
+        athlete_id=athlete_id,
+        recorded_on=result.recorded_on,
+        source_name=result.stored_name[:255],
+        input_kind=result.input_kind,
+        view=result.view,
+        summary=result.summary(),
+        findings=[finding.as_dict() for finding in result.findings],
+        created_at=datetime.now(UTC),
+    )
+    session.add(row)
+    session.flush()
+    return row.id
 
 
 # --- the saved history ----------------------------------------------------------------------------------------

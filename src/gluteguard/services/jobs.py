@@ -5,6 +5,12 @@ restart only means uploading the clip again.
 A job runs ``work(report)`` in a daemon thread; ``report(done, total)`` updates its progress (the pose
 backend's ``on_progress`` fits it as it is). Failures become one line in ``error``; a temporary folder handed to
 ``start`` is removed when the work ends, whatever happens.
+
+One job interface for the edges (``JobRunner``): a ``JobRequest`` names the work by kind with JSON parameters and
+the uploaded files, so it can run anywhere. ``InProcessRunner`` (the single-user app, SQLite) runs it in a thread
+of this process through the ``JobStore``; ``services.job_queue.QueueRunner`` (the shared server, PostgreSQL) hands
+it to Procrastinate workers and keeps progress and the result in the database. Routes and commands take whichever
+``job_runner`` gives them. The work itself is ``services.job_work.perform``, the same for both.
 """
 
 from __future__ import annotations
@@ -15,8 +21,14 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from gluteguard.services.job_work import JobOutcome
+    from gluteguard.store.db import Database
 
 KEEP_FINISHED_S = 2 * 3600  # a finished job's result stays readable this long after it was last read
 MAX_FINISHED = 20  # and at most this many finished jobs are kept (each holds an analysis and its report)
@@ -151,3 +163,161 @@ class JobStore:
                 break
             time.sleep(0.02)
         return job
+
+
+# --- one job interface for both runners ------------------------------------------------------------------------
+
+
+class JobKind(StrEnum):
+    """The heavy work that runs as a job."""
+
+    STRIDE = "stride"  # a stride video or keypoint file analysed (and saved when asked)
+    IMPORT = "import"  # uploaded activity or wearable files, archives and exports
+    REPROCESS = "reprocess"  # every kept original parsed again
+    REDECIDE = "redecide"  # the day's decision made afresh (the nightly run)
+
+
+@dataclass(frozen=True)
+class JobFile:
+    """An uploaded file a job reads: where it is now, and the name the runner knows it by."""
+
+    path: Path
+    name: str
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """What to run, for whom: JSON parameters and files only, so any worker can run it."""
+
+    kind: str  # a JobKind; a plain string so a job queued by a newer version still reads
+    athlete_id: int
+    label: str
+    params: dict[str, Any] = field(default_factory=dict)
+    files: tuple[JobFile, ...] = ()
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A job as its owner sees it: status, progress and, once done, its result (JSON)."""
+
+    id: str
+    kind: str
+    label: str
+    status: str  # queued | running | done | failed
+    done: int
+    total: int
+    result: dict | None
+    error: str | None
+    created: datetime
+    finished: datetime | None
+    attempts: int = 1
+
+    @property
+    def running(self) -> bool:
+        return self.status in ("queued", "running")
+
+    @property
+    def progress(self) -> float:
+        if self.status == "done":
+            return 1.0
+        return min(self.done / self.total, 0.99) if self.total > 0 else 0.0
+
+    def as_json(self, with_result: bool = True) -> dict:
+        """The shape ``JobState.as_json`` has always had (the API's ``JobOut``)."""
+        out = {
+            "id": self.id,
+            "kind": self.kind,
+            "label": self.label,
+            "status": self.status,
+            "progress": round(self.progress, 3),
+            "done": self.done,
+            "total": self.total or None,
+            "error": self.error,
+            "elapsed_s": round(((self.finished or datetime.now(UTC)) - self.created).total_seconds(), 1),
+        }
+        if with_result:
+            out["result"] = self.result if self.status == "done" else None
+        return out
+
+
+class JobRunner(Protocol):
+    """Runs ``JobRequest``s and answers for them, to their athlete only."""
+
+    def submit(self, request: JobRequest, *, cleanup: Path | None = None) -> JobView:
+        """Start the work; the runner owns ``cleanup`` (the upload's folder) from here and removes it.
+        Raises ``TooBusy`` when it takes no more work now."""
+        ...
+
+    def record_finished(self, request: JobRequest, outcome: JobOutcome) -> JobView:
+        """Keep work done within a request (a small keypoint file) like a job's, so it reads the same way."""
+        ...
+
+    def get(self, job_id: str, athlete_id: int) -> JobView | None:
+        """The job when it exists and is this athlete's (the same None otherwise: nobody learns of others' jobs)."""
+        ...
+
+    def report(self, job_id: str, athlete_id: int) -> str | None:
+        """A finished stride job's offline HTML report."""
+        ...
+
+
+def _view_of_state(state: JobState) -> JobView:
+    finished = datetime.fromtimestamp(state.finished, UTC) if state.finished is not None else None
+    return JobView(id=state.id, kind=state.kind, label=state.label, status=state.status, done=state.done,
+                   total=state.total, result=state.result if state.status == "done" else None, error=state.error,
+                   created=datetime.fromtimestamp(state.created, UTC), finished=finished)  # fmt: skip
+
+
+class InProcessRunner:
+    """The single-user app's runner: the work runs in a thread of this process (``JobStore``), results in memory."""
+
+    def __init__(self, db: Database, store: JobStore | None = None) -> None:
+        self.db = db
+        self.store = store or JobStore()
+
+    def submit(self, request: JobRequest, *, cleanup: Path | None = None) -> JobView:
+        from gluteguard.services.job_work import perform
+
+        db = self.db
+
+        def work(report: Callable[[int, int], None]) -> tuple[dict, dict]:
+            outcome = perform(db, request.kind, request.athlete_id, request.params, list(request.files), report)
+            return _kept(db, outcome), {"report": outcome.report_html}
+
+        state = self.store.start(request.kind, request.label, work, owner=request.athlete_id, cleanup=cleanup)
+        return _view_of_state(state)
+
+    def record_finished(self, request: JobRequest, outcome: JobOutcome) -> JobView:
+        state = self.store.add_finished(request.kind, request.label, _kept(self.db, outcome),
+                                        {"report": outcome.report_html}, owner=request.athlete_id)  # fmt: skip
+        return _view_of_state(state)
+
+    def _state(self, job_id: str, athlete_id: int) -> JobState | None:
+        state = self.store.get(job_id, athlete_id)
+        # The store also holds the stride page's own jobs, whose results are objects, not JSON: not ours to show.
+        return state if state is not None and state.kind in set(JobKind) else None
+
+    def get(self, job_id: str, athlete_id: int) -> JobView | None:
+        state = self._state(job_id, athlete_id)
+        return None if state is None else _view_of_state(state)
+
+    def report(self, job_id: str, athlete_id: int) -> str | None:
+        state = self._state(job_id, athlete_id)
+        return state.extras.get("report") if state is not None and state.status == "done" else None
+
+
+def _kept(db: Database, outcome: JobOutcome) -> dict:
+    """The outcome's result once its writes (a save) are made: in one transaction, as on the shared server."""
+    if outcome.write is None:
+        return outcome.result
+    with db.session() as session:
+        return {**outcome.result, **outcome.write(session)}
+
+
+def job_runner(db: Database, *, shared: bool, store: JobStore | None = None) -> JobRunner:
+    """The runner for this app: Procrastinate workers on a shared server, else this process's threads."""
+    if shared:
+        from gluteguard.services.job_queue import QueueRunner
+
+        return QueueRunner(db)
+    return InProcessRunner(db, store)

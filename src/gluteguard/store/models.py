@@ -354,6 +354,45 @@ class AuditEventRow(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class ClinicianNoteRow(Base):
+    """A clinician's own note about an athlete: shown to the athlete's clinicians only, never to the athlete."""
+
+    __tablename__ = "clinician_note"
+    __table_args__ = (Index("ix_clinician_note_athlete_created", "athlete_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    author_name: Mapped[str] = mapped_column(String(120))  # kept when the account is gone
+    author_role: Mapped[str] = mapped_column(String(10))  # coach | physio | clinician
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    retracted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ClinicianOrderRow(Base):
+    """A clinician's order on an athlete's plan: hold or lower the strength stage, or exclude an exercise."""
+
+    __tablename__ = "clinician_order"
+    __table_args__ = (Index("ix_clinician_order_athlete_kind", "athlete_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"))
+    clinician_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    clinician_name: Mapped[str] = mapped_column(String(120))
+    clinician_role: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(20))  # stage_hold | stage_lower | exclude_exercise
+    stage: Mapped[int | None] = mapped_column(Integer)
+    exercise_id: Mapped[str | None] = mapped_column(String(80))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    starts_on: Mapped[date] = mapped_column(Date)  # the athlete's local day it was set
+    ends_on: Mapped[date | None] = mapped_column(Date)  # the last day it applies (None: until lifted)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_on: Mapped[date | None] = mapped_column(Date)  # the athlete's local day it was lifted: no longer applies
+    revoked_by_name: Mapped[str | None] = mapped_column(String(120))
+
+
 class ServerSecretRow(Base):
     """The key that signs session cookies, made once per database so every web process on it agrees."""
 
@@ -362,3 +401,44 @@ class ServerSecretRow(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BackgroundJobRow(Base):
+    """One piece of heavy work (a stride video, an import, reprocessing, the nightly re-decision) and how it ended.
+
+    Its athlete owns it: only their requests read it. On the shared server a Procrastinate worker runs it (``queue_id``
+    is Procrastinate's job id); the result is written once, in the transaction that ends the job."""
+
+    __tablename__ = "background_job"
+    __table_args__ = (Index("ix_background_job_athlete_created", "athlete_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # uuid4 hex: not guessable, not a count
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # stride | import | reprocess | redecide
+    label: Mapped[str] = mapped_column(String(255))
+    params: Mapped[dict] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(10))  # queued | running | done | failed
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # starts, including those a killed worker never ended
+    result: Mapped[dict | None] = mapped_column(JSON)
+    report: Mapped[str | None] = mapped_column(Text)  # a stride analysis's offline HTML report
+    error: Mapped[str | None] = mapped_column(Text)
+    queue_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class BackgroundJobChunkRow(Base):
+    """An uploaded file a job reads, in pieces (any worker that reaches the database can read it, and a 500 MB clip
+    never sits in memory whole); removed in the transaction that ends the job."""
+
+    __tablename__ = "background_job_chunk"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("background_job.id", ondelete="CASCADE"), primary_key=True)
+    file_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))  # the name the runner gave the file (shown, never a path)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+

@@ -54,9 +54,14 @@ class WebContext:
 
 
 def _single_user(request: Request) -> WebContext:
+    from gluteguard.accounts.policy import Principal, allowed
+    from gluteguard.accounts.rules import Role
+
     state = request.app.state
     if state.athlete_id is None:
         state.athlete_id = ensure_athlete(state.db, state.athlete_name)
+    # The local app's one user is the athlete: what a page offers them is what an athlete may do.
+    request.state.allowed = allowed(Principal(0, "", "", Role.ATHLETE, state.athlete_id), state.athlete_id)
     return WebContext(state.db, state.athlete_id)
 
 
@@ -87,8 +92,8 @@ def _chosen_athlete(request: Request, principal: Principal) -> int | None:
     return claim.athlete_id if claim is not None else None
 
 
-def _scoped(request: Request, *, care: bool) -> WebContext:
-    from gluteguard.accounts.policy import audit_words, may
+def _scoped(request: Request, *, care: bool, audit_writes: bool = True) -> WebContext:
+    from gluteguard.accounts.policy import allowed, audit_words, may
     from gluteguard.accounts.rules import Action, Role
     from gluteguard.services.accounts import record_audit
 
@@ -111,12 +116,14 @@ def _scoped(request: Request, *, care: bool) -> WebContext:
             # The same answer whether the athlete exists or not: nobody learns who else is on the server.
             raise HTTPException(status_code=404, detail="no such athlete")
         raise HTTPException(status_code=403, detail="a coach or physio can see this but not change it")
+    request.state.allowed = allowed(principal, athlete_id)  # the controls a page shows this person
     if principal.role is Role.CLINICIAN:
         from gluteguard.services.athletes import get_profile
 
         request.state.viewing = get_profile(state.db, athlete_id).name
-        what = audit_words(request.url.path, reading)
-        record_audit(state.db, principal, athlete_id, "read" if reading else "write", what)
+        if reading or audit_writes:
+            what = audit_words(request.url.path, reading)
+            record_audit(state.db, principal, athlete_id, "read" if reading else "write", what)
     return WebContext(state.db, athlete_id, principal)
 
 
@@ -129,3 +136,10 @@ def context(request: Request) -> WebContext:
 def care_context(request: Request) -> WebContext:
     """Like :func:`context`, for the writes a linked clinician may also make (a clearance, a note)."""
     return _scoped(request, care=True)
+
+
+def care_order_context(request: Request) -> WebContext:
+    """Like :func:`care_context`, for a clinician's order or note: its service writes the audit line itself, with
+    the change and in the words of what was done ("lowered your strength stage to 1"), so a write adds no
+    request-level line here (a read still does)."""
+    return _scoped(request, care=True, audit_writes=False)

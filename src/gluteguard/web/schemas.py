@@ -61,6 +61,18 @@ class HoldOut(_Out):
     source: str
 
 
+class OrderNoticeOut(_Out):
+    """A coach's or physio's order binding the day, in the words every view prints."""
+
+    order_id: int
+    kind: Literal["stage_hold", "stage_lower", "exclude_exercise"]
+    message: str
+    by: str
+    since: str
+    until: str | None
+    source: str
+
+
 class TodayOut(_Out):
     date: str
     status: Literal["green", "amber", "red"] | None
@@ -77,6 +89,7 @@ class TodayOut(_Out):
     holds: list[HoldOut]
     warnings: list[WarningOut]
     items: list[dict]
+    orders: list[OrderNoticeOut] = []
     sitting_yesterday: dict | None = None
     sitting_note: str | None = None
 
@@ -86,6 +99,37 @@ class ClinicianVisitIn(_In):
     by: str | None = Field(default=None, max_length=200, description="Who cleared you (required for a clearance)")
     date: Date | None = Field(default=None, description="Local day; default today")
     note: str | None = Field(default=None, max_length=2000)
+
+
+class OrderIn(_In):
+    kind: Literal["stage_hold", "stage_lower", "exclude_exercise"]
+    stage: int | None = Field(default=None, ge=1, le=4, description="stage_lower: the stage to use (below today's)")
+    exercise_id: str | None = Field(default=None, max_length=80, description="exclude_exercise: the exercise's id")
+    until: Date | None = Field(default=None, description="The last day it applies; default until lifted")
+    reason: str | None = Field(default=None, max_length=500, description="Why, in a few words (the athlete sees it)")
+
+
+class OrderOut(_Out):
+    id: int
+    kind: Literal["stage_hold", "stage_lower", "exclude_exercise"]
+    by: str
+    stage: int | None
+    exercise_id: str | None
+    starts_on: str
+    ends_on: str | None
+    revoked_at: str | None
+    active: bool
+
+
+class NoteIn(_In):
+    text: str = Field(max_length=4000, description="The clinician's own note (never shown to the athlete)")
+
+
+class NoteOut(_Out):
+    id: int
+    author: str
+    text: str
+    created_at: str
 
 
 class ClinicianVisitOut(_Out):

@@ -7,8 +7,10 @@ from fastapi import APIRouter
 from gluteguard.web.api import (
     about,
     activities,
+    care,
     checkins,
     importing,
+    jobs,
     load,
     plan,
     profile,
@@ -19,5 +21,6 @@ from gluteguard.web.api import (
 )
 
 router = APIRouter()
-for module in (today, checkins, selftests, load, plan, activities, importing, stride, sitting, profile, about):
+ROUTERS = (today, checkins, selftests, load, plan, care, activities, importing, stride, jobs, sitting, profile, about)
+for module in ROUTERS:
     router.include_router(module.router)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,16 +22,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from gluteguard.gait.inputs import VIDEO_SUFFIXES
 from gluteguard.reports.gait_report import render_gait_report
-from gluteguard.services.gait import (
-    ProgressCallback,
-    StrideOptions,
-    analyze_stride,
-    gait_history,
-    get_analysis,
-    running_dynamics,
-)
-from gluteguard.services.jobs import JobState, JobStore, TooBusy
-from gluteguard.store.db import Database
+from gluteguard.services.gait import gait_history, get_analysis, running_dynamics
+from gluteguard.services.job_work import perform, stride_params
+from gluteguard.services.jobs import JobFile, JobKind, JobRequest, JobRunner, JobStore, JobView, TooBusy, job_runner
 from gluteguard.web import uploads
 from gluteguard.web.api.common import (
     FIRST_DAY,
@@ -61,25 +54,29 @@ SYNC_TIMEOUT_S = 120.0
 _store_lock = threading.Lock()
 
 
+def _store_locked(request: Request) -> JobStore:
+    store = getattr(request.app.state, "api_jobs", None)
+    if store is None:
+        store = request.app.state.api_jobs = JobStore()
+    return store
+
+
 def job_store(request: Request) -> JobStore:
-    """The app's one store of background analyses (made on first use)."""
+    """The app's one store of in-process background work (made on first use)."""
     with _store_lock:
-        store = getattr(request.app.state, "api_jobs", None)
-        if store is None:
-            store = request.app.state.api_jobs = JobStore()
-        return store
+        return _store_locked(request)
 
 
-def _analysis_work(
-    db: Database, athlete_id: int, path: Path, options: StrideOptions
-) -> Callable[[ProgressCallback], tuple[dict, dict]]:
-    """The whole analysis of one saved upload, as a job's work function: (result JSON, {"report": html})."""
-
-    def work(report: ProgressCallback) -> tuple[dict, dict]:
-        result = analyze_stride(db, athlete_id, path, options, on_progress=report)
-        return jsonable(result.as_dict()), {"report": result.report_html()}
-
-    return work
+def jobs_of(request: Request) -> JobRunner:
+    """The app's job runner: Procrastinate workers on the shared server, this process's threads (sharing the
+    store, so one cap on running analyses holds) for the single-user app."""
+    with _store_lock:
+        runner = getattr(request.app.state, "job_runner", None)
+        if runner is None:
+            shared = bool(getattr(request.app.state, "multi_user", False))
+            runner = job_runner(request.app.state.db, shared=shared, store=None if shared else _store_locked(request))
+            request.app.state.job_runner = runner
+        return runner
 
 
 async def _saved_upload(file: UploadFile, folder: Path, cap: int) -> Path:
@@ -88,7 +85,7 @@ async def _saved_upload(file: UploadFile, folder: Path, cap: int) -> Path:
     return saved.path
 
 
-def _job_json(job: JobState) -> dict:
+def _job_json(job: JobView) -> dict:
     out = job.as_json()
     out["report_url"] = f"/api/v1/stride/jobs/{job.id}/report" if job.status == "done" else None
     return out
@@ -119,16 +116,17 @@ async def post_stride(
     label = uploads.client_base_name(file.filename)
     is_video = any(label.lower().endswith(s) for s in VIDEO_SUFFIXES)
     cap = MAX_VIDEO_BYTES if is_video else MAX_KEYPOINT_BYTES
-    options = StrideOptions(view=view, fps=fps, capture_fps=capture_fps, model=model, max_seconds=max_seconds,
-                            recorded_on=recorded_on, label=label, save=save)  # fmt: skip
-    store = job_store(request)
+    params = stride_params(view=view, fps=fps, capture_fps=capture_fps, model=model, max_seconds=max_seconds,
+                           recorded_on=recorded_on, save=save)  # fmt: skip
+    runner = jobs_of(request)
     if is_video or background:
-        # The folder outlives the request: the job removes it when the analysis ends (or at once if refused).
+        # The folder outlives the request: the runner removes it (once the analysis ends, or once the file is in
+        # the shared server's database, or at once if refused).
         folder = Path(tempfile.mkdtemp(prefix="gluteguard-stride-"))
         try:
             path = await _saved_upload(file, folder, cap)
-            work = _analysis_work(ctx.db, ctx.athlete_id, path, options)
-            job = store.start("stride", label, work, owner=ctx.athlete_id, cleanup=folder)
+            job_request = JobRequest(JobKind.STRIDE, ctx.athlete_id, label, params, (JobFile(path, label),))
+            job = await run_in_threadpool(partial(runner.submit, job_request, cleanup=folder))
         except TooBusy as exc:
             raise HTTPException(429, str(exc)) from None
         except BaseException:
@@ -136,14 +134,16 @@ async def post_stride(
             raise
         return JSONResponse(_job_json(job), status_code=202)
     with uploads.request_folder(prefix="gluteguard-stride-") as folder:
-        work = _analysis_work(ctx.db, ctx.athlete_id, await _saved_upload(file, folder, cap), options)
-        result, extras = await run_in_threadpool(work, lambda done, total: None)
-    job = store.add_finished("stride", label, result, extras, owner=ctx.athlete_id)
+        files = [JobFile(await _saved_upload(file, folder, cap), label)]
+        outcome = await run_in_threadpool(perform, ctx.db, JobKind.STRIDE, ctx.athlete_id, params, files,
+                                          lambda done, total: None)  # fmt: skip
+    job = await run_in_threadpool(runner.record_finished, JobRequest(JobKind.STRIDE, ctx.athlete_id, label, params),
+                                  outcome)  # fmt: skip
     return _job_json(job)
 
 
-def _job_or_404(request: Request, ctx: WebContext, job_id: str) -> JobState:
-    job = job_store(request).get(job_id, ctx.athlete_id)
+def _job_or_404(request: Request, ctx: WebContext, job_id: str) -> JobView:
+    job = jobs_of(request).get(job_id, ctx.athlete_id) if len(job_id) <= 64 else None
     if job is None:
         raise HTTPException(404, "no such analysis job (finished jobs are kept for two hours)")
     return job
@@ -157,9 +157,10 @@ def get_job(request: Request, ctx: Ctx, job_id: str) -> dict:
 @router.get("/stride/jobs/{job_id}/report", response_class=HTMLResponse, summary="A finished job's HTML report")
 def get_job_report(request: Request, ctx: Ctx, job_id: str) -> HTMLResponse:
     job = _job_or_404(request, ctx, job_id)
-    if job.status != "done":
+    report = jobs_of(request).report(job_id, ctx.athlete_id) if job.status == "done" else None
+    if report is None:
         raise HTTPException(404, f"the analysis is {job.status}: no report" + (f" ({job.error})" if job.error else ""))
-    return HTMLResponse(job.extras["report"])
+    return HTMLResponse(report)
 
 
 @router.get("/stride/history", summary="Saved stride analyses, oldest first (gait history --json)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gluteguard.web.pages import about, assets, checkin, data, load, plan, profile, today, welcome
+from gluteguard.web.pages import about, assets, care, checkin, data, load, plan, profile, today, welcome
 
 router = APIRouter()
 router.include_router(assets.router)
@@ -16,6 +16,7 @@ router.include_router(profile.router)
 router.include_router(about.router)
 router.include_router(welcome.router)
 router.include_router(data.router)
+router.include_router(care.router)
 
 from gluteguard.web.pages import more  # noqa: E402 - Activities + Import, Stride, Sitting
 

@@ -56,6 +56,7 @@ NAVIGATION: tuple[tuple[str, str, str], ...] = (
 # A shared server adds the account's own pages: a clinician's roster first, everyone's account last.
 ROSTER_LINK = ("roster", "/roster", "Athletes")
 ACCOUNT_LINK = ("account", "/account", "Account")
+CARE_LINK = ("care", "/care", "Notes & orders")  # a clinician's own page for the athlete they opened
 
 
 def _navigation(request: Request) -> tuple[tuple[str, str, str], ...]:
@@ -72,7 +73,7 @@ def _navigation(request: Request) -> tuple[tuple[str, str, str], ...]:
         return (ACCOUNT_LINK,)
     if viewer.role is Role.CLINICIAN:
         opened = getattr(request.state, "viewing", None) is not None
-        return (ROSTER_LINK, *(NAVIGATION if opened else ()), ACCOUNT_LINK)
+        return (ROSTER_LINK, *((CARE_LINK, *NAVIGATION) if opened else ()), ACCOUNT_LINK)
     return (*NAVIGATION, ACCOUNT_LINK)
 
 
@@ -89,6 +90,8 @@ def page(request: Request, template: str, active: str, status_code: int = 200, *
             "csrf_field": CSRF_FIELD,
             "viewing": getattr(request.state, "viewing", None),
             "viewer": getattr(request.state, "principal", None),
+            # What the viewer may do to this athlete (accounts.policy.may): write controls show only for these.
+            "allowed": frozenset(action.value for action in getattr(request.state, "allowed", frozenset())),
             **context,
         },
         status_code=status_code,
