@@ -209,3 +209,36 @@ def test_plan_fit_writes_the_files_the_calendar_names(tmp_path: Path) -> None:
             if line.startswith("Watch workout: "):
                 named.add(line.removeprefix("Watch workout: ").split(" ")[0])
     assert named == set(written)
+
+
+def test_the_plan_page_downloads_the_workouts_as_a_zip(tmp_path: Path) -> None:
+    import zipfile
+
+    from fastapi.testclient import TestClient
+
+    from gluteguard.services.demo import build_demo
+    from gluteguard.store.db import Database
+    from gluteguard.web import app as web_app
+
+    url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
+    database = Database(url)
+    build_demo(database, end_date=date(2026, 11, 22), workers=1)
+    database.dispose()
+    app = web_app.create_app(url, allowed_hosts=("testserver",))
+    with TestClient(app) as client:
+        assert "/plan/workouts.zip?week_of=" in client.get("/plan", params={"week_of": "2026-11-16"}).text
+        got = client.get("/plan/workouts.zip", params={"week_of": "2026-11-16"})
+        assert got.status_code == 200 and got.headers["content-type"] == "application/zip"
+        assert 'filename="gluteguard-workouts-2026-11-16.zip"' in got.headers["content-disposition"]
+        calendar = Calendar.from_ical(client.get("/plan.ics", params={"week_of": "2026-11-16"}).content)
+        assert client.get("/plan/workouts.zip", params={"week_of": "someday"}).status_code == 400
+    app.state.db.dispose()
+    with zipfile.ZipFile(io.BytesIO(got.content)) as archive:
+        names = [name for name in archive.namelist() if name.endswith(".fit")]
+        assert "GARMIN/NewFiles" in archive.read("README.txt").decode()
+        for name in names:
+            _decode(archive.read(name))
+    named = {line.removeprefix("Watch workout: ").split(" ")[0]
+             for event in calendar.walk("VEVENT") for line in str(event.get("description", "")).splitlines()
+             if line.startswith("Watch workout: ")}  # fmt: skip
+    assert named == set(names) and names

@@ -28,6 +28,7 @@ from gluteguard.cli import (
     sitting,
     start,
     status,
+    strava,
     users,
     worker,
 )
@@ -82,6 +83,7 @@ app.command("sitting")(sitting.sitting_command)
 app.command("remind")(sitting.remind_command)
 app.command("serve")(serve.serve_command)
 app.add_typer(users.app, name="users")
+app.add_typer(strava.app, name="strava")
 app.command("worker")(worker.worker_command)
 
 # Errors that are one line for the user, named by module so that catching them imports nothing.

@@ -30,6 +30,7 @@ class FileFormat(StrEnum):
     GPX = "gpx"
     TCX = "tcx"
     STRAVA_MANUAL = "strava_manual"  # a row of Strava's activities.csv with no file behind it
+    STRAVA_API = "strava_api"  # an activity and its streams from Strava's API (services/strava.py)
 
 
 # Stream column names and the dtype each is stored with. Position and time need float64; the rest are

@@ -24,7 +24,9 @@ from gluteguard.store.db import Database
 from gluteguard.store.models import Activity, ActivityStream, Athlete, Base, SourceFile, UserRow
 
 # Columns never handed out, even to their owner: a password hash is of use only to someone cracking it.
-WITHHELD = {("app_user", "password_hash"), ("app_user", "session_epoch")}
+WITHHELD = {("app_user", "password_hash"), ("app_user", "session_epoch"),
+            # Strava's keys to the runner's account: a downloaded zip must not open it to whoever finds the file
+            ("strava_link", "client_secret"), ("strava_link", "access_token"), ("strava_link", "refresh_token")}
 # Tables of the athlete's clinicians' own records, not of the athlete's: a coach's or physio's notes about them.
 # The export is the athlete's portable data (GDPR Art. 20: what they provided and what the app derived from it);
 # a clinician's note is the clinician's record about them — the audit log in the zip says when one was written

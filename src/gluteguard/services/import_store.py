@@ -43,6 +43,15 @@ def _neighbours(session: Session, athlete_id: int, start: datetime, window: time
     return [TimeSpan(r.id, as_utc(r.start_utc), as_utc(r.end_utc), r.sport) for r in rows]
 
 
+def stored_duplicate(db: Database, athlete_id: int, span: TimeSpan) -> int | None:
+    """The stored activity that ``span`` (an activity not stored yet) would be a possible duplicate of, by the
+    importer's rule; None when there is none."""
+    window = timedelta(seconds=import_rules().duplicate_start_window_s)
+    with db.session() as session:
+        neighbours = _neighbours(session, athlete_id, span.start_utc, window)
+    return possible_duplicate_of(span, neighbours, window.total_seconds())
+
+
 SKIPPED_IDENTICAL = "identical file already imported"
 TAKEN_BY_ANOTHER_IMPORT = "already imported by another import"
 

@@ -442,3 +442,24 @@ class BackgroundJobChunkRow(Base):
     name: Mapped[str] = mapped_column(String(255))  # the name the runner gave the file (shown, never a path)
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
+
+class StravaLinkRow(Base):
+    """An athlete's link to their Strava account (issue 18): their own API application and its tokens, refreshed
+    before they expire, never printed; and how far the sync has come (resumable)."""
+
+    __tablename__ = "strava_link"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"), unique=True)
+    client_id: Mapped[int] = mapped_column(Integer)
+    client_secret: Mapped[str] = mapped_column(String(128))
+    access_token: Mapped[str | None] = mapped_column(String(128))
+    refresh_token: Mapped[str | None] = mapped_column(String(128))
+    expires_at: Mapped[int | None] = mapped_column(BigInteger)  # epoch seconds
+    scope: Mapped[str | None] = mapped_column(String(255))
+    strava_athlete_id: Mapped[int | None] = mapped_column(BigInteger)
+    strava_athlete_name: Mapped[str | None] = mapped_column(String(255))
+    pending_state: Mapped[str | None] = mapped_column(String(64))  # a web link begun, waiting for Strava's redirect
+    newest_synced_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

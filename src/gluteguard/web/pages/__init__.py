@@ -21,3 +21,7 @@ router.include_router(care.router)
 from gluteguard.web.pages import more  # noqa: E402 - Activities + Import, Stride, Sitting
 
 router.include_router(more.router)
+
+from gluteguard.web.pages import strava  # noqa: E402 - the Import page's Strava card
+
+router.include_router(strava.router)

@@ -304,9 +304,23 @@ def _import_page(request: Request, status_code: int = 200, **extra: object) -> R
     )
 
 
+def _import_page_for(request: Request, ctx: WebContext, status_code: int = 200, **extra: object) -> Response:
+    """The Import page after an upload, the Strava card included."""
+    from gluteguard.web.pages.strava import strava_card
+
+    return _import_page(request, status_code, strava=strava_card(ctx), **extra)
+
+
+def import_page_with(request: Request, status_code: int = 200, **extra: object) -> Response:
+    """The Import page with what a caller adds (the Strava card after a sync, say)."""
+    return _import_page(request, status_code, **extra)
+
+
 @router.get("/import", response_class=HTMLResponse)
-def import_form(request: Request) -> Response:
-    return _import_page(request)
+def import_form(request: Request, ctx: Annotated[WebContext, Depends(context)], strava: str = "") -> Response:
+    from gluteguard.web.pages.strava import MESSAGES, strava_card
+
+    return _import_page(request, strava=strava_card(ctx, message=MESSAGES.get(strava)))
 
 
 def _report_row(report: FileReport) -> dict:
@@ -328,9 +342,9 @@ async def import_upload(request: Request, ctx: Annotated[WebContext, Depends(con
     try:
         files, _ = await read_upload_form(request, MAX_TOTAL_BYTES, MAX_FILES)
     except UploadProblem as exc:
-        return _import_page(request, 413, error=str(exc))
+        return _import_page_for(request, ctx, 413, error=str(exc))
     if not files:
-        return _import_page(request, 400, error="no file chosen: pick or drop activity files or an export zip")
+        return _import_page_for(request, ctx, 400, error="no file chosen: pick or drop activity files or an export zip")
     folder = Path(tempfile.mkdtemp(prefix="gluteguard-import-"))
     try:
         batch = await save_uploads(
@@ -342,8 +356,9 @@ async def import_upload(request: Request, ctx: Annotated[WebContext, Depends(con
             max_file_for=dict.fromkeys(ARCHIVE_SUFFIXES, MAX_ARCHIVE_BYTES),
         )
         if batch.over_total:
-            return _import_page(
+            return _import_page_for(
                 request,
+                ctx,
                 413,
                 error=f"more than {MAX_TOTAL_BYTES >> 20} MB in one upload; at most {MAX_TOTAL_BYTES >> 20}"
                 " MB at a time: upload in parts or use gluteguard import",
@@ -383,7 +398,7 @@ async def import_upload(request: Request, ctx: Annotated[WebContext, Depends(con
         status = 200 if saved else 400
         error = None if saved else "nothing was imported: " + "; ".join(refusal.reason for refusal in batch.refused)
         refused = [r for r in reports if r["status"] == "failed"]
-        return _import_page(request, status, reports=reports, counts=counts, error=error, overview=overview,
+        return _import_page_for(request, ctx, status, reports=reports, counts=counts, error=error, overview=overview,
                             refused=refused)  # fmt: skip
     finally:
         shutil.rmtree(folder, ignore_errors=True)

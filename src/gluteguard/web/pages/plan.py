@@ -1,4 +1,5 @@
-"""The plan: the week as a calendar (``/plan``), its calendar file (``/plan.ics``), a print and Markdown view
+"""The plan: the week as a calendar (``/plan``), its calendar file (``/plan.ics``), its workouts for a watch
+(``/plan/workouts.zip``), a print and Markdown view
 (``/plan/print``), and marking an item done or skipped (``POST /plan/log``, a form or JSON)."""
 
 from __future__ import annotations
@@ -75,6 +76,37 @@ def plan_ics(ctx: Ctx, week_of: str | None = None) -> Response:
         media_type="text/calendar; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+WATCH_README = """The week's runs and strength sessions as FIT workouts, one file each (gluteguard plan --fit).
+
+To put them on a Garmin watch: plug it in over USB, copy the .fit files into its GARMIN/NewFiles folder and unplug
+it; they are then under Training > Workouts. Runs aim at your easy heart-rate range when your profile has your
+maximum heart rate.
+"""
+
+
+@router.get("/plan/workouts.zip")
+def plan_workouts_zip(ctx: Ctx, week_of: str | None = None, target: str = "easy") -> Response:
+    """The week's sessions as FIT workout files in one zip (``target=open``: runs without a heart-rate target)."""
+    import io
+    import zipfile
+
+    from gluteguard.reports.fit_workouts import workout_to_fit
+    from gluteguard.services.workouts import plan_workouts
+
+    monday, error = _week(ctx, week_of)
+    if error:
+        return Response(error.replace("; showing this week", "") + "\n", status_code=400, media_type="text/plain")
+    workouts = plan_workouts(ctx.db, ctx.athlete_id, monday, heart_rate_target=target != "open")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("README.txt", WATCH_README)
+        for workout in workouts:
+            archive.writestr(workout.file_name, workout_to_fit(workout))
+    name = f"gluteguard-workouts-{monday.isoformat()}.zip"
+    return Response(buffer.getvalue(), media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
 
 
 @router.get("/plan/print", response_class=HTMLResponse)
