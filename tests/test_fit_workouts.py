@@ -232,12 +232,17 @@ def test_the_plan_page_downloads_the_workouts_as_a_zip(tmp_path: Path) -> None:
         assert 'filename="gluteguard-workouts-2026-11-16.zip"' in got.headers["content-disposition"]
         calendar = Calendar.from_ical(client.get("/plan.ics", params={"week_of": "2026-11-16"}).content)
         assert client.get("/plan/workouts.zip", params={"week_of": "someday"}).status_code == 400
+        assert "target=open" in client.get("/plan", params={"week_of": "2026-11-16"}).text
+        open_zip = client.get("/plan/workouts.zip", params={"week_of": "2026-11-16", "target": "open"})
+        assert open_zip.status_code == 200  # (the targets themselves are checked on the core's workouts above)
     app.state.db.dispose()
     with zipfile.ZipFile(io.BytesIO(got.content)) as archive:
         names = [name for name in archive.namelist() if name.endswith(".fit")]
         assert "GARMIN/NewFiles" in archive.read("README.txt").decode()
         for name in names:
             _decode(archive.read(name))
+    with zipfile.ZipFile(io.BytesIO(open_zip.content)) as archive:
+        assert sorted(n for n in archive.namelist() if n.endswith(".fit")) == sorted(names)
     named = {line.removeprefix("Watch workout: ").split(" ")[0]
              for event in calendar.walk("VEVENT") for line in str(event.get("description", "")).splitlines()
              if line.startswith("Watch workout: ")}  # fmt: skip

@@ -191,6 +191,33 @@ def test_files_that_appear_are_imported_once_each(watcher, shared_data: Path) ->
     assert len(list_activities(db, athlete_id)) == 2
 
 
+def test_watched_files_give_the_load_of_the_same_files_imported(watcher, shared_data: Path, tmp_path: Path) -> None:
+    """The same runs through the watch folder and through a one-off import: the same sessions for the load."""
+    from gluteguard.services.importer import import_paths
+    from gluteguard.services.load import athlete_sessions
+
+    watch, db, athlete_id, folder = watcher
+    folder.mkdir(parents=True)
+    watch.wait_for("watching")
+    runs = [shared_data / RUN_FIT, shared_data / OTHER_RUN]
+    for run in runs:
+        shutil.copy(run, folder / run.name)
+    deadline = time.monotonic() + 60
+    while sum(e.summary.as_json()["imported"] for e in watch.events if e.summary) < 2:
+        assert time.monotonic() < deadline, [e.line for e in watch.events]
+        time.sleep(0.05)
+    other = Database(f"sqlite:///{tmp_path / 'direct.sqlite'}")
+    try:
+        direct_id = ensure_athlete(other)
+        import_paths(other, direct_id, runs, workers=1)
+        watched, _ = athlete_sessions(db, athlete_id)
+        direct, _ = athlete_sessions(other, direct_id)
+        key = lambda s: (s.local_start, s.sport, round(s.distance_m, 3), round(s.duration_s, 3), s.trimp)  # noqa: E731
+        assert sorted(map(key, watched)) == sorted(map(key, direct)) and len(direct) == 2
+    finally:
+        other.dispose()
+
+
 def test_a_damaged_file_is_one_line_and_the_watch_goes_on(watcher, shared_data: Path) -> None:
     watch, db, athlete_id, folder = watcher
     folder.mkdir(parents=True)
