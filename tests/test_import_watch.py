@@ -275,7 +275,9 @@ def test_cli_watch_streams_json_lines_and_stops_on_ctrl_c(shared_data: Path, tmp
     env = {key: value for key, value in os.environ.items() if key != "GLUTEGUARD_DB"}
     argv = [str(_script()), "--db", str(tmp_path / "w.sqlite"), "import", "--watch", str(folder), "--every", "0.5",
             "--json"]  # fmt: skip
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    # Ctrl+C as a terminal sends it: a test runner's worker may ignore SIGINT, and a child would inherit that.
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
     try:
         assert process.stdout is not None
         first = json.loads(process.stdout.readline())

@@ -435,14 +435,19 @@ def care_team(db: Database, athlete_id: int) -> list[CareLink]:
 
 
 def linked_athletes(db: Database, clinician: Principal) -> list[CareLink]:
-    """The athletes this clinician may see now."""
+    """The athletes this clinician may see now (one query: a roster may hold hundreds)."""
+    query = (
+        select(CareLinkRow, Athlete.name)
+        .join(Athlete, Athlete.id == CareLinkRow.athlete_id)
+        .where(CareLinkRow.clinician_id == clinician.user_id, CareLinkRow.revoked_at.is_(None))
+        .order_by(CareLinkRow.created_at)
+    )
     with db.session() as session:
-        rows = session.scalars(
-            select(CareLinkRow)
-            .where(CareLinkRow.clinician_id == clinician.user_id, CareLinkRow.revoked_at.is_(None))
-            .order_by(CareLinkRow.created_at)
-        )
-        return [_care_link(session, row) for row in rows]
+        return [
+            CareLink(id=link.id, clinician_id=link.clinician_id, clinician_name=clinician.name,
+                     athlete_id=link.athlete_id, athlete_name=name, since=as_utc(link.created_at), revoked_at=None)
+            for link, name in session.execute(query)
+        ]  # fmt: skip
 
 
 # --- the audit log ---

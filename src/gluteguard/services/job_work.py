@@ -152,7 +152,9 @@ def _import(db: Database, athlete_id: int, files: list[JobFile], report: Progres
 
 def _redecide(db: Database, athlete_id: int) -> JobOutcome:
     from gluteguard.services.coach import decision_on
+    from gluteguard.services.roster import refresh_summary
 
+    refresh_summary(db, athlete_id)  # the clinicians' rosters read the new day from here in the morning
     decision = decision_on(db, athlete_id)
     return JobOutcome({
         "date": decision.date.isoformat(),

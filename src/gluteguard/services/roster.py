@@ -3,18 +3,33 @@ need (``clinic.roster``)."""
 
 from __future__ import annotations
 
-from datetime import date
+import hashlib
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
 
 from gluteguard.accounts.policy import AccountError, Principal
 from gluteguard.accounts.rules import Role
 from gluteguard.clinic.roster import AthleteDay, RosterEntry, rank, roster_rules
 from gluteguard.services.accounts import linked_athletes
-from gluteguard.services.athletes import local_today
+from gluteguard.services.athletes import local_today, today_in
 from gluteguard.services.coach import load_on
 from gluteguard.store.db import Database
-from gluteguard.store.models import CheckInRow
+from gluteguard.store.models import (
+    Activity,
+    Athlete,
+    AthleteDaySummaryRow,
+    CheckInRow,
+    ClinicianOrderRow,
+    ClinicianVisitRow,
+    GaitSessionRow,
+    PlanLogRow,
+    SelfTestRow,
+)
 
 
 def last_checkin_day(db: Database, athlete_id: int) -> date | None:
@@ -43,8 +58,104 @@ def athlete_day(db: Database, athlete_id: int, name: str) -> AthleteDay:
     )
 
 
+def _aggregates(model: Any, *columns: Any) -> Select:
+    return select(model.athlete_id, *columns).group_by(model.athlete_id)
+
+
+# What the decisions read, as one aggregate row per athlete and table (the same tables and columns whose versions
+# key the decision cache in services/coach.py): a changed row anywhere changes the athlete's version.
+def _version_queries() -> tuple[Select, ...]:
+    return (
+        _aggregates(Activity, func.count(Activity.id), func.max(Activity.id), func.max(Activity.created_at),
+                    func.count(Activity.id).filter(Activity.duplicate_status == "possible"),
+                    func.count(Activity.id).filter(Activity.hr_histogram.is_(None))),
+        _aggregates(CheckInRow, func.count(CheckInRow.id), func.max(CheckInRow.updated_at)),
+        _aggregates(SelfTestRow, func.count(SelfTestRow.id), func.max(SelfTestRow.created_at)),
+        _aggregates(PlanLogRow, func.count(PlanLogRow.id), func.max(PlanLogRow.logged_at)),
+        _aggregates(GaitSessionRow, func.count(GaitSessionRow.id), func.max(GaitSessionRow.id)),
+        _aggregates(ClinicianVisitRow, func.count(ClinicianVisitRow.id), func.max(ClinicianVisitRow.id)),
+        _aggregates(ClinicianOrderRow, func.count(ClinicianOrderRow.id), func.max(ClinicianOrderRow.id),
+                    func.count(ClinicianOrderRow.revoked_at)),
+    )  # fmt: skip
+
+
+def data_versions(db: Database, athlete_ids: Sequence[int]) -> dict[int, str]:
+    """Each athlete's data version (a digest), for many athletes in a few grouped queries."""
+    if not athlete_ids:
+        return {}
+    parts: dict[int, list[str]] = {athlete_id: [] for athlete_id in athlete_ids}
+    with db.session() as session:
+        profiles = session.execute(select(Athlete.id, Athlete.updated_at).where(Athlete.id.in_(athlete_ids)))
+        for athlete_id, updated in profiles:
+            parts[athlete_id].append(repr(updated))
+        for query in _version_queries():
+            model = query.selected_columns[0].table
+            found = {row[0]: row[1:] for row in session.execute(query.where(model.c.athlete_id.in_(athlete_ids)))}
+            for athlete_id in athlete_ids:
+                parts[athlete_id].append(repr(tuple(found.get(athlete_id, ()))))
+    return {athlete_id: hashlib.sha256("|".join(bits).encode()).hexdigest() for athlete_id, bits in parts.items()}
+
+
+def _todays(db: Database, athlete_ids: Sequence[int]) -> dict[int, date]:
+    with db.session() as session:
+        zones = dict(session.execute(select(Athlete.id, Athlete.timezone).where(Athlete.id.in_(athlete_ids))).all())
+    return {athlete_id: today_in(ZoneInfo(zones.get(athlete_id) or "UTC")) for athlete_id in athlete_ids}
+
+
+def _summary_row(day: AthleteDay, version: str) -> dict[str, Any]:
+    return {"athlete_id": day.athlete_id, "day": day.today, "version": version, "status": day.status,
+            "action": day.action, "headline": day.headline, "running_allowed": day.running_allowed,
+            "spike_days": [d.isoformat() for d in day.spike_days], "last_checkin": day.last_checkin,
+            "computed_at": datetime.now(UTC)}  # fmt: skip
+
+
+def _keep(db: Database, rows: list[dict[str, Any]]) -> None:
+    """Store fresh summaries (a cache: two requests filling the same one at once is no error)."""
+    for row in rows:
+        try:
+            with db.session() as session:
+                session.merge(AthleteDaySummaryRow(**row))
+        except IntegrityError:
+            continue
+
+
+def refresh_summary(db: Database, athlete_id: int, name: str = "") -> AthleteDay:
+    """Decide the athlete's day now and keep it for the roster (the nightly re-decision calls this)."""
+    day = athlete_day(db, athlete_id, name)
+    _keep(db, [_summary_row(day, data_versions(db, [athlete_id])[athlete_id])])
+    return day
+
+
 def roster(db: Database, clinician: Principal) -> list[RosterEntry]:
-    """The clinician's linked athletes, the one who needs them most first."""
+    """The clinician's linked athletes, the one who needs them most first. An athlete's day is their own decision,
+    kept per data version and day: only an athlete whose data changed since (or a new day) is decided again here,
+    so the roster of hundreds of athletes is a few queries."""
     if clinician.role is not Role.CLINICIAN:
         raise AccountError("only a coach or physio account has a roster")
-    return rank([athlete_day(db, link.athlete_id, link.athlete_name) for link in linked_athletes(db, clinician)])
+    links = linked_athletes(db, clinician)
+    ids = [link.athlete_id for link in links]
+    if not ids:
+        return []
+    todays, versions = _todays(db, ids), data_versions(db, ids)
+    with db.session() as session:
+        kept = {row.athlete_id: row for row in session.scalars(
+            select(AthleteDaySummaryRow).where(AthleteDaySummaryRow.athlete_id.in_(ids)))}  # fmt: skip
+        for row in kept.values():
+            session.expunge(row)
+    days: list[AthleteDay] = []
+    fresh: list[dict[str, Any]] = []
+    for link in links:
+        row = kept.get(link.athlete_id)
+        if row is not None and row.day == todays[link.athlete_id] and row.version == versions[link.athlete_id]:
+            days.append(AthleteDay(
+                athlete_id=link.athlete_id, name=link.athlete_name, today=row.day, status=row.status,
+                action=row.action, headline=row.headline, running_allowed=row.running_allowed,
+                last_checkin=row.last_checkin,  # check-ins are part of the version
+                spike_days=tuple(date.fromisoformat(d) for d in row.spike_days or ()),
+            ))  # fmt: skip
+            continue
+        day = athlete_day(db, link.athlete_id, link.athlete_name)
+        days.append(day)
+        fresh.append(_summary_row(day, versions[link.athlete_id]))
+    _keep(db, fresh)
+    return rank(days)

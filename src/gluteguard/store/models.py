@@ -134,7 +134,12 @@ class CheckInRow(Base):
     """One day's check-in (validated answers as JSON); one per athlete and local day, editable."""
 
     __tablename__ = "checkin"
-    __table_args__ = (UniqueConstraint("athlete_id", "day"),)
+    # The second index answers "how many, and when last changed" per athlete from the index alone (the roster's
+    # data versions for hundreds of athletes, services/roster.py), without reading the answers.
+    __table_args__ = (
+        UniqueConstraint("athlete_id", "day"),
+        Index("ix_checkin_athlete_updated", "athlete_id", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"), index=True)
@@ -463,3 +468,22 @@ class StravaLinkRow(Base):
     newest_synced_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AthleteDaySummaryRow(Base):
+    """What a clinician's roster shows of one athlete's day, as their own decision gave it, kept with the version of
+    the data it was decided from (``services/roster.py``): a cache, filled by the nightly re-decision and by the
+    roster itself, never the source of anything the athlete sees."""
+
+    __tablename__ = "athlete_day_summary"
+
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    version: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str | None] = mapped_column(String(10))
+    action: Mapped[str | None] = mapped_column(String(20))
+    headline: Mapped[str] = mapped_column(Text)
+    running_allowed: Mapped[bool] = mapped_column(Boolean)
+    spike_days: Mapped[list[str]] = mapped_column(JSON, default=list)
+    last_checkin: Mapped[date | None] = mapped_column(Date)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
