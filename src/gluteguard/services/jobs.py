@@ -35,6 +35,31 @@ MAX_FINISHED = 20  # and at most this many finished jobs are kept (each holds an
 MAX_RUNNING = 2  # pose estimation already uses every core: more at once only makes each one slower
 
 
+def progress_share(status: str, done: int, total: int) -> float:
+    """0–1; a running job stops just short of 1 until it is done."""
+    if status == "done":
+        return 1.0
+    return min(done / total, 0.99) if total > 0 else 0.0
+
+
+def job_json(job: Any, elapsed_s: float, with_result: bool = True) -> dict:
+    """A job as the API shows it (``JobOut``), whichever runner holds it."""
+    out = {
+        "id": job.id,
+        "kind": job.kind,
+        "label": job.label,
+        "status": job.status,
+        "progress": round(job.progress, 3),
+        "done": job.done,
+        "total": job.total or None,
+        "error": job.error,
+        "elapsed_s": round(elapsed_s, 1),
+    }
+    if with_result:
+        out["result"] = job.result if job.status == "done" else None
+    return out
+
+
 class TooBusy(RuntimeError):
     """Too many jobs are running to start another; one line for the user."""
 
@@ -57,25 +82,10 @@ class JobState:
 
     @property
     def progress(self) -> float:
-        if self.status == "done":
-            return 1.0
-        return min(self.done / self.total, 0.99) if self.total > 0 else 0.0
+        return progress_share(self.status, self.done, self.total)
 
     def as_json(self, with_result: bool = True) -> dict:
-        out = {
-            "id": self.id,
-            "kind": self.kind,
-            "label": self.label,
-            "status": self.status,
-            "progress": round(self.progress, 3),
-            "done": self.done,
-            "total": self.total or None,
-            "error": self.error,
-            "elapsed_s": round((self.finished or time.time()) - self.created, 1),
-        }
-        if with_result:
-            out["result"] = self.result if self.status == "done" else None
-        return out
+        return job_json(self, (self.finished or time.time()) - self.created, with_result)
 
 
 class JobStore:
@@ -218,26 +228,11 @@ class JobView:
 
     @property
     def progress(self) -> float:
-        if self.status == "done":
-            return 1.0
-        return min(self.done / self.total, 0.99) if self.total > 0 else 0.0
+        return progress_share(self.status, self.done, self.total)
 
     def as_json(self, with_result: bool = True) -> dict:
         """The shape ``JobState.as_json`` has always had (the API's ``JobOut``)."""
-        out = {
-            "id": self.id,
-            "kind": self.kind,
-            "label": self.label,
-            "status": self.status,
-            "progress": round(self.progress, 3),
-            "done": self.done,
-            "total": self.total or None,
-            "error": self.error,
-            "elapsed_s": round(((self.finished or datetime.now(UTC)) - self.created).total_seconds(), 1),
-        }
-        if with_result:
-            out["result"] = self.result if self.status == "done" else None
-        return out
+        return job_json(self, ((self.finished or datetime.now(UTC)) - self.created).total_seconds(), with_result)
 
 
 class JobRunner(Protocol):
