@@ -93,7 +93,10 @@ def test_the_step_rate_of_known_rhythms_is_found(
                      unmeasured=unmeasured, seed=seed)  # fmt: skip
     rate, why_not = pose_free_step_rate(motion, fps)
     assert rate is not None and why_not == ""
-    assert rate == pytest.approx(step_spm, abs=1.5)
+    # Within 1.5 % (CI once drew 190.4 for 192 at 24 fps over 10 s with the most noise: 200 seeds of that case
+    # reach 2.3 steps/min, the Welch spectrum's resolution there); the check itself allows the 5 % a real change
+    # of cadence needs (findings.toml [cadence]).
+    assert rate == pytest.approx(step_spm, rel=0.015)
 
 
 @pytest.mark.parametrize("step_spm", [260.0, 290.0, 320.0])
