@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from gluteguard.accounts.policy import Principal, care_words, may
 from gluteguard.accounts.rules import Action
@@ -24,6 +24,7 @@ from gluteguard.plan.progression import progression_rules
 from gluteguard.services.accounts import record_audit_in
 from gluteguard.services.athletes import local_today
 from gluteguard.services.cache import scoped
+from gluteguard.services.versions import version_columns
 from gluteguard.store.db import Database
 from gluteguard.store.models import ClinicianNoteRow, ClinicianOrderRow
 from gluteguard.store.timeutil import as_utc
@@ -131,9 +132,7 @@ def list_orders(db: Database, athlete_id: int) -> tuple[ClinicianOrder, ...]:
 
 def orders_version(db: Database, athlete_id: int) -> tuple:
     """Changes when an order is set or lifted (the decisions' cache key)."""
-    query = select(
-        func.count(ClinicianOrderRow.id), func.max(ClinicianOrderRow.id), func.count(ClinicianOrderRow.revoked_at)
-    ).where(ClinicianOrderRow.athlete_id == athlete_id)
+    query = select(*version_columns("orders")).where(ClinicianOrderRow.athlete_id == athlete_id)
 
     def ask() -> tuple:
         with db.session() as session:

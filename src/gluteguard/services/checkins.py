@@ -5,10 +5,11 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from gluteguard.services.athletes import local_today
 from gluteguard.services.cache import VersionedCache, scoped
+from gluteguard.services.versions import version_columns
 from gluteguard.store.db import Database
 from gluteguard.store.models import CheckInRow
 from gluteguard.store.timeutil import as_utc
@@ -75,9 +76,7 @@ _HISTORY = VersionedCache()
 
 def checkins_version(db: Database, athlete_id: int) -> tuple:
     """Changes whenever a check-in is added, edited or deleted (for caches)."""
-    query = select(func.count(CheckInRow.id), func.max(CheckInRow.updated_at)).where(
-        CheckInRow.athlete_id == athlete_id
-    )
+    query = select(*version_columns("checkins")).where(CheckInRow.athlete_id == athlete_id)
 
     def ask() -> tuple:
         with db.session() as session:

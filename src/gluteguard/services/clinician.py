@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from gluteguard.services.cache import scoped
+from gluteguard.services.versions import version_columns
 from gluteguard.store.db import Database
 from gluteguard.store.models import ClinicianVisitRow
 from gluteguard.store.timeutil import as_utc
@@ -62,9 +63,7 @@ def list_visits(db: Database, athlete_id: int) -> tuple[ClinicianVisit, ...]:
 
 
 def visits_version(db: Database, athlete_id: int) -> tuple:
-    query = select(func.count(ClinicianVisitRow.id), func.max(ClinicianVisitRow.id)).where(
-        ClinicianVisitRow.athlete_id == athlete_id
-    )
+    query = select(*version_columns("visits")).where(ClinicianVisitRow.athlete_id == athlete_id)
 
     def ask() -> tuple:
         with db.session() as session:

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from gluteguard.coach.decide import decide, decide_week
 from gluteguard.coach.decision import DayDecision, WeekPlan
@@ -30,10 +30,11 @@ from gluteguard.services.clinician import list_visits, visits_version
 from gluteguard.services.load import WeekRow, activities_version, athlete_sessions, state_on, weekly_history
 from gluteguard.services.selftests import self_test_history
 from gluteguard.services.sitting import sitting_on
+from gluteguard.services.versions import decision_sources
 from gluteguard.sitting.desk_note import UpcomingRun, desk_day_note
 from gluteguard.sitting.model import SittingError
 from gluteguard.store.db import Database
-from gluteguard.store.models import Activity, GaitSessionRow, PlanLogRow, SelfTestRow
+from gluteguard.store.models import Activity, GaitSessionRow
 
 if TYPE_CHECKING:
     from gluteguard.coach.explain import WeekAudit
@@ -45,14 +46,9 @@ SITTING_KEYS = ("date", "sitting_min", "longest_bout_min", "breaks", "active_hou
 
 def _records_version(db: Database, athlete_id: int) -> tuple:
     """Self-tests, the plan log and saved stride analyses: what else the decisions read."""
-    queries = (
-        select(func.count(SelfTestRow.id), func.max(SelfTestRow.created_at)).where(
-            SelfTestRow.athlete_id == athlete_id
-        ),
-        select(func.count(PlanLogRow.id), func.max(PlanLogRow.logged_at)).where(PlanLogRow.athlete_id == athlete_id),
-        select(func.count(GaitSessionRow.id), func.max(GaitSessionRow.id)).where(
-            GaitSessionRow.athlete_id == athlete_id
-        ),
+    queries = tuple(
+        select(*columns).where(table.athlete_id == athlete_id)
+        for table, columns in (decision_sources()[name] for name in ("self_tests", "plan_log", "stride"))
     )
 
     def ask() -> tuple:

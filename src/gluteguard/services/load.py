@@ -7,7 +7,7 @@ from datetime import date, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from gluteguard.load.metrics import LoadState, RunSpike, load_state, monotony, run_spikes
 from gluteguard.load.rules import load_rules
@@ -17,6 +17,7 @@ from gluteguard.load.weeks import SPIKE_ORDER, WeekDetail, WeekRow, WeekRun
 from gluteguard.services.activities import local_start
 from gluteguard.services.athletes import get_profile, today_in
 from gluteguard.services.cache import VersionedCache, scoped
+from gluteguard.services.versions import version_columns
 from gluteguard.store.codec import decode_histogram, decode_streams
 from gluteguard.store.db import Database
 from gluteguard.store.models import Activity, ActivityStream
@@ -49,13 +50,7 @@ _SESSIONS = VersionedCache()
 
 def activities_version(db: Database, athlete_id: int) -> tuple:
     """Changes when an activity is added, removed, re-derived or its duplicate review changes (for caches)."""
-    query = select(
-        func.count(Activity.id),
-        func.max(Activity.id),
-        func.max(Activity.created_at),
-        func.count(Activity.id).filter(Activity.duplicate_status == "possible"),
-        func.count(Activity.id).filter(Activity.hr_histogram.is_(None)),
-    ).where(Activity.athlete_id == athlete_id)
+    query = select(*version_columns("activities")).where(Activity.athlete_id == athlete_id)
 
     def ask() -> tuple:
         with db.session() as session:

@@ -18,17 +18,12 @@ from gluteguard.clinic.roster import AthleteDay, RosterEntry, rank, roster_rules
 from gluteguard.services.accounts import linked_athletes
 from gluteguard.services.athletes import local_today, today_in
 from gluteguard.services.coach import load_on
+from gluteguard.services.versions import decision_sources
 from gluteguard.store.db import Database
 from gluteguard.store.models import (
-    Activity,
     Athlete,
     AthleteDaySummaryRow,
     CheckInRow,
-    ClinicianOrderRow,
-    ClinicianVisitRow,
-    GaitSessionRow,
-    PlanLogRow,
-    SelfTestRow,
 )
 
 
@@ -58,25 +53,10 @@ def athlete_day(db: Database, athlete_id: int, name: str) -> AthleteDay:
     )
 
 
-def _aggregates(model: Any, *columns: Any) -> Select:
-    return select(model.athlete_id, *columns).group_by(model.athlete_id)
-
-
-# What the decisions read, as one aggregate row per athlete and table (the same tables and columns whose versions
-# key the decision cache in services/coach.py): a changed row anywhere changes the athlete's version.
 def _version_queries() -> tuple[Select, ...]:
-    return (
-        _aggregates(Activity, func.count(Activity.id), func.max(Activity.id), func.max(Activity.created_at),
-                    func.count(Activity.id).filter(Activity.duplicate_status == "possible"),
-                    func.count(Activity.id).filter(Activity.hr_histogram.is_(None))),
-        _aggregates(CheckInRow, func.count(CheckInRow.id), func.max(CheckInRow.updated_at)),
-        _aggregates(SelfTestRow, func.count(SelfTestRow.id), func.max(SelfTestRow.created_at)),
-        _aggregates(PlanLogRow, func.count(PlanLogRow.id), func.max(PlanLogRow.logged_at)),
-        _aggregates(GaitSessionRow, func.count(GaitSessionRow.id), func.max(GaitSessionRow.id)),
-        _aggregates(ClinicianVisitRow, func.count(ClinicianVisitRow.id), func.max(ClinicianVisitRow.id)),
-        _aggregates(ClinicianOrderRow, func.count(ClinicianOrderRow.id), func.max(ClinicianOrderRow.id),
-                    func.count(ClinicianOrderRow.revoked_at)),
-    )  # fmt: skip
+    """One aggregate row per athlete and table the decision reads (services/versions.py)."""
+    return tuple(select(table.athlete_id, *columns).group_by(table.athlete_id)
+                 for table, columns in decision_sources().values())  # fmt: skip
 
 
 def data_versions(db: Database, athlete_ids: Sequence[int]) -> dict[int, str]:

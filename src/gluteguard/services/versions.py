@@ -1,0 +1,40 @@
+"""What the day's decision reads, table by table, as the aggregate columns whose change means it must be decided
+again: one definition for the per-athlete versions that key the decision cache (``services/coach.py`` and the
+services it calls) and for the roster's versions of hundreds of athletes at once (``services/roster.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func
+
+from gluteguard.store.models import (
+    Activity,
+    CheckInRow,
+    ClinicianOrderRow,
+    ClinicianVisitRow,
+    GaitSessionRow,
+    PlanLogRow,
+    SelfTestRow,
+)
+
+
+def decision_sources() -> dict[str, tuple[Any, tuple[Any, ...]]]:
+    """Name → (table, aggregate columns). Built on each call: a column expression belongs to one statement."""
+    return {
+        # added, removed, re-derived (a new histogram) or reviewed as a possible duplicate
+        "activities": (Activity, (func.count(Activity.id), func.max(Activity.id), func.max(Activity.created_at),
+                                  func.count(Activity.id).filter(Activity.duplicate_status == "possible"),
+                                  func.count(Activity.id).filter(Activity.hr_histogram.is_(None)))),
+        "checkins": (CheckInRow, (func.count(CheckInRow.id), func.max(CheckInRow.updated_at))),
+        "self_tests": (SelfTestRow, (func.count(SelfTestRow.id), func.max(SelfTestRow.created_at))),
+        "plan_log": (PlanLogRow, (func.count(PlanLogRow.id), func.max(PlanLogRow.logged_at))),
+        "stride": (GaitSessionRow, (func.count(GaitSessionRow.id), func.max(GaitSessionRow.id))),
+        "visits": (ClinicianVisitRow, (func.count(ClinicianVisitRow.id), func.max(ClinicianVisitRow.id))),
+        "orders": (ClinicianOrderRow, (func.count(ClinicianOrderRow.id), func.max(ClinicianOrderRow.id),
+                                       func.count(ClinicianOrderRow.revoked_at))),
+    }  # fmt: skip
+
+
+def version_columns(name: str) -> tuple[Any, ...]:
+    return decision_sources()[name][1]
