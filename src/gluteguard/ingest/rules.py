@@ -23,6 +23,7 @@ class ArchiveLimits:
 class ImportRules:
     duplicate_start_window_s: float
     archives: ArchiveLimits
+    watch_settle_s: float = 2.0  # a watched file last written this long ago has stopped changing
     # field → (lowest, highest) possible: outside ``refuse`` the activity is refused, outside ``sensor`` the
     # reading is dropped as "no reading"
     refuse: dict[str, tuple[float, float]] = field(default_factory=dict)
@@ -36,6 +37,7 @@ def import_rules() -> ImportRules:
 def _parse(table: Table) -> ImportRules:
     return ImportRules(
         duplicate_start_window_s=float(table["duplicates"]["start_window_s"]),
+        watch_settle_s=float(table["watch"]["settle_s"]),
         archives=ArchiveLimits(**table["archives"]),
         refuse={name: (float(low), float(high)) for name, (low, high) in table["plausible"]["refuse"].items()},
         sensor={name: (float(low), float(high)) for name, (low, high) in table["plausible"]["sensor"].items()},

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gluteguard.ingest.rules import import_rules
 from gluteguard.ingest.sources import is_activity_name
 
 
@@ -43,10 +44,8 @@ def importable(path: Path) -> bool:
     return is_activity_name(lowered) or lowered.endswith(".zip")
 
 
-# A file last written this long ago has stopped changing (own choice: a USB or network copy that stalls for longer
-# than this leaves a half file, which the importer keeps as "partial" and the finished file then replaces as a
-# possible duplicate to review; a longer wait only delays every import).
-SETTLE_S = 2.0
+# A file last written this long ago has stopped changing (import_rules.toml [watch], with its reason).
+SETTLE_S = import_rules().watch_settle_s
 
 
 def next_step(

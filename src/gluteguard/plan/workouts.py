@@ -98,40 +98,42 @@ def _walk(name: str, minutes: float, intensity: str) -> Step:
 
 
 def _run_workout(day: date, item: PlanItem, heart_rate: tuple[int, int] | None) -> Workout:
-    rules = _rules()["run"]
+    rules, words = _rules()["run"], _rules()["words"]
     if item.distance_cap_m is not None:
-        run = Step(f"Easy run {item.distance_cap_m / 1000:.1f} km", "active", metres=round(item.distance_cap_m),
-                   heart_rate=heart_rate, notes="Stop earlier if the side of the hip hurts above 3/10.")  # fmt: skip
+        run = Step(words["run_to_cap"].format(km=f"{item.distance_cap_m / 1000:.1f}"), "active",
+                   metres=round(item.distance_cap_m), heart_rate=heart_rate, notes=words["run_note"])  # fmt: skip
     else:
-        run = Step("Easy run", "active", seconds=rules["no_cap_run_min"] * 60, heart_rate=heart_rate,
-                   notes="Short and easy; stop earlier if the side of the hip hurts above 3/10.")  # fmt: skip
-    parts = (_walk("Walk first", rules["warmup_walk_min"], "warmup"), run,
-             _walk("Walk, then stretch", rules["cooldown_walk_min"], "cooldown"))  # fmt: skip
+        run = Step(words["run_no_cap"], "active", seconds=rules["no_cap_run_min"] * 60, heart_rate=heart_rate,
+                   notes=words["run_no_cap_note"])  # fmt: skip
+    parts = (_walk(words["warmup"], rules["warmup_walk_min"], "warmup"), run,
+             _walk(words["cooldown"], rules["cooldown_walk_min"], "cooldown"))  # fmt: skip
     return Workout(item.id, day, item.title, "running", "generic", parts, item.details)
 
 
 def _ladder_workout(day: date, item: PlanItem, step: Exercise, heart_rate: tuple[int, int] | None) -> Workout:
-    rules = _rules()["run"]
+    rules, words = _rules()["run"], _rules()["words"]
     blocks: list[Step] = []
     for interval in step.intervals:
         if interval.do == "run":
-            blocks.append(Step("Run easy", "active", seconds=(interval.minutes or 0) * 60, heart_rate=heart_rate))
+            blocks.append(Step(words["interval_run"], "active", seconds=(interval.minutes or 0) * 60,
+                               heart_rate=heart_rate))  # fmt: skip
         elif interval.do == "walk":
-            blocks.append(_walk("Walk", interval.minutes or 0, "recovery" if step.holds_running else "active"))
+            blocks.append(_walk(words["interval_walk"], interval.minutes or 0,
+                                "recovery" if step.holds_running else "active"))  # fmt: skip
         else:  # hops: as many as the note says, ended with the lap key
-            blocks.append(Step("Hops", "active", notes=interval.note))
+            blocks.append(Step(words["hops"], "active", notes=interval.note))
     parts: list[Step | Repeat] = []
     if step.holds_running and step.intervals[0].do == "run":
-        parts.append(_walk("Walk first", rules["warmup_walk_min"], "warmup"))
+        parts.append(_walk(words["warmup"], rules["warmup_walk_min"], "warmup"))
     parts += [Repeat(step.repeats, tuple(blocks))] if step.repeats > 1 else blocks
     if step.holds_running:
-        parts.append(_walk("Walk, then stretch", rules["cooldown_walk_min"], "cooldown"))
+        parts.append(_walk(words["cooldown"], rules["cooldown_walk_min"], "cooldown"))
     sport = "running" if step.holds_running else "walking"
     return Workout(item.id, day, item.title, sport, "generic", tuple(parts), item.details)
 
 
 def _strength_workout(day: date, item: PlanItem, library: dict[str, Exercise]) -> Workout | None:
-    rest = Step("Rest", "rest", seconds=_rules()["strength"]["rest_s"])
+    rest = Step(_rules()["words"]["rest"], "rest", seconds=_rules()["strength"]["rest_s"])
     parts: list[Step | Repeat] = []
     for chosen in item.exercises:
         exercise = library.get(chosen.get("id", ""))
