@@ -202,13 +202,15 @@ def _print_analysis(result: StrideResult) -> None:
     table = Table()
     for column in ("metric", "left stance", "right stance", "unit", "notice a change of"):
         table.add_column(column)
+    from gluteguard.reports.gait_report import change_text, side_text
+
     for name, metric in analysis.metrics.items():
+        change = metric.smallest_change
         cells = []
         for side in ("left", "right"):
             s = metric.by_side.get(side)
-            cells.append("—" if s is None else f"{s.mean:.2f} ± {s.sd or 0:.2f} (n={s.n})")
-        change = metric.smallest_change
-        table.add_row(metric.label or name, *cells, metric.unit, "" if change is None else f"{change:g}")
+            cells.append("—" if s is None else side_text(s.mean, s.sd, s.n, change))
+        table.add_row(metric.label or name, *cells, metric.unit, change_text(change))
     console.print(table)
     for finding in analysis.findings:
         console.print(Text(f"• {finding.message}", style="bold"))

@@ -145,22 +145,43 @@ def _num(value: object) -> str:
     return str(value)
 
 
-def _fmt(side: Mapping | None) -> str:
+def decimals_for(change: float | None) -> int:
+    """Decimal places worth showing for a metric whose smallest real change is ``change``: one digit finer than
+    that change's first digit (a contact time that must move 62 ms reads 268 ms, not 267.61), two when unknown."""
+    if change is None or not math.isfinite(change) or change <= 0:
+        return 2
+    return min(3, max(0, 1 - math.floor(math.log10(change))))
+
+
+def change_text(change: float | None) -> str:
+    """The smallest real change, to two significant digits ("62", "4.8", "0.087")."""
+    return "" if change is None else f"{change:.2g}"
+
+
+def side_text(mean: float | None, sd: float | None, n: int, change: float | None) -> str:
+    """One side's mean ± SD (n steps), rounded to what the metric can tell apart (:func:`decimals_for`)."""
+    if mean is None:
+        return "—"
+    places = decimals_for(change)
+    return f"{mean:.{places}f}" + (f" ± {sd:.{places}f}" if sd is not None else "") + f" (n={n})"
+
+
+def _fmt(side: Mapping | None, change: float | None) -> str:
     if not side or side.get("mean") is None:
         return "—"
-    sd = side.get("sd")
-    return f"{side['mean']:.2f}" + (f" ± {sd:.2f}" if sd is not None else "") + f" (n={side.get('n', 0)})"
+    return side_text(side["mean"], side.get("sd"), side.get("n", 0), change)
 
 
 def _summary_table(analysis: Mapping) -> str:
     rows = []
     for name, metric in analysis.get("metrics", {}).items():
+        change = metric.get("smallest_change")
         rows.append(
             "<tr>"
             f"<th scope='row'>{html.escape(metric.get('label') or name.replace('_', ' '))}</th>"
-            f"<td>{_fmt(metric.get('left'))}</td><td>{_fmt(metric.get('right'))}</td>"
+            f"<td>{_fmt(metric.get('left'), change)}</td><td>{_fmt(metric.get('right'), change)}</td>"
             f"<td>{html.escape(str(metric.get('unit', '')))}</td>"
-            f"<td>{'' if metric.get('smallest_change') is None else _num(metric['smallest_change'])}</td>"
+            f"<td>{change_text(change)}</td>"
             f"<td>{html.escape(metric.get('meaning', ''))}"
             + (f"<br><small>{html.escape(metric['validity'])}</small>" if metric.get("validity") else "")
             + (
