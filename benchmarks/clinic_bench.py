@@ -5,7 +5,7 @@ measured in the same run).
 Usage (a PostgreSQL server is needed; ``scripts/with-postgres.sh`` starts a throwaway one)::
 
     scripts/with-postgres.sh .venv/bin/python benchmarks/clinic_bench.py [--athletes 500] [--years 3]
-        [--requests 20] [--workers-jobs 0]
+        [--requests 20] [--jobs 200] [--keep]
 
 **The data** is written straight into the tables with bulk inserts (not through the importer: 270,000 runs would
 take hours that way and the importer has its own benchmark): each athlete runs three or four days a week for
@@ -19,8 +19,16 @@ lateral hip pain, a few with a warning sign), and has an athlete account; one ph
   p95 ≤ 100 ms;
 * ``baseline``: the same two pages on a second database holding one athlete with the same history.
 
-The last line is one JSON object: the figures, the targets, whether they were met, and the ratio of each page's
-p95 at scale to its p95 for one athlete.
+**Workers** (``--jobs`` of each kind, 0 to skip): on the many-athlete database, ``--jobs`` stride jobs (a 12 s
+rear-view keypoint file each, analysed and saved) and ``--jobs`` imports (one of the built-in sample runner's FIT
+files each, a different athlete each time) are queued through the server's own ``QueueRunner``; then 1, and in a
+second round 2, ``gluteguard worker`` processes (one job at a time each, as the deploy units run them) are started and
+timed from their start until every job has ended. Figures per round: wall seconds, jobs per second in all and per
+worker, failed jobs; and the scaling from 1 to 2 workers (jobs/s with 2 ÷ jobs/s with 1; 2.0 would be perfect,
+the machine's cores bound it).
+
+The last line is one JSON object: the figures, the targets, whether they were met, the ratio of each page's p95 at
+scale to its p95 for one athlete, and the workers' throughput and scaling.
 """
 
 from __future__ import annotations
@@ -29,8 +37,11 @@ import argparse
 import json
 import os
 import random
+import signal
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
 import zlib
@@ -43,10 +54,17 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from sqlalchemy import create_engine, insert, text  # noqa: E402
+from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 
 from gluteguard.store.db import Database  # noqa: E402
-from gluteguard.store.models import Activity, Athlete, CareLinkRow, CheckInRow, UserRow  # noqa: E402
+from gluteguard.store.models import (  # noqa: E402
+    Activity,
+    Athlete,
+    BackgroundJobRow,
+    CareLinkRow,
+    CheckInRow,
+    UserRow,
+)
 
 PASSWORD = "bench-password-1"
 TARGETS_MS = {"roster": 200.0, "today": 100.0}
@@ -203,11 +221,97 @@ def _drop(admin_url: str, name: str) -> None:
     engine.dispose()
 
 
+def _job_files(folder: Path) -> tuple[Path, list[Path]]:
+    """A rear-view keypoint file (12 s of running) and the sample runner's FIT files."""
+    from gluteguard.gait.readers.csv_keypoints import keypoints_csv_text
+    from gluteguard.samples.gait_synth import synthetic_run
+    from gluteguard.samples.runner import write_sample_runner
+
+    clip = folder / "rear.csv"
+    series = synthetic_run(view="rear", seconds=12.0, pelvic_drop_deg=(4.0, 7.5), noise_px=0.5, seed=3)
+    clip.write_text(keypoints_csv_text(series), encoding="utf-8")
+    return clip, write_sample_runner(folder / "runs", END)
+
+
+def _worker(url: str, log: Path) -> subprocess.Popen:
+    command = [sys.executable, "-c", "from gluteguard.cli.app import main; main()", "--db", url, "worker",
+               "--retry-wait", "0", "--name", log.stem]  # fmt: skip
+    env = {**os.environ, "TMPDIR": str(log.parent)}  # a worker unpacks each job's files under its own folder
+    with log.open("ab") as out:
+        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+
+
+def time_workers(url: str, athlete_ids: list[int], jobs: int, workers: int, folder: Path) -> dict:
+    """Queue ``jobs`` stride and ``jobs`` import jobs, start ``workers`` worker processes, and time them until every
+    job has ended."""
+    from gluteguard.services.job_queue import QueueRunner
+    from gluteguard.services.job_work import stride_params
+    from gluteguard.services.jobs import JobFile, JobKind, JobRequest
+
+    clip, runs = _job_files(folder)
+    db = Database(url)
+    runner = QueueRunner(db)
+    queued: list[tuple[str, int]] = []
+    try:
+        started = time.perf_counter()
+        for n in range(jobs):
+            athlete = athlete_ids[n % len(athlete_ids)]
+            stride = JobRequest(JobKind.STRIDE, athlete, f"rear-{n}.csv", stride_params(view="rear", save=True),
+                                (JobFile(clip, f"rear-{n}.csv"),))  # fmt: skip
+            queued.append((runner.submit(stride).id, athlete))
+            run = runs[n % len(runs)]
+            imported = JobRequest(JobKind.IMPORT, athlete, run.name, files=(JobFile(run, run.name),))
+            queued.append((runner.submit(imported).id, athlete))
+        queue_s = time.perf_counter() - started
+        processes = [_worker(url, folder / f"worker-{workers}-{n}.log") for n in range(workers)]
+        started = time.perf_counter()
+        ids = [job_id for job_id, _ in queued]
+        try:
+            while True:  # one small query twice a second: the timing must not take the workers' CPU
+                with db.session() as session:
+                    ended = session.scalar(select(func.count()).where(BackgroundJobRow.id.in_(ids),
+                                                                      BackgroundJobRow.status.in_(("done", "failed"))))
+                if ended == len(ids):
+                    break
+                if time.perf_counter() - started > 3600:
+                    raise RuntimeError("the jobs did not end within an hour")
+                time.sleep(0.5)
+            wall = time.perf_counter() - started
+        finally:
+            for process in processes:
+                process.send_signal(signal.SIGTERM)
+            for process in processes:
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        with db.session() as session:
+            ends = session.execute(select(BackgroundJobRow.kind, BackgroundJobRow.status, func.count())
+                                   .where(BackgroundJobRow.id.in_(ids))
+                                   .group_by(BackgroundJobRow.kind, BackgroundJobRow.status)).all()  # fmt: skip
+    finally:
+        runner.close()
+        db.dispose()
+    failed = sum(count for _kind, status, count in ends if status != "done")
+    per_kind = {kind: count for kind, status, count in ends if status == "done"}
+    return {
+        "workers": workers,
+        "jobs": len(queued),
+        "done": per_kind,
+        "failed": failed,
+        "queue_s": round(queue_s, 2),
+        "wall_s": round(wall, 2),
+        "jobs_per_s": round(len(queued) / wall, 2),
+        "jobs_per_s_per_worker": round(len(queued) / wall / workers, 2),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--athletes", type=int, default=500)
     parser.add_argument("--years", type=int, default=3)
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--jobs", type=int, default=200, help="stride and import jobs each for the workers (0: skip)")
     parser.add_argument("--keep", action="store_true", help="keep the databases (their URLs are printed)")
     args = parser.parse_args()
     admin = os.environ.get("GLUTEGUARD_TEST_PG_URL")
@@ -227,10 +331,16 @@ def main() -> int:
         print(f"{args.athletes} athletes × {args.years} y written in {many['seconds']} s", file=sys.stderr)
         scale = time_pages(many_url, many["athlete_ids"], args.requests)
         print(f"{args.athletes} athletes: {json.dumps(scale)}", file=sys.stderr)
+        rounds = []
+        for workers in (1, 2) if args.jobs > 0 else ():
+            with tempfile.TemporaryDirectory(prefix="gluteguard-clinic-jobs-") as folder:
+                rounds.append(time_workers(many_url, many["athlete_ids"], args.jobs, workers, Path(folder)))
+            print(f"{workers} worker(s): {json.dumps(rounds[-1])}", file=sys.stderr)
     finally:
         if not args.keep:
             for name in made:
                 _drop(admin, name)
+    scaling = round(rounds[1]["jobs_per_s"] / rounds[0]["jobs_per_s"], 2) if len(rounds) == 2 else None
     result = {
         "athletes": args.athletes,
         "years": args.years,
@@ -241,6 +351,8 @@ def main() -> int:
         "ratio_p95_to_one_athlete": {page: round(scale[page]["p95_ms"] / baseline[page]["p95_ms"], 2)
                                      for page in TARGETS_MS},
         "populate_s": many["seconds"],
+        "workers": rounds,
+        "worker_scaling_1_to_2": scaling,
         "loadavg": list(os.getloadavg()),
     }
     print(json.dumps(result))

@@ -25,7 +25,7 @@ from gluteguard.services.job_queue import QueueRunner
 from gluteguard.services.job_work import stride_params
 from gluteguard.services.jobs import JobFile, JobKind, JobRequest, JobView
 from gluteguard.store.db import Database
-from gluteguard.store.models import BackgroundJobChunkRow, GaitSessionRow
+from gluteguard.store.models import BackgroundJobChunkRow, BackgroundJobRow, GaitSessionRow
 
 RUNS = "fit/thomaschampagne-elevate-specs/running"
 STALLED_AFTER_S = 2.0  # the shortest the command takes: a killed worker's jobs move within ~3 s
@@ -285,6 +285,65 @@ def test_the_shared_servers_api_runs_uploads_on_a_worker_and_shows_them_to_their
         for path in (f"/api/v1/jobs/{ids[0]}", f"/api/v1/jobs/{ids[1]}", f"/api/v1/stride/jobs/{ids[0]}",
                      f"/api/v1/stride/jobs/{ids[0]}/report"):  # fmt: skip
             assert ben.get(path).status_code == 404, path
+    app.state.job_runner.close()
+
+
+def test_the_shared_servers_stride_page_runs_on_a_worker_and_saves_once(
+    pg_url: str, clip: Path, worker_factory: Callable[..., Worker]
+) -> None:
+    """The Stride page of the shared server hands the upload to the workers too (not the web process): the job page
+    follows it, shows the result from the job's JSON, and Save keeps it once however often it is pressed."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from gluteguard.services import accounts
+    from gluteguard.web.app import create_app
+
+    app = create_app(pg_url, multi_user=True)
+    password = "correct horse battery"
+    for name in ("anna", "ben"):
+        accounts.create_user(app.state.db, name, password, "athlete", display_name=name.title())
+
+    def login(name: str) -> TestClient:
+        client = TestClient(app, base_url="http://localhost")
+        client.get("/login")
+        form = {"username": name, "password": password, "csrf_token": client.cookies.get("gg_csrf")}
+        assert client.post("/login", data=form, follow_redirects=False).status_code == 303
+        return client
+
+    with TestClient(app, base_url="http://localhost"):
+        anna, ben = login("anna"), login("ben")
+        token = re.search(r'name="csrf-token" content="([^"]+)"', anna.get("/stride").text).group(1)  # type: ignore[union-attr]
+        posted = anna.post("/stride", data={"csrf_token": token, "view": "rear", "recorded_on": "2026-11-30"},
+                           files=[("files", ("rear run.csv", clip.read_bytes(), "text/csv"))],
+                           follow_redirects=False)  # fmt: skip
+        assert posted.status_code == 303 and posted.headers["location"].startswith("/stride/job/"), posted.text
+        job_id = posted.headers["location"].rsplit("/", 1)[1]
+        with app.state.db.session() as session:  # queued in PostgreSQL for a worker, not run in this process
+            queued = session.get(BackgroundJobRow, job_id)
+            assert queued is not None and queued.queue_id is not None and queued.status == "queued"
+        assert "Analysing rear run.csv" in anna.get(posted.headers["location"]).text
+        worker_factory()
+        deadline = time.monotonic() + 60
+        while (status := anna.get(f"/stride/jobs/{job_id}").json())["status"] in ("queued", "running"):
+            assert time.monotonic() < deadline, status
+            time.sleep(0.2)
+        assert status["status"] == "done" and status["fraction"] == 1.0 and status["report_url"]
+        page = anna.get(posted.headers["location"]).text
+        assert "Stride analysis: rear run.csv" in page and "rear view" in page and "Save this analysis" in page
+        assert "<html" in anna.get(status["report_url"]).text.lower()
+        for _ in range(2):  # twice: kept once
+            saved = anna.post(f"/stride/job/{job_id}/save", data={"csrf_token": token}, follow_redirects=False)
+            assert saved.status_code == 303
+        assert "Saved as analysis #" in anna.get(saved.headers["location"]).text
+        with app.state.db.session() as session:
+            assert session.scalar(select(func.count()).select_from(GaitSessionRow)) == 1
+        assert "2026-11-30" in anna.get("/stride").text
+        for path in (posted.headers["location"], f"/stride/jobs/{job_id}", f"/stride/report/{job_id}"):
+            assert ben.get(path).status_code == 404, path
+        ben_token = re.search(r'name="csrf-token" content="([^"]+)"', ben.get("/stride").text).group(1)  # type: ignore[union-attr]
+        assert ben.post(f"/stride/job/{job_id}/save", data={"csrf_token": ben_token}).status_code == 404
     app.state.job_runner.close()
 
 

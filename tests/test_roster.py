@@ -52,3 +52,34 @@ def test_nobody_with_a_warning_sign_sits_below_someone_without(raw: list) -> Non
     days = [_day(f"a{i}", status, action, last) for i, (status, action, last) in enumerate(raw)]
     warned = [entry.day.action in ("emergency", "urgent", "see_clinician") for entry in rank(days)]
     assert warned == sorted(warned, reverse=True)
+
+
+def test_a_new_stride_finding_and_skipped_strength_sessions_are_needs() -> None:
+    from dataclasses import replace
+
+    rules = roster_rules()
+    found = replace(_day("Joy"), stride_on=TODAY - timedelta(days=3), stride_finding="Pelvic drop")
+    assert needs_of(found) == (("new_stride_finding", "New stride finding: Pelvic drop"),)
+    old = replace(found, stride_on=TODAY - timedelta(days=rules.stride_new_for_days))
+    assert needs_of(old) == ()
+    lax = replace(_day("Kit"), adherent=False)
+    assert needs_of(lax) == (("low_adherence", "Strength sessions mostly skipped lately"),)
+    assert needs_of(replace(lax, adherent=None)) == needs_of(replace(lax, adherent=True)) == ()
+    order = [entry.day.name for entry in rank([lax, _day("Ada", last=5), found, _day("Cal", spike=2)])]
+    assert order == ["Cal", "Joy", "Ada", "Kit"]  # a spike, then the stride, then engagement
+
+
+def test_recent_adherence_judges_only_finished_weeks_in_the_window() -> None:
+    from gluteguard.plan.adherence import PlanLogEntry, monday_of, recent_adherence, week_logs
+
+    def strength(day: date, outcome: str, _n: int) -> PlanLogEntry:
+        return PlanLogEntry(f"{day.isoformat()}-strength", day, "strength", outcome)  # the weekly session
+
+    monday = monday_of(TODAY)
+    skipped = [strength(monday - timedelta(weeks=w, days=-n), "skipped", n) for w in (1, 2, 3) for n in (0, 2)]
+    done_long_ago = [strength(monday - timedelta(weeks=8, days=-n), "done", n) for n in (0, 2)]
+    this_week = [strength(monday, "done", 0), strength(monday + timedelta(days=1), "done", 1)]
+    logs = week_logs([*skipped, *done_long_ago, *this_week], TODAY)
+    assert recent_adherence(logs, TODAY, 4) is False  # the unfinished week and week 8 do not count
+    assert recent_adherence(logs, TODAY, 0) is None
+    assert recent_adherence(week_logs(this_week, TODAY), TODAY, 4) is None

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from gluteguard.accounts.policy import Principal
 from gluteguard.services import accounts, care, roster
@@ -18,7 +19,7 @@ from gluteguard.services.clinician import record_visit
 from gluteguard.services.coach import decision_on
 from gluteguard.services.plan import log_item
 from gluteguard.store.db import Database
-from gluteguard.store.models import AthleteDaySummaryRow
+from gluteguard.store.models import Activity, AthleteDaySummaryRow
 
 PASSWORD = "correct horse battery"
 
@@ -61,6 +62,15 @@ def decided(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return seen
 
 
+def _import_one_run(db: Database, athlete_id: int, folder) -> None:
+    from gluteguard.samples.runner import one_hour_run
+    from gluteguard.services.importer import import_paths
+
+    run = folder / "run.fit"
+    run.write_bytes(one_hour_run(0))
+    assert import_paths(db, athlete_id, [run]).as_json()["activity_ids"]
+
+
 def _by_id(entries: list) -> dict[int, object]:
     return {entry.day.athlete_id: entry.day for entry in entries}
 
@@ -88,9 +98,11 @@ def test_a_check_in_decides_that_athlete_again_and_the_roster_shows_it(clinic: C
     assert entries[0].day.athlete_id == ben  # the one who needs the physio first
 
 
-@pytest.mark.parametrize("write", ["profile", "plan_log", "visit", "order", "checkin"])
-def test_every_write_the_decision_reads_changes_the_version(clinic: Clinic, write: str) -> None:
+@pytest.mark.parametrize("write", ["profile", "plan_log", "visit", "order", "checkin", "import", "activity_change"])
+def test_every_write_the_decision_reads_changes_the_version(clinic: Clinic, write: str, tmp_path) -> None:
     db, anna = clinic.db, clinic.athletes[0]
+    if write == "activity_change":
+        _import_one_run(db, anna, tmp_path)
     before = roster.data_versions(db, clinic.athletes)
     today = local_today(db, anna)
     if write == "profile":
@@ -102,6 +114,11 @@ def test_every_write_the_decision_reads_changes_the_version(clinic: Clinic, writ
         record_visit(db, anna, "cleared", today, today, by="Cleo Physio")
     elif write == "order":
         care.set_order(db, clinic.cleo, anna, "stage_hold", reason="until Friday")
+    elif write == "import":
+        _import_one_run(db, anna, tmp_path)
+    elif write == "activity_change":  # a review, a histogram filled in later: a change to a row that stays
+        with db.session() as session:
+            session.scalars(select(Activity).where(Activity.athlete_id == anna)).first().duplicate_status = "kept"
     else:
         save_checkin(db, anna, {"date": today.isoformat(), "pain_during_run": 2})
     after = roster.data_versions(db, clinic.athletes)
@@ -130,3 +147,33 @@ def test_the_nightly_re_decision_keeps_the_day_for_the_roster(clinic: Clinic, de
     with db.session() as session:
         kept = session.query(AthleteDaySummaryRow).all()
         assert len(kept) == 3 and all(row.day == local_today(db, row.athlete_id) for row in kept)
+
+
+def test_a_saved_stride_finding_and_skipped_strength_sessions_reach_the_roster(clinic: Clinic, tmp_path) -> None:
+    from gluteguard.gait.readers.csv_keypoints import keypoints_csv_text
+    from gluteguard.plan.adherence import monday_of
+    from gluteguard.samples.gait_synth import synthetic_run
+    from gluteguard.services.gait import StrideOptions, analyze_stride, save_stride
+    from gluteguard.store.models import PlanLogRow
+
+    db, (anna, ben, _) = clinic.db, clinic.athletes
+    today = local_today(db, anna)
+    clip = tmp_path / "rear.csv"
+    clip.write_text(keypoints_csv_text(synthetic_run(view="rear", seconds=12.0, pelvic_drop_deg=(4.0, 7.5),
+                                                     noise_px=0.5, seed=3)), encoding="utf-8")  # fmt: skip
+    result = analyze_stride(db, anna, clip, StrideOptions(view="rear", recorded_on=today - timedelta(days=2)))
+    assert result.analysis.findings
+    save_stride(db, anna, result)
+    monday = monday_of(today)
+    with db.session() as session:  # three finished weeks with both strength sessions skipped, as ben logged them
+        for weeks in (1, 2, 3):
+            for offset in (0, 3):
+                day = monday - timedelta(weeks=weeks) + timedelta(days=offset)
+                session.add(PlanLogRow(athlete_id=ben, item_id=f"{day.isoformat()}-strength", day=day,
+                                       kind="strength", outcome="skipped", logged_at=datetime.now(UTC)))  # fmt: skip
+    entries = roster.roster(db, clinic.cleo)
+    needs = {entry.day.athlete_id: dict(entry.needs) for entry in entries}
+    assert needs[anna]["new_stride_finding"] == "New stride finding: Pelvic drop"
+    assert needs[ben]["low_adherence"] == "Strength sessions mostly skipped lately"
+    again = {entry.day.athlete_id: dict(entry.needs) for entry in roster.roster(db, clinic.cleo)}  # read back
+    assert again == needs

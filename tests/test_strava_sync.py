@@ -455,8 +455,18 @@ def test_the_import_page_links_syncs_and_unlinks(tmp_path: Path) -> None:
         assert played.all_played and back.status_code == 200 and "Linked to Strava as" in back.text
         assert "Anna Berg" in back.text and "s3cr3t" not in back.text and "access-5" not in back.text
         with cassette(tmp_path, "web-sync", [listing(1, [])]) as played:
-            synced = client.post("/strava/sync", data={"csrf_token": csrf})
-        assert played.all_played and synced.status_code == 200 and "0 new from Strava" in synced.text
+            started = client.post("/strava/sync", data={"csrf_token": csrf}, follow_redirects=False)
+            assert started.status_code == 303  # at once: the sync is a background job, followed on the Import page
+            job_id = parse_qs(urlparse(started.headers["location"]).query)["strava_job"][0]
+            deadline = time.monotonic() + 20
+            while (job := client.get(f"/api/v1/jobs/{job_id}").json())["status"] in ("queued", "running"):
+                assert time.monotonic() < deadline, job
+                time.sleep(0.05)
+        assert played.all_played and job["kind"] == "strava_sync" and job["result"]["listed"] == 0
+        assert job["done"] == 0 and job["total"] is None and job["elapsed_s"] is not None  # nothing listed
+        synced = client.get(started.headers["location"])
+        assert synced.status_code == 200 and "0 new from Strava" in synced.text and "Sync now" in synced.text
+        assert "that sync is no longer known" in client.get("/import?strava_job=nope").text.lower()
         refused = client.get("/strava/callback", params={"error": "access_denied", "state": state})
         assert "Strava did not link" in refused.text
         deauthorize = exchange("POST", "https://www.strava.com/oauth/deauthorize", {"access_token": "access-5"})
@@ -464,3 +474,15 @@ def test_the_import_page_links_syncs_and_unlinks(tmp_path: Path) -> None:
             gone = client.post("/strava/disconnect", data={"csrf_token": csrf})
         assert played.all_played and "Unlinked from Strava" in gone.text and "Link Strava" in gone.text
     app.state.db.dispose()
+
+
+def test_a_sync_job_fails_at_once_without_a_link_and_is_tried_again_when_strava_is_unreachable(athlete) -> None:
+    from gluteguard.services.job_work import is_input_problem, perform
+    from gluteguard.services.jobs import JobKind
+    from gluteguard.services.strava import StravaError
+
+    db, athlete_id = athlete
+    with pytest.raises(StravaError, match="not linked to Strava yet") as refused:
+        perform(db, JobKind.STRAVA_SYNC, athlete_id, {}, [], lambda _done, _total: None)
+    assert is_input_problem(refused.value)  # a worker fails it at once: linking again is the runner's to do
+    assert not is_input_problem(StravaError("cannot reach Strava (timeout); run it again later", final=False))

@@ -29,7 +29,7 @@ from gluteguard.services.sitting import sitting_on, todays_breaks
 from gluteguard.store.db import Database
 from gluteguard.web import app as web_app
 from gluteguard.web.pages import activities as activities_page
-from gluteguard.web.pages.stride import registry
+from gluteguard.web.jobs import job_store as registry
 from web_server import CHROMIUM, CHROMIUM_ARGS, VIEWPORTS, chromium_missing_reason, screenshot_path, serve
 
 REAL_RUN = "thomaschampagne-elevate-specs/running/treadmill.fit"  # a watch run with running dynamics
@@ -286,12 +286,17 @@ def test_sitting_day_history_reminder_and_break(client: TestClient) -> None:
     assert soon.status_code == 400 and "is not a date like" in soon.text
 
     due = client.get("/sitting/next-reminder", params={"since": datetime.now(UTC).isoformat()}).json()
-    assert due["due_now"] is False and due["in_work_hours"] is True and due["interval_min"] > 0
-    assert due["message"]["move_id"] and "Source:" in due["message"]["body"]
+    # The work day is 00:00–23:59 where the runner lives: its timer starts at midnight, whenever the test runs.
+    local = datetime.fromisoformat(due["now"]).astimezone(ZoneInfo(PROFILE["timezone"]))
+    into_day = local - local.replace(hour=0, minute=0, second=0, microsecond=0)
+    interval = timedelta(minutes=due["interval_min"])
+    assert due["due_now"] is False and due["in_work_hours"] is ((local.hour, local.minute) < (23, 59))
+    assert due["interval_min"] > 0 and due["message"]["move_id"] and "Source:" in due["message"]["body"]
     overdue = client.get(
         "/sitting/next-reminder", params={"since": (datetime.now(UTC) - timedelta(hours=2)).isoformat()}
     ).json()
-    assert overdue["due_now"] is True
+    # Two hours sitting is overdue, unless the work day began less than one interval ago (then its start counts).
+    assert overdue["due_now"] is (interval < into_day < timedelta(hours=23, minutes=59))
 
     token = _token(client, "/sitting")
     answer = client.post(

@@ -25,6 +25,8 @@ class RosterRules:
     missed_after_days: int
     spike_new_for_days: int
     spike_categories: frozenset[str]
+    stride_new_for_days: int
+    adherence_weeks: int
     source: str
 
 
@@ -35,7 +37,8 @@ def roster_rules() -> RosterRules:
 def _parse(t: Table) -> RosterRules:
     needs = {n["code"]: Need(n["code"], int(n["rank"]), n["words"]) for n in t["needs"]}
     return RosterRules(needs, int(t["checkins"]["missed_after_days"]), int(t["spikes"]["new_for_days"]),
-                       frozenset(t["spikes"]["categories"]), t["source"])  # fmt: skip
+                       frozenset(t["spikes"]["categories"]), int(t["stride"]["new_for_days"]),
+                       int(t["adherence"]["weeks"]), t["source"])  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,9 @@ class AthleteDay:
     running_allowed: bool
     last_checkin: date | None
     spike_days: tuple[date, ...] = ()  # days of runs beyond what the athlete was used to
+    stride_on: date | None = None  # the day of the newest saved stride analysis with a finding
+    stride_finding: str | None = None  # … and what it found, in plain words ("Pelvic drop, Overstride")
+    adherent: bool | None = None  # strength sessions mostly done in the recent weeks; None: nothing logged
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,9 @@ class RosterEntry:
             "running_allowed": d.running_allowed,
             "last_checkin": d.last_checkin.isoformat() if d.last_checkin else None,
             "days_since_checkin": self.days_since_checkin,
+            "stride_on": d.stride_on.isoformat() if d.stride_on else None,
+            "stride_finding": d.stride_finding,
+            "adherent": d.adherent,
             "needs": [{"code": code, "words": words} for code, words in self.needs],
             "rank": self.rank,
         }
@@ -89,13 +98,18 @@ def needs_of(day: AthleteDay, rules: RosterRules | None = None) -> tuple[tuple[s
         codes.append(day.status)
     if any(0 <= (day.today - spike).days < rules.spike_new_for_days for spike in day.spike_days):
         codes.append("new_spike")
+    if day.stride_on is not None and 0 <= (day.today - day.stride_on).days < rules.stride_new_for_days:
+        codes.append("new_stride_finding")
+    if day.adherent is False:
+        codes.append("low_adherence")
     missed = None if day.last_checkin is None else (day.today - day.last_checkin).days
     if day.last_checkin is None:
         codes.append("never_checked_in")
     elif missed is not None and missed >= rules.missed_after_days:
         codes.append("missed_checkins")
     ordered = sorted(codes, key=lambda code: rules.needs[code].rank)
-    return tuple((code, rules.needs[code].words.format(days=missed)) for code in ordered)
+    return tuple((code, rules.needs[code].words.format(days=missed, finding=day.stride_finding or ""))
+                 for code in ordered)  # fmt: skip
 
 
 NO_NEED_RANK = 1_000

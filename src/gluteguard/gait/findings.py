@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +95,19 @@ class FindingsRules:
     repeatability_source: str
     metrics: dict[str, MetricInfo]
     findings: tuple[FindingRule, ...]
+
+
+def finding_labels(codes: Iterable[str], rules: FindingsRules) -> tuple[str, ...]:
+    """Each finding's metric in plain words, once each, in the given order ("Pelvic drop", "Overstride (…)"); a code
+    this version does not know (saved by a newer one) reads as itself."""
+    metric_of = {rule.code: rule.metric for rule in rules.findings}
+    labels: list[str] = []
+    for code in codes:
+        metric = rules.metrics.get(metric_of.get(code, ""))
+        label = (metric.label or metric.name) if metric is not None else code
+        if label not in labels:
+            labels.append(label)
+    return tuple(labels)
 
 
 def load_raw() -> dict[str, Any]:

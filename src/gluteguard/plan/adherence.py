@@ -71,3 +71,15 @@ def self_management_from(logs: dict[date, WeekLog], day: date) -> tuple[float, b
         if m + timedelta(days=6) <= day  # only finished weeks say whether the week was adherent
     ]
     return weeks, adherent(outcomes)
+
+
+def recent_adherence(logs: dict[date, WeekLog], day: date, weeks: int) -> bool | None:
+    """Whether the strength sessions were mostly done in the last ``weeks`` finished weeks before ``day`` (the same
+    rule as :func:`self_management_from`); None when none of those weeks has a logged strength session."""
+    first = monday_of(day) - timedelta(weeks=weeks)
+    outcomes = [
+        WeekOutcome(m, "logged", None, 2, log.strength_done, log.strength_skipped)
+        for m, log in sorted(logs.items())
+        if first <= m and m + timedelta(days=6) < day and log.strength_done + log.strength_skipped
+    ]
+    return adherent(outcomes)

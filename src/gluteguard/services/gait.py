@@ -19,7 +19,7 @@ without the pose extra.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -48,7 +48,7 @@ Crop = tuple[float, float, float, float]  # left, top, right, bottom as fraction
 ProgressCallback = Callable[[int, int], None]  # (frames done, frames in all) while a video is read
 MOCAP_CAMERA = "motion capture filmed by a virtual camera (projected joint centres)"
 # Per-step detail is not kept; findings have a column of their own; the rest is about this request, not the clip.
-NOT_IN_SUMMARY = ("steps_detail", "findings", "saved_id", "not_saved")
+NOT_IN_SUMMARY = ("steps_detail", "findings", "saved_id", "not_saved", "input_kind", "stored_name")
 
 
 class NothingToSave(ValueError):
@@ -284,14 +284,31 @@ def save_stride(db: Database, athlete_id: int, result: StrideResult) -> StrideRe
 def add_stride_row(session: Session, athlete_id: int, result: StrideResult) -> int:
     """Add one running result to the history within ``session`` (a job keeps it in the transaction that stores
     the job's result, so a job run twice keeps it once); returns its id."""
+    return add_stride_record(session, athlete_id, analysed_json(result))
+
+
+def analysed_json(result: StrideResult) -> dict[str, Any]:
+    """A result as a job keeps it (JSON): ``as_dict`` with what the history files it under, so that it can be
+    saved later from the JSON alone (:func:`add_stride_record`)."""
+    from gluteguard.services.job_work import json_safe
+
+    return json_safe({**result.as_dict(), "input_kind": result.input_kind, "stored_name": result.stored_name})
+
+
+def add_stride_record(session: Session, athlete_id: int, analysed: Mapping[str, Any]) -> int:
+    """Add one analysis to the history from its JSON (:func:`analysed_json`) within ``session``; returns its id.
+    Raises ``NothingToSave`` for a clip without running."""
+    movement = analysed.get("movement") or {}
+    if not movement.get("running"):
+        raise NothingToSave(f"not saved: {movement.get('message') or 'no running found'}")
     row = GaitSessionRow(
         athlete_id=athlete_id,
-        recorded_on=result.recorded_on,
-        source_name=result.stored_name[:255],
-        input_kind=result.input_kind,
-        view=result.view,
-        summary=result.summary(),
-        findings=[finding.as_dict() for finding in result.findings],
+        recorded_on=date.fromisoformat(analysed["recorded_on"]),
+        source_name=str(analysed["stored_name"])[:255],
+        input_kind=analysed["input_kind"],
+        view=analysed["view"],
+        summary={key: value for key, value in analysed.items() if key not in NOT_IN_SUMMARY},
+        findings=list(analysed.get("findings") or []),
         created_at=datetime.now(UTC),
     )
     session.add(row)

@@ -32,6 +32,7 @@ from gluteguard.services.job_records import (
     create_job,
     job_report,
     job_view,
+    keep_stride,
     record_done,
     remove_orphan_folders,
     run_job,
@@ -140,6 +141,9 @@ class QueueRunner:
 
     def report(self, job_id: str, athlete_id: int) -> str | None:
         return job_report(self.db, job_id, athlete_id)
+
+    def keep_stride(self, job_id: str, athlete_id: int) -> int | None:
+        return keep_stride(self.db, job_id, athlete_id)
 
     def close(self) -> None:
         if self._app is not None:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 
 from gluteguard.services.job_work import JobOutcome, is_input_problem, one_line, perform
-from gluteguard.services.jobs import JobFile, JobRequest, JobView
+from gluteguard.services.jobs import JobFile, JobKind, JobRequest, JobView
 from gluteguard.store.db import Database
 from gluteguard.store.models import BackgroundJobChunkRow, BackgroundJobRow
 
@@ -109,6 +109,22 @@ def job_report(db: Database, job_id: str, athlete_id: int) -> str | None:
         return session.scalar(select(BackgroundJobRow.report).where(
             BackgroundJobRow.id == job_id, BackgroundJobRow.athlete_id == athlete_id,
             BackgroundJobRow.status == "done"))  # fmt: skip
+
+
+def keep_stride(db: Database, job_id: str, athlete_id: int) -> int | None:
+    """Save a finished stride job's analysis to the history once (``JobRunner.keep_stride``): the row is locked,
+    and the saved id goes into the job's result in the same transaction."""
+    from gluteguard.services.gait import add_stride_record
+
+    with db.session() as session:
+        row = session.scalar(select(BackgroundJobRow).where(
+            BackgroundJobRow.id == job_id, BackgroundJobRow.athlete_id == athlete_id,
+            BackgroundJobRow.kind == JobKind.STRIDE, BackgroundJobRow.status == "done").with_for_update())  # fmt: skip
+        if row is None or row.result is None:
+            return None
+        if row.result.get("saved_id") is None:
+            row.result = {**row.result, "saved_id": add_stride_record(session, athlete_id, row.result)}
+        return row.result["saved_id"]
 
 
 # --- what a worker does with one job ----------------------------------------------------------------------------

@@ -41,7 +41,7 @@ class JobOutcome:
 
 def is_input_problem(exc: BaseException) -> bool:
     """Whether ``exc`` says the input cannot be used (trying again would fail the same way)."""
-    if isinstance(exc, ValueError):
+    if isinstance(exc, ValueError) or getattr(exc, "final", False):
         return True
     from gluteguard.gait.pose import PoseBackendMissing
 
@@ -106,11 +106,13 @@ def perform(
         return JobOutcome(dict(reprocess(db, athlete_id)))
     if kind == JobKind.REDECIDE:
         return _redecide(db, athlete_id)
+    if kind == JobKind.STRAVA_SYNC:
+        return _strava_sync(db, athlete_id, params, report)
     raise UnknownJobKind(f"this version of gluteguard cannot run a job of kind '{kind}'")
 
 
 def _stride(db: Database, athlete_id: int, params: dict, files: list[JobFile], report: Progress) -> JobOutcome:
-    from gluteguard.services.gait import NothingToSave, StrideOptions, add_stride_row, analyze_stride
+    from gluteguard.services.gait import NothingToSave, StrideOptions, add_stride_row, analysed_json, analyze_stride
 
     if len(files) != 1:
         raise ValueError("a stride job reads exactly one file")
@@ -131,7 +133,7 @@ def _stride(db: Database, athlete_id: int, params: dict, files: list[JobFile], r
             movement = result.analysis.movement
             result = replace(result, not_saved=str(NothingToSave(
                 f"not saved: {movement.message if movement else 'no running found'}")))  # fmt: skip
-    return JobOutcome(json_safe(result.as_dict()), result.report_html(), write)
+    return JobOutcome(analysed_json(result), result.report_html(), write)
 
 
 def _import(db: Database, athlete_id: int, files: list[JobFile], report: Progress) -> JobOutcome:
@@ -148,6 +150,15 @@ def _import(db: Database, athlete_id: int, files: list[JobFile], report: Progres
     result = summary.as_json()
     result["results"] = [asdict(file_report) for file_report in summary.files]
     return JobOutcome(json_safe(result))
+
+
+def _strava_sync(db: Database, athlete_id: int, params: dict[str, Any], report: Progress) -> JobOutcome:
+    from gluteguard.services.strava import sync
+
+    since = params.get("since")
+    summary = sync(db, athlete_id, since=date.fromisoformat(since) if since else None,
+                   on_progress=lambda done, total, _what: report(done, total))  # fmt: skip
+    return JobOutcome(json_safe(summary.as_json()))
 
 
 def _redecide(db: Database, athlete_id: int) -> JobOutcome:

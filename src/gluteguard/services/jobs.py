@@ -185,6 +185,7 @@ class JobKind(StrEnum):
     IMPORT = "import"  # uploaded activity or wearable files, archives and exports
     REPROCESS = "reprocess"  # every kept original parsed again
     REDECIDE = "redecide"  # the day's decision made afresh (the nightly run)
+    STRAVA_SYNC = "strava_sync"  # new activities fetched from Strava (minutes when its rate limit makes it wait)
 
 
 @dataclass(frozen=True)
@@ -255,6 +256,11 @@ class JobRunner(Protocol):
         """A finished stride job's offline HTML report."""
         ...
 
+    def keep_stride(self, job_id: str, athlete_id: int) -> int | None:
+        """Save a finished stride job's analysis to the athlete's history, once however often asked; its id, or None
+        when there is no such finished job. Raises ``NothingToSave`` for a clip without running."""
+        ...
+
 
 def _view_of_state(state: JobState) -> JobView:
     finished = datetime.fromtimestamp(state.finished, UTC) if state.finished is not None else None
@@ -269,6 +275,7 @@ class InProcessRunner:
     def __init__(self, db: Database, store: JobStore | None = None) -> None:
         self.db = db
         self.store = store or JobStore()
+        self._saving = threading.Lock()  # two Save clicks at once keep one analysis
 
     def submit(self, request: JobRequest, *, cleanup: Path | None = None) -> JobView:
         from gluteguard.services.job_work import perform
@@ -289,7 +296,6 @@ class InProcessRunner:
 
     def _state(self, job_id: str, athlete_id: int) -> JobState | None:
         state = self.store.get(job_id, athlete_id)
-        # The store also holds the stride page's own jobs, whose results are objects, not JSON: not ours to show.
         return state if state is not None and state.kind in set(JobKind) else None
 
     def get(self, job_id: str, athlete_id: int) -> JobView | None:
@@ -299,6 +305,18 @@ class InProcessRunner:
     def report(self, job_id: str, athlete_id: int) -> str | None:
         state = self._state(job_id, athlete_id)
         return state.extras.get("report") if state is not None and state.status == "done" else None
+
+    def keep_stride(self, job_id: str, athlete_id: int) -> int | None:
+        from gluteguard.services.gait import add_stride_record
+
+        state = self._state(job_id, athlete_id)
+        if state is None or state.kind != JobKind.STRIDE or state.status != "done":
+            return None
+        with self._saving:
+            if state.result.get("saved_id") is None:
+                with self.db.session() as session:
+                    state.result["saved_id"] = add_stride_record(session, athlete_id, state.result)
+            return state.result["saved_id"]
 
 
 def _kept(db: Database, outcome: JobOutcome) -> dict:

@@ -15,9 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from gluteguard.accounts.policy import AccountError, Principal
 from gluteguard.accounts.rules import Role
 from gluteguard.clinic.roster import AthleteDay, RosterEntry, rank, roster_rules
+from gluteguard.gait.findings import finding_labels, load_rules
+from gluteguard.plan.adherence import recent_adherence
 from gluteguard.services.accounts import linked_athletes
 from gluteguard.services.athletes import local_today, today_in
-from gluteguard.services.coach import load_on
+from gluteguard.services.coach import known_history, load_on
 from gluteguard.services.versions import decision_sources
 from gluteguard.store.db import Database
 from gluteguard.store.models import (
@@ -33,13 +35,18 @@ def last_checkin_day(db: Database, athlete_id: int) -> date | None:
 
 
 def athlete_day(db: Database, athlete_id: int, name: str) -> AthleteDay:
-    """One athlete's day as the roster sees it: their own decision (never re-derived here)."""
+    """One athlete's day as the roster sees it: their own decision (never re-derived here), the newest stride
+    analysis with a finding, and how the strength sessions went lately."""
+    rules = roster_rules()
     today = local_today(db, athlete_id)
     view = load_on(db, athlete_id, today)
     decision, last_run = view.decision, view.state.last_run
     spikes = ()
-    if last_run is not None and last_run.spike_category in roster_rules().spike_categories:
+    if last_run is not None and last_run.spike_category in rules.spike_categories:
         spikes = (date.fromisoformat(last_run.date[:10]),)
+    history = known_history(db, athlete_id)
+    with_findings = [analysis for analysis in history.stride if analysis.cues and analysis.day <= today]
+    newest = max(with_findings, key=lambda analysis: analysis.day, default=None)
     return AthleteDay(
         athlete_id=athlete_id,
         name=name,
@@ -50,6 +57,9 @@ def athlete_day(db: Database, athlete_id: int, name: str) -> AthleteDay:
         running_allowed=decision.running_allowed,
         last_checkin=last_checkin_day(db, athlete_id),
         spike_days=spikes,
+        stride_on=newest.day if newest is not None else None,
+        stride_finding=", ".join(finding_labels((cue.code for cue in newest.cues), load_rules())) if newest else None,
+        adherent=recent_adherence(history.week_logs(today), today, rules.adherence_weeks),
     )
 
 
@@ -86,6 +96,7 @@ def _summary_row(day: AthleteDay, version: str) -> dict[str, Any]:
     return {"athlete_id": day.athlete_id, "day": day.today, "version": version, "status": day.status,
             "action": day.action, "headline": day.headline, "running_allowed": day.running_allowed,
             "spike_days": [d.isoformat() for d in day.spike_days], "last_checkin": day.last_checkin,
+            "stride_on": day.stride_on, "stride_finding": day.stride_finding, "adherent": day.adherent,
             "computed_at": datetime.now(UTC)}  # fmt: skip
 
 
@@ -132,6 +143,7 @@ def roster(db: Database, clinician: Principal) -> list[RosterEntry]:
                 action=row.action, headline=row.headline, running_allowed=row.running_allowed,
                 last_checkin=row.last_checkin,  # check-ins are part of the version
                 spike_days=tuple(date.fromisoformat(d) for d in row.spike_days or ()),
+                stride_on=row.stride_on, stride_finding=row.stride_finding, adherent=row.adherent,
             ))  # fmt: skip
             continue
         day = athlete_day(db, link.athlete_id, link.athlete_name)

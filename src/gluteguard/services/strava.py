@@ -55,7 +55,12 @@ MAX_TRIES = 3  # a request refused for the rate limit is tried again after the w
 
 
 class StravaError(RuntimeError):
-    """Linking or syncing cannot go on; the message is one line for the runner."""
+    """Linking or syncing cannot go on; the message is one line for the runner. ``final``: trying again cannot help
+    until the runner acts (links again, approves the access); otherwise (Strava unreachable) a later try may."""
+
+    def __init__(self, message: str, *, final: bool = True) -> None:
+        super().__init__(message)
+        self.final = final
 
 
 @dataclass(frozen=True)
@@ -371,10 +376,11 @@ def sync(
     except exc.AccessUnauthorized:
         raise StravaError("Strava no longer accepts the link (revoked on Strava?): connect again") from None
     except (exc.Fault, OSError) as error:
-        raise StravaError(f"Strava sync stopped: {_one_line(error)}; what was stored stays, run it again") from None
+        raise StravaError(f"Strava sync stopped: {_one_line(error)}; what was stored stays, run it again",
+                          final=False) from None
     except Exception as error:
         if type(error).__module__.startswith("requests"):  # no network, a timeout: stored activities stay
-            raise StravaError(f"cannot reach Strava ({_one_line(error)}); run it again later") from None
+            raise StravaError(f"cannot reach Strava ({_one_line(error)}); run it again later", final=False) from None
         raise
     with db.session() as session:
         link_row = _link(session, athlete_id)

@@ -22,11 +22,11 @@ from gluteguard.store.models import (
 def decision_sources() -> dict[str, tuple[Any, tuple[Any, ...]]]:
     """Name → (table, aggregate columns). Built on each call: a column expression belongs to one statement."""
     return {
-        # added, removed, re-derived (a new histogram) or reviewed as a possible duplicate
-        "activities": (Activity, (func.count(Activity.id), func.max(Activity.id), func.max(Activity.created_at),
-                                  func.count(Activity.id).filter(Activity.duplicate_status == "possible"),
-                                  func.count(Activity.id).filter(Activity.hr_histogram.is_(None)))),
-        "checkins": (CheckInRow, (func.count(CheckInRow.id), func.max(CheckInRow.updated_at))),
+        # added, removed, or changed (re-derived, a histogram filled in, reviewed as a possible duplicate): all from
+        # the index ix_activity_athlete_updated, as the check-ins' from ix_checkin_athlete_updated (count(*), not
+        # count(id): the id is not in that index)
+        "activities": (Activity, (func.count(), func.max(Activity.id), func.max(Activity.updated_at))),
+        "checkins": (CheckInRow, (func.count(), func.max(CheckInRow.updated_at))),
         "self_tests": (SelfTestRow, (func.count(SelfTestRow.id), func.max(SelfTestRow.created_at))),
         "plan_log": (PlanLogRow, (func.count(PlanLogRow.id), func.max(PlanLogRow.logged_at))),
         "stride": (GaitSessionRow, (func.count(GaitSessionRow.id), func.max(GaitSessionRow.id))),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
@@ -30,6 +30,10 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
@@ -79,7 +83,11 @@ class SourceFile(Base):
 
 class Activity(Base):
     __tablename__ = "activity"
-    __table_args__ = (Index("ix_activity_athlete_start", "athlete_id", "start_utc"),)
+    __table_args__ = (
+        Index("ix_activity_athlete_start", "athlete_id", "start_utc"),
+        # The activities' version (services/versions.py) from the index alone: count, newest id, last change.
+        Index("ix_activity_athlete_updated", "athlete_id", "updated_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"))
@@ -110,6 +118,9 @@ class Activity(Base):
     # Seconds at each whole bpm (zlib'd uint32[251]): TRIMP for any resting/max heart rate without streams.
     hr_histogram: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Set on insert and on every change through SQLAlchemy (a review, a histogram filled in later): what the
+    # decision's cache and the roster compare.
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
 
     source_file: Mapped[SourceFile | None] = relationship(back_populates="activities")
     stream: Mapped[ActivityStream | None] = relationship(
@@ -486,4 +497,7 @@ class AthleteDaySummaryRow(Base):
     running_allowed: Mapped[bool] = mapped_column(Boolean)
     spike_days: Mapped[list[str]] = mapped_column(JSON, default=list)
     last_checkin: Mapped[date | None] = mapped_column(Date)
+    stride_on: Mapped[date | None] = mapped_column(Date)
+    stride_finding: Mapped[str | None] = mapped_column(Text)
+    adherent: Mapped[bool | None] = mapped_column(Boolean)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -317,6 +317,9 @@ class JobOut(_Out):
     label: str
     status: Literal["queued", "running", "done", "failed"]
     progress: float = Field(ge=0, le=1)
+    done: int = Field(0, description="units done: frames of a video, files of an import, activities of a sync")
+    total: int | None = Field(None, description="units in all, once known")
+    elapsed_s: float | None = Field(None, description="seconds since the job was queued (until it ended)")
     error: str | None
     result: dict | None = None
     report_url: str | None = None

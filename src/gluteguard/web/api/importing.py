@@ -71,7 +71,7 @@ async def post_import(
 
 async def _import_job(ctx: WebContext, request: Request, files: list[UploadFile]) -> JSONResponse:
     """The uploads saved into a folder that outlives the request, then handed to the app's job runner."""
-    from gluteguard.web.api.stride import jobs_of
+    from gluteguard.web.jobs import jobs_of
 
     folder = Path(tempfile.mkdtemp(prefix="gluteguard-import-"))
     try:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from gluteguard.services.jobs import JobKind, JobRequest, TooBusy
 from gluteguard.web.api.common import Ctx, api_router
-from gluteguard.web.api.stride import jobs_of
+from gluteguard.web.jobs import jobs_of
 from gluteguard.web.schemas import JobOut
 
 router = api_router("jobs")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import threading
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -24,7 +23,7 @@ from gluteguard.gait.inputs import VIDEO_SUFFIXES
 from gluteguard.reports.gait_report import render_gait_report
 from gluteguard.services.gait import gait_history, get_analysis, running_dynamics
 from gluteguard.services.job_work import perform, stride_params
-from gluteguard.services.jobs import JobFile, JobKind, JobRequest, JobRunner, JobStore, JobView, TooBusy, job_runner
+from gluteguard.services.jobs import JobFile, JobKind, JobRequest, JobView, TooBusy
 from gluteguard.web import uploads
 from gluteguard.web.api.common import (
     FIRST_DAY,
@@ -39,6 +38,7 @@ from gluteguard.web.api.common import (
     whole_upload,
 )
 from gluteguard.web.deps import WebContext
+from gluteguard.web.jobs import jobs_of
 from gluteguard.web.schemas import JobOut
 
 router = api_router("stride")
@@ -50,34 +50,6 @@ STRIDE_SUFFIXES = KEYPOINT_SUFFIXES + tuple(sorted(VIDEO_SUFFIXES))
 MAX_VIDEO_BYTES = 500 * uploads.MB
 MAX_KEYPOINT_BYTES = 50 * uploads.MB
 SYNC_TIMEOUT_S = 120.0
-
-_store_lock = threading.Lock()
-
-
-def _store_locked(request: Request) -> JobStore:
-    store = getattr(request.app.state, "api_jobs", None)
-    if store is None:
-        store = request.app.state.api_jobs = JobStore()
-    return store
-
-
-def job_store(request: Request) -> JobStore:
-    """The app's one store of in-process background work (made on first use)."""
-    with _store_lock:
-        return _store_locked(request)
-
-
-def jobs_of(request: Request) -> JobRunner:
-    """The app's job runner: Procrastinate workers on the shared server, this process's threads (sharing the
-    store, so one cap on running analyses holds) for the single-user app."""
-    with _store_lock:
-        runner = getattr(request.app.state, "job_runner", None)
-        if runner is None:
-            shared = bool(getattr(request.app.state, "multi_user", False))
-            runner = job_runner(request.app.state.db, shared=shared, store=None if shared else _store_locked(request))
-            request.app.state.job_runner = runner
-        return runner
-
 
 async def _saved_upload(file: UploadFile, folder: Path, cap: int) -> Path:
     batch = await uploads.save_uploads([file], folder, suffixes=STRIDE_SUFFIXES, max_file=cap, max_total=cap)

@@ -317,10 +317,17 @@ def import_page_with(request: Request, status_code: int = 200, **extra: object) 
 
 
 @router.get("/import", response_class=HTMLResponse)
-def import_form(request: Request, ctx: Annotated[WebContext, Depends(context)], strava: str = "") -> Response:
-    from gluteguard.web.pages.strava import MESSAGES, strava_card
+def import_form(
+    request: Request, ctx: Annotated[WebContext, Depends(context)], strava: str = "", strava_job: str = ""
+) -> Response:
+    from gluteguard.web.pages.strava import MESSAGES, strava_card, sync_job
 
-    return _import_page(request, strava=strava_card(ctx, message=MESSAGES.get(strava)))
+    job = sync_job(request, ctx, strava_job) if strava_job else None
+    if strava_job and job is None:
+        card = strava_card(ctx, error="That sync is no longer known here (finished ones are kept for two hours).")
+    else:
+        card = strava_card(ctx, job, message=MESSAGES.get(strava))
+    return _import_page(request, strava=card)
 
 
 def _report_row(report: FileReport) -> dict:

@@ -3,6 +3,11 @@
 Routes only orchestrate (``services/strava.py`` does the work). Strava's approval page sends the runner back to
 ``/strava/callback`` with a code and the ``state`` this server gave when the link was begun; a redirect whose
 state does not match links nothing.
+
+Sync now runs as a background job (the app's job runner: a thread of this process for one runner, the workers on a
+shared server), since Strava's rate limit can make it wait up to a quarter of an hour: the button answers at once
+with the Import page following that job (``/import?strava_job=ID``), which updates itself until the job ends and
+then shows what came in.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from gluteguard.services.jobs import JobKind, JobRequest, JobView, TooBusy
 from gluteguard.services.strava import (
     StravaError,
     authorization_url,
@@ -19,9 +25,9 @@ from gluteguard.services.strava import (
     disconnect,
     finish_link,
     strava_status,
-    sync,
 )
 from gluteguard.web.deps import WebContext, context
+from gluteguard.web.jobs import jobs_of
 from gluteguard.web.security import verify_csrf
 
 router = APIRouter()
@@ -33,10 +39,25 @@ MESSAGES = {
 }
 
 
-def strava_card(ctx: WebContext, **extra: object) -> dict:
-    """What the Import page's Strava card shows."""
-    return {"status": strava_status(ctx.db, ctx.athlete_id), "summary": None, "error": None, "message": None,
-            **extra}  # fmt: skip
+def strava_card(ctx: WebContext, job: JobView | None = None, **extra: object) -> dict:
+    """What the Import page's Strava card shows; with ``job`` (a sync), its progress or, once it ended, its
+    summary or its error."""
+    card: dict = {"status": strava_status(ctx.db, ctx.athlete_id), "summary": None, "error": None, "message": None,
+                  "job": None}  # fmt: skip
+    if job is not None:
+        if job.running:
+            card["job"] = job
+        elif job.status == "done":
+            card["summary"] = job.result
+        else:
+            card["error"] = job.error
+    return {**card, **extra}
+
+
+def sync_job(request: Request, ctx: WebContext, job_id: str) -> JobView | None:
+    """This athlete's Strava sync job ``job_id`` (None for anyone else's, another kind, or none at all)."""
+    job = jobs_of(request).get(job_id, ctx.athlete_id) if 0 < len(job_id) <= 64 else None
+    return job if job is not None and job.kind == JobKind.STRAVA_SYNC else None
 
 
 def _back(request: Request, ctx: WebContext, status_code: int, **card: object) -> Response:
@@ -89,14 +110,16 @@ def strava_callback(
 def strava_sync(
     request: Request, ctx: Annotated[WebContext, Depends(context)], csrf_token: Annotated[str, Form()] = ""
 ) -> Response:
-    """Bring in what is new on Strava now (a few new runs take seconds; a long history is better imported from
-    Strava's bulk export first, which the guide above explains)."""
+    """Start bringing in what is new on Strava (a few new runs take seconds; a long history is better imported from
+    Strava's bulk export first, which the guide above explains) and follow it on the Import page."""
     verify_csrf(request, csrf_token)
+    if not strava_status(ctx.db, ctx.athlete_id).connected:
+        return _back(request, ctx, 400, error="Not linked to Strava yet: link it below first.")
     try:
-        summary = sync(ctx.db, ctx.athlete_id)
-    except StravaError as problem:
-        return _back(request, ctx, 400, error=str(problem))
-    return _back(request, ctx, 200, summary=summary.as_json())
+        job = jobs_of(request).submit(JobRequest(JobKind.STRAVA_SYNC, ctx.athlete_id, "Strava sync"))
+    except TooBusy as busy:
+        return _back(request, ctx, 429, error=str(busy))
+    return RedirectResponse(f"/import?strava_job={job.id}#strava", status_code=303)
 
 
 @router.post("/strava/disconnect", response_model=None)

@@ -1,42 +1,41 @@
 """Stride: upload a video or a keypoint/motion-capture file, follow the analysis, read the report, save it; the
 history of saved analyses and the watch's running dynamics.
 
-The analysis runs in a background job (``services.jobs``, the store the API uses too): the upload answers at
-once with the job's page, which polls ``/stride/jobs/{id}`` for progress and shows the report when it is ready.
-Routes only parse and render: the upload is saved and checked by ``web.uploads`` (the pipeline the API uses), the
-analysis is ``services.gait.analyze_stride`` (judged against the previous saved analysis, not saved), and the Save
-button is ``services.gait.save_stride``.
+The analysis runs as a background job of the app's job runner (``web.api.stride.jobs_of``, as the API's): a thread
+of this process for one runner, the workers on a shared server. The upload answers at once with the job's page,
+which polls ``/stride/jobs/{id}`` for progress and shows the result when it is ready. Routes only parse and render:
+the upload is saved and checked by ``web.uploads`` (the pipeline the API uses), the analysis is the stride job
+(``services.job_work``: judged against the previous saved analysis, not saved), its result is JSON on either
+runner (:func:`report_view` shapes it for the page), and the Save button is the runner's ``keep_stride``.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-import time
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from gluteguard.gait.dynamics import DynamicsNote, RunDynamics
 from gluteguard.gait.findings import load_rules
 from gluteguard.gait.model import MAX_CAPTURE_FPS, MIN_CAPTURE_FPS
+from gluteguard.gait.repeatability import timing_notes
 from gluteguard.services.athletes import local_today
 from gluteguard.services.gait import (
     NothingToSave,
-    ProgressCallback,
-    StrideOptions,
-    StrideResult,
-    analyze_stride,
     gait_history,
     running_dynamics,
-    save_stride,
 )
-from gluteguard.services.jobs import JobState, JobStore, TooBusy
+from gluteguard.services.job_work import stride_params
+from gluteguard.services.jobs import JobFile, JobKind, JobRequest, JobView, TooBusy
 from gluteguard.web.deps import WebContext, context
+from gluteguard.web.jobs import jobs_of
 from gluteguard.web.pages.render import page
 from gluteguard.web.security import verify_csrf
 from gluteguard.web.uploads import UploadProblem, read_upload_form, save_uploads
@@ -55,36 +54,13 @@ HISTORY_SESSIONS = 8  # sessions per view side by side: more no longer fit a scr
 DYNAMICS_RUNS = 20  # the latest runs in the running dynamics table
 
 
-@dataclass(frozen=True)
-class StrideOutcome:
-    """What a finished job keeps: the result (judged against the previous one, not saved) and its report."""
-
-    result: StrideResult
-    report_html: str
+def _job(request: Request, ctx: WebContext, job_id: str) -> JobView | None:
+    """This athlete's stride job ``job_id`` (None for anyone else's, another kind, or none)."""
+    job = jobs_of(request).get(job_id, ctx.athlete_id) if 0 < len(job_id) <= 64 else None
+    return job if job is not None and job.kind == JobKind.STRIDE else None
 
 
-PAGE_KIND = "stride-page"  # this page's jobs in the app's shared store (the API keeps its own kind there)
-
-
-def registry(request: Request) -> JobStore:
-    """The app's one store of background jobs, shared with the API so its cap on running analyses holds for the
-    whole process (pose estimation already uses every core)."""
-    from gluteguard.web.api.stride import job_store
-
-    return job_store(request)
-
-
-def _job(request: Request, ctx: WebContext, job_id: str) -> JobState | None:
-    """One of this page's jobs for this athlete (an API job's result has another shape)."""
-    job = registry(request).get(job_id, ctx.athlete_id)
-    return job if job is not None and job.kind == PAGE_KIND else None
-
-
-def _running(job: JobState) -> bool:
-    return job.status in ("queued", "running")
-
-
-def _job_json(job: JobState) -> dict:
+def _job_json(job: JobView) -> dict:
     """What the job page polls: status, frames done of total (0 while unknown), fraction or None, seconds."""
     return {
         "id": job.id,
@@ -93,9 +69,23 @@ def _job_json(job: JobState) -> dict:
         "done": job.done,
         "total": job.total,
         "fraction": 1.0 if job.status == "done" else (round(job.progress, 3) if job.total else None),
-        "elapsed_s": round(time.time() - job.created, 1),
+        "elapsed_s": job.as_json(False)["elapsed_s"],
         "error": job.error,
-        "saved_id": job.extras.get("saved_id"),
+        "saved_id": (job.result or {}).get("saved_id"),
+    }
+
+
+def report_view(analysed: Mapping[str, Any]) -> dict[str, Any]:
+    """A stride job's result (``services.gait.analysed_json``) as the job page reads it: ``analysis`` (with
+    ``running`` and ``timing_notes``), ``people``, ``timing`` (slow motion) and ``compared_with``."""
+    movement = analysed.get("movement")
+    people = {key: analysed[key] for key in ("people_seen", "person_analysed") if key in analysed}
+    running = bool(movement and movement.get("running"))
+    return {
+        "analysis": {**analysed, "running": running, "timing_notes": timing_notes(analysed)},
+        "people": people or None,
+        "timing": analysed.get("slow_motion"),
+        "compared_with": analysed.get("compared_with"),
     }
 
 
@@ -222,17 +212,12 @@ async def stride_upload(request: Request, ctx: Annotated[WebContext, Depends(con
             return JSONResponse({"detail": str(exc)}, status_code=400)
         return _stride_page(request, ctx, 400, str(exc))
     upload = batch.saved[0]
-    db, athlete_id = ctx.db, ctx.athlete_id
-    options = StrideOptions(view=None if view == "auto" else view, recorded_on=recorded_on, label=upload.client_name,
-                            capture_fps=capture_fps)  # fmt: skip
-
-    def work(report: ProgressCallback) -> tuple[StrideOutcome, dict]:
-        result = analyze_stride(db, athlete_id, upload.path, options, on_progress=report)
-        return StrideOutcome(result, result.report_html()), {}
-
+    params = stride_params(view=None if view == "auto" else view, recorded_on=recorded_on, capture_fps=capture_fps)
+    job_request = JobRequest(JobKind.STRIDE, ctx.athlete_id, upload.client_name, params,
+                             (JobFile(upload.path, upload.client_name),))  # fmt: skip
     try:
-        job = registry(request).start(PAGE_KIND, upload.client_name, work, owner=ctx.athlete_id, cleanup=folder)
-    except TooBusy as exc:  # the store has removed the folder
+        job = await run_in_threadpool(jobs_of(request).submit, job_request, cleanup=folder)
+    except TooBusy as exc:  # the runner has removed the folder
         if _wants_json(request):
             return JSONResponse({"detail": str(exc)}, status_code=429)
         return _stride_page(request, ctx, 429, str(exc))
@@ -256,29 +241,28 @@ def job_page(request: Request, job_id: str, ctx: Annotated[WebContext, Depends(c
     """While running: a progress bar (and a refresh without JavaScript). Then: the findings, the report, Save."""
     job = _job(request, ctx, job_id)
     if job is None:
-        return page(request, "stride_report.html", "stride", status_code=404, job=None, outcome=None)
-    outcome: StrideOutcome | None = job.result if job.status == "done" else None
+        return page(request, "stride_report.html", "stride", status_code=404, job=None, result=None)
+    done = job.status == "done" and job.result is not None
     return page(
         request,
         "stride_report.html",
         "stride",
         job=job,
-        running=_running(job),
-        saved_id=job.extras.get("saved_id"),
-        outcome=outcome,
-        result=outcome.result if outcome else None,
+        running=job.running,
+        saved_id=job.result.get("saved_id") if done else None,
+        result=report_view(job.result) if done else None,
     )
 
 
 @router.get("/stride/report/{job_id}", response_class=HTMLResponse)
 def job_report(request: Request, job_id: str, ctx: Annotated[WebContext, Depends(context)]) -> Response:
     """The full offline report (plotly.js inside), shown in the job page's frame or on its own."""
-    job = _job(request, ctx, job_id)
-    if job is None or job.status != "done":
+    report = jobs_of(request).report(job_id, ctx.athlete_id) if _job(request, ctx, job_id) is not None else None
+    if report is None:
         return HTMLResponse(
             "<!doctype html><title>not ready</title><p>No finished analysis with this id.</p>", status_code=404
         )
-    return HTMLResponse(job.result.report_html)
+    return HTMLResponse(report)
 
 
 @router.post("/stride/job/{job_id}/save", response_model=None)
@@ -290,13 +274,10 @@ def job_save(
 ) -> Response:
     """Keep the analysis (history, and the plan takes its cues from it); saving twice keeps it once."""
     verify_csrf(request, csrf_token)
-    job = _job(request, ctx, job_id)
-    if job is None or job.status != "done":
+    try:
+        saved_id = jobs_of(request).keep_stride(job_id, ctx.athlete_id) if len(job_id) <= 64 else None
+    except NothingToSave as exc:
+        return _stride_page(request, ctx, 409, str(exc))
+    if saved_id is None:
         return _stride_page(request, ctx, 404, "that analysis is no longer here: upload the file again to save it")
-    if job.extras.get("saved_id") is None:
-        outcome: StrideOutcome = job.result
-        try:
-            job.extras["saved_id"] = save_stride(ctx.db, ctx.athlete_id, outcome.result).saved_id
-        except NothingToSave as exc:
-            return _stride_page(request, ctx, 409, str(exc))
-    return RedirectResponse(f"/stride/job/{job.id}?saved={job.extras['saved_id']}", status_code=303)
+    return RedirectResponse(f"/stride/job/{job_id}?saved={saved_id}", status_code=303)

@@ -137,7 +137,7 @@
     });
   }
 
-  /* --- stride job: poll until the analysis is done ------------------------------------------------------------ */
+  /* --- background job (a stride analysis, a Strava sync): poll until it ends, then show the page again ---------- */
 
   /* Frames per second over the last few seconds of polls: "48 frames/s" (one decimal under 10). */
   function frameRate(samples, done) {
@@ -152,6 +152,7 @@
 
   function initJob(box) {
     var url = box.getAttribute("data-job");
+    var unit = box.getAttribute("data-job-unit") || "frames"; // what done/total count
     var bar = box.querySelector("progress");
     var text = box.querySelector("[data-job-text]");
     var samples = [];
@@ -160,10 +161,12 @@
         return response.json();
       }).then(function (job) {
         if (job.status === "done" || job.status === "failed") { window.location.reload(); return; }
-        if (job.fraction !== null && job.fraction !== undefined) {
-          bar.value = Math.round(100 * job.fraction);
-          text.textContent = job.done + " of " + job.total + " frames" + frameRate(samples, job.done) +
-            " (" + Math.round(job.elapsed_s) + " s)";
+        // The stride page's own jobs say "fraction"; the API's jobs say "progress" (0 until the total is known).
+        var fraction = job.fraction !== undefined ? job.fraction : (job.total ? job.progress : null);
+        if (fraction !== null && fraction !== undefined) {
+          bar.value = Math.round(100 * fraction);
+          text.textContent = job.done + " of " + job.total + " " + unit +
+            (unit === "frames" ? frameRate(samples, job.done) : "") + " (" + Math.round(job.elapsed_s) + " s)";
         } else {
           bar.removeAttribute("value");
           text.textContent = "Working… " + Math.round(job.elapsed_s || 0) + " s";
