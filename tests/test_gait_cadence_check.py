@@ -72,7 +72,7 @@ def _rhythm(
     once=st.floats(0.3, 1.0),
     twice=st.floats(0.0, 1.2),
     stride=st.floats(0.0, 0.5),
-    noise=st.floats(0.0, 0.5),
+    noise_share=st.floats(0.0, 0.8),
     unmeasured=st.floats(0.0, 0.15),
     seed=st.integers(0, 2**16),
 )
@@ -83,13 +83,15 @@ def test_the_step_rate_of_known_rhythms_is_found(
     once: float,
     twice: float,
     stride: float,
-    noise: float,
+    noise_share: float,
     unmeasured: float,
     seed: int,
 ) -> None:
     """Harmonics handled: a signal peaking twice a step (even more strongly than once) is not read as its double,
-    a stride rhythm (half the step rate) is not read as the step."""
-    motion = _rhythm(step_spm, fps, seconds, once=once, twice=twice, stride=stride, noise=noise,
+    a stride rhythm (half the step rate) is not read as the step. The step swing stands out of the noise (its
+    σ at most 0.8 of the swing): at 0.3 against σ 0.5 over 10 s at 24 fps the step rhythm is below the noise in
+    some draws, and its double is then all there is to find."""
+    motion = _rhythm(step_spm, fps, seconds, once=once, twice=twice, stride=stride, noise=noise_share * once,
                      unmeasured=unmeasured, seed=seed)  # fmt: skip
     rate, why_not = pose_free_step_rate(motion, fps)
     assert rate is not None and why_not == ""

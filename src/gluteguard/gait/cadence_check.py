@@ -129,7 +129,7 @@ def pose_free_step_rate(
         at_half = float(np.max(above[candidates][half]))
         own = float(np.interp(best, spm, above))
         if at_half >= max(HALF_OVER_FLOOR * float(np.median(power[1:])), HALF_SHARE * own):
-            return float(rates[half][int(np.argmax(score[half]))]), ""
+            return float(rates[half][int(np.argmax(above[candidates][half]))]), ""  # the step rhythm's own peak
     return best, ""
 
 
