@@ -375,12 +375,14 @@ def sync(
                 _advance(db, athlete_id, item)
     except exc.AccessUnauthorized:
         raise StravaError("Strava no longer accepts the link (revoked on Strava?): connect again") from None
-    except (exc.Fault, OSError) as error:
-        raise StravaError(f"Strava sync stopped: {_one_line(error)}; what was stored stays, run it again",
-                          final=False) from None
     except Exception as error:
-        if type(error).__module__.startswith("requests"):  # no network, a timeout: stored activities stay
-            raise StravaError(f"cannot reach Strava ({_one_line(error)}); run it again later", final=False) from None
+        if type(error).__module__.startswith(("requests", "urllib3")) or isinstance(error, TimeoutError):
+            # No network, a name that does not resolve, a timeout: the runner needs the cause, not the library's.
+            raise StravaError("cannot reach Strava (is this computer online?); what was stored stays, run the sync"
+                              " again later", final=False) from None  # fmt: skip
+        if isinstance(error, exc.Fault | OSError):
+            raise StravaError(f"Strava sync stopped: {_one_line(error)}; what was stored stays, run it again",
+                              final=False) from None  # fmt: skip
         raise
     with db.session() as session:
         link_row = _link(session, athlete_id)
