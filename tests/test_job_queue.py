@@ -347,6 +347,52 @@ def test_the_shared_servers_stride_page_runs_on_a_worker_and_saves_once(
     app.state.job_runner.close()
 
 
+def test_the_shared_servers_import_page_runs_on_a_worker_and_shows_the_result(
+    pg_url: str, shared_data: Path, worker_factory: Callable[..., Worker]
+) -> None:
+    """An upload on the Import page of the shared server is one import job for the workers: the page answers at
+    once (the files refused at upload listed), follows the job, and then shows what came in, to its owner only."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from gluteguard.services import accounts
+    from gluteguard.web.app import create_app
+
+    app = create_app(pg_url, multi_user=True)
+    password = "correct horse battery"
+    for name in ("anna", "ben"):
+        accounts.create_user(app.state.db, name, password, "athlete", display_name=name.title())
+
+    def login(name: str) -> TestClient:
+        client = TestClient(app, base_url="http://localhost")
+        client.get("/login")
+        form = {"username": name, "password": password, "csrf_token": client.cookies.get("gg_csrf")}
+        assert client.post("/login", data=form, follow_redirects=False).status_code == 303
+        return client
+
+    with TestClient(app, base_url="http://localhost"):
+        anna, ben = login("anna"), login("ben")
+        token = re.search(r'name="csrf-token" content="([^"]+)"', anna.get("/import").text).group(1)  # type: ignore[union-attr]
+        run = (shared_data / RUNS / "bloemendaal.fit").read_bytes()
+        answer = anna.post("/import", data={"csrf_token": token},
+                           files=[("files", ("bloemendaal.fit", run, "application/octet-stream")),
+                                  ("files", ("notes.docx", b"PK\x03\x04", "application/octet-stream"))])  # fmt: skip
+        assert answer.status_code == 202 and "Importing bloemendaal.fit" in answer.text, answer.text[:500]
+        assert "notes.docx" in answer.text and "could not be used" in answer.text
+        job_id = re.search(r"/import\?import_job=([0-9a-f]+)", answer.text).group(1)  # type: ignore[union-attr]
+        worker_factory()
+        deadline = time.monotonic() + 60
+        while (job := anna.get(f"/api/v1/jobs/{job_id}").json())["status"] in ("queued", "running"):
+            assert time.monotonic() < deadline, job
+            time.sleep(0.2)
+        assert job["kind"] == "import" and job["status"] == "done" and job["result"]["imported"] == 1
+        page = anna.get(f"/import?import_job={job_id}").text
+        assert "1 activity imported" in page and "See your Today" in page and "bloemendaal.fit" in page
+        assert "no longer known here" in ben.get(f"/import?import_job={job_id}").text
+    app.state.job_runner.close()
+
+
 def test_the_nightly_run_queues_one_redecision_per_athlete_once(pg_url: str, pg_db: Database) -> None:
     import asyncio
 

@@ -28,8 +28,8 @@ from gluteguard.services.jobs import JobStore
 from gluteguard.services.sitting import sitting_on, todays_breaks
 from gluteguard.store.db import Database
 from gluteguard.web import app as web_app
-from gluteguard.web.pages import activities as activities_page
 from gluteguard.web.jobs import job_store as registry
+from gluteguard.web.pages import activities as activities_page
 from web_server import CHROMIUM, CHROMIUM_ARGS, VIEWPORTS, chromium_missing_reason, screenshot_path, serve
 
 REAL_RUN = "thomaschampagne-elevate-specs/running/treadmill.fit"  # a watch run with running dynamics

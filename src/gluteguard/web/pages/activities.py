@@ -30,7 +30,9 @@ from gluteguard.services.activities import (
 )
 from gluteguard.services.import_store import FileReport
 from gluteguard.services.importer import import_paths
+from gluteguard.services.jobs import JobFile, JobKind, JobRequest, JobView, TooBusy
 from gluteguard.web.deps import WebContext, context
+from gluteguard.web.jobs import jobs_of
 from gluteguard.web.pages.assets import plotly_version
 from gluteguard.web.pages.render import page, parse_day
 from gluteguard.web.security import verify_csrf
@@ -300,7 +302,8 @@ def _import_page(request: Request, status_code: int = 200, **extra: object) -> R
         status_code=status_code,
         suffixes=IMPORT_SUFFIXES,
         limits=limits,
-        **{"reports": None, "counts": None, "error": None, "overview": None, "refused": [], **extra},
+        **{"reports": None, "counts": None, "error": None, "overview": None, "refused": [], "import_job": None,
+           **extra},
     )
 
 
@@ -318,7 +321,11 @@ def import_page_with(request: Request, status_code: int = 200, **extra: object) 
 
 @router.get("/import", response_class=HTMLResponse)
 def import_form(
-    request: Request, ctx: Annotated[WebContext, Depends(context)], strava: str = "", strava_job: str = ""
+    request: Request,
+    ctx: Annotated[WebContext, Depends(context)],
+    strava: str = "",
+    strava_job: str = "",
+    import_job: str = "",
 ) -> Response:
     from gluteguard.web.pages.strava import MESSAGES, strava_card, sync_job
 
@@ -327,7 +334,16 @@ def import_form(
         card = strava_card(ctx, error="That sync is no longer known here (finished ones are kept for two hours).")
     else:
         card = strava_card(ctx, job, message=MESSAGES.get(strava))
-    return _import_page(request, strava=card)
+    extra: dict = {}
+    if import_job:
+        imported = jobs_of(request).get(import_job, ctx.athlete_id) if len(import_job) <= 64 else None
+        if imported is None or imported.kind != JobKind.IMPORT:
+            extra["error"] = "That import is no longer known here: upload the files again."
+        elif imported.running:
+            extra["import_job"] = imported
+        else:
+            extra.update(import_job_results(ctx, imported))
+    return _import_page(request, strava=card, **extra)
 
 
 def _report_row(report: FileReport) -> dict:
@@ -342,10 +358,43 @@ def _report_row(report: FileReport) -> dict:
     }
 
 
+def _refused_rows(batch: object) -> list[dict]:
+    return [
+        {"file": refusal.client_name, "status": "failed", "label": "refused", "reason": refusal.reason,
+         "activity_ids": [], "duplicate_ids": [], "wearable": {}}
+        for refusal in batch.refused  # type: ignore[attr-defined]
+    ]  # fmt: skip
+
+
+def import_job_results(ctx: WebContext, job: JobView) -> dict:
+    """What the Import page shows of a finished import job (its JSON result): the rows, counts and overview an
+    upload imported in the request would show, or its error."""
+    if job.status != "done" or job.result is None:
+        return {"error": f"The import stopped: {job.error}" if job.error else None}
+    reports = [_report_row(FileReport(**row)) for row in job.result.get("results", [])]
+    return {"reports": reports, "counts": job.result, "refused": [r for r in reports if r["status"] == "failed"],
+            "overview": imported_overview(ctx.db, ctx.athlete_id, job.result.get("activity_ids", []))}  # fmt: skip
+
+
+def _import_in_background(request: Request, ctx: WebContext, batch: object, folder: Path) -> Response:
+    """The shared server: the saved uploads go to the workers as one import job (the runner keeps the files in the
+    database and removes ``folder``); the page follows the job and lists the files refused at upload."""
+    saved = batch.saved  # type: ignore[attr-defined]
+    label = saved[0].client_name if len(saved) == 1 else f"{len(saved)} files"
+    job_request = JobRequest(JobKind.IMPORT, ctx.athlete_id, label,
+                             files=tuple(JobFile(s.path, s.client_name) for s in saved))  # fmt: skip
+    try:
+        job = jobs_of(request).submit(job_request, cleanup=folder)
+    except TooBusy as busy:
+        return _import_page_for(request, ctx, 429, error=str(busy))
+    refused = _refused_rows(batch)
+    return _import_page_for(request, ctx, 202, import_job=job, refused=refused)
+
+
 @router.post("/import", response_class=HTMLResponse)
 async def import_upload(request: Request, ctx: Annotated[WebContext, Depends(context)]) -> Response:
     """Save the uploads into a temporary folder of this request, import them, show a row per file; the folder
-    is removed whatever happens."""
+    is removed whatever happens. On a shared server the import is a job for the workers (the page follows it)."""
     try:
         files, _ = await read_upload_form(request, MAX_TOTAL_BYTES, MAX_FILES)
     except UploadProblem as exc:
@@ -371,6 +420,8 @@ async def import_upload(request: Request, ctx: Annotated[WebContext, Depends(con
                 " MB at a time: upload in parts or use gluteguard import",
             )
         saved = batch.saved
+        if saved and getattr(request.app.state, "multi_user", False):
+            return await run_in_threadpool(_import_in_background, request, ctx, batch, folder)
         reports: list[dict] = []
         counts = None
         overview = None
@@ -390,18 +441,7 @@ async def import_upload(request: Request, ctx: Annotated[WebContext, Depends(con
             reports = [_report_row(r) for r in summary.files]
             counts = summary.as_json()
             overview = imported_overview(ctx.db, ctx.athlete_id, summary.activity_ids)
-        reports += [
-            {
-                "file": refusal.client_name,
-                "status": "failed",
-                "label": "refused",
-                "reason": refusal.reason,
-                "activity_ids": [],
-                "duplicate_ids": [],
-                "wearable": {},
-            }
-            for refusal in batch.refused
-        ]
+        reports += _refused_rows(batch)
         status = 200 if saved else 400
         error = None if saved else "nothing was imported: " + "; ".join(refusal.reason for refusal in batch.refused)
         refused = [r for r in reports if r["status"] == "failed"]

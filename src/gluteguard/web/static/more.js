@@ -89,6 +89,7 @@
     var here = document.getElementById("import-result");
     if (fresh && here) {
       here.innerHTML = fresh.innerHTML;
+      Array.prototype.forEach.call(here.querySelectorAll("[data-job]"), initJob); // an import on the workers
       var heading = here.querySelector("h2, [role=alert]");
       if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
     } else {
@@ -153,6 +154,7 @@
   function initJob(box) {
     var url = box.getAttribute("data-job");
     var unit = box.getAttribute("data-job-unit") || "frames"; // what done/total count
+    var doneUrl = box.getAttribute("data-job-done"); // where the result is (a page answered to a POST)
     var bar = box.querySelector("progress");
     var text = box.querySelector("[data-job-text]");
     var samples = [];
@@ -160,7 +162,10 @@
       fetch(url, { headers: { Accept: "application/json" } }).then(function (response) {
         return response.json();
       }).then(function (job) {
-        if (job.status === "done" || job.status === "failed") { window.location.reload(); return; }
+        if (job.status === "done" || job.status === "failed") {
+          if (doneUrl) { window.location.assign(doneUrl); } else { window.location.reload(); }
+          return;
+        }
         // The stride page's own jobs say "fraction"; the API's jobs say "progress" (0 until the total is known).
         var fraction = job.fraction !== undefined ? job.fraction : (job.total ? job.progress : null);
         if (fraction !== null && fraction !== undefined) {
