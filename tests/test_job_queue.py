@@ -239,9 +239,8 @@ def test_a_job_delivered_again_after_it_ended_stores_nothing_twice(
         assert session.scalar(select(func.count()).select_from(GaitSessionRow)) == 1
 
 
-def test_the_shared_servers_api_runs_uploads_on_a_worker_and_shows_them_to_their_owner_only(
-    pg_url: str, clip: Path, shared_data: Path, worker_factory: Callable[..., Worker]
-) -> None:
+def _shared_server(pg_url: str):  # type: ignore[no-untyped-def]
+    """A shared server's app with two athletes, anna and ben, and a way to log one of them in (a client)."""
     from fastapi.testclient import TestClient
 
     from gluteguard.services import accounts
@@ -258,6 +257,16 @@ def test_the_shared_servers_api_runs_uploads_on_a_worker_and_shows_them_to_their
         form = {"username": name, "password": password, "csrf_token": client.cookies.get("gg_csrf")}
         assert client.post("/login", data=form, follow_redirects=False).status_code == 303
         return client
+
+    return app, login
+
+
+def test_the_shared_servers_api_runs_uploads_on_a_worker_and_shows_them_to_their_owner_only(
+    pg_url: str, clip: Path, shared_data: Path, worker_factory: Callable[..., Worker]
+) -> None:
+    from fastapi.testclient import TestClient
+
+    app, login = _shared_server(pg_url)
 
     with TestClient(app, base_url="http://localhost"):
         anna, ben = login("anna"), login("ben")
@@ -297,20 +306,7 @@ def test_the_shared_servers_stride_page_runs_on_a_worker_and_saves_once(
 
     from fastapi.testclient import TestClient
 
-    from gluteguard.services import accounts
-    from gluteguard.web.app import create_app
-
-    app = create_app(pg_url, multi_user=True)
-    password = "correct horse battery"
-    for name in ("anna", "ben"):
-        accounts.create_user(app.state.db, name, password, "athlete", display_name=name.title())
-
-    def login(name: str) -> TestClient:
-        client = TestClient(app, base_url="http://localhost")
-        client.get("/login")
-        form = {"username": name, "password": password, "csrf_token": client.cookies.get("gg_csrf")}
-        assert client.post("/login", data=form, follow_redirects=False).status_code == 303
-        return client
+    app, login = _shared_server(pg_url)
 
     with TestClient(app, base_url="http://localhost"):
         anna, ben = login("anna"), login("ben")
@@ -356,20 +352,7 @@ def test_the_shared_servers_import_page_runs_on_a_worker_and_shows_the_result(
 
     from fastapi.testclient import TestClient
 
-    from gluteguard.services import accounts
-    from gluteguard.web.app import create_app
-
-    app = create_app(pg_url, multi_user=True)
-    password = "correct horse battery"
-    for name in ("anna", "ben"):
-        accounts.create_user(app.state.db, name, password, "athlete", display_name=name.title())
-
-    def login(name: str) -> TestClient:
-        client = TestClient(app, base_url="http://localhost")
-        client.get("/login")
-        form = {"username": name, "password": password, "csrf_token": client.cookies.get("gg_csrf")}
-        assert client.post("/login", data=form, follow_redirects=False).status_code == 303
-        return client
+    app, login = _shared_server(pg_url)
 
     with TestClient(app, base_url="http://localhost"):
         anna, ben = login("anna"), login("ben")
