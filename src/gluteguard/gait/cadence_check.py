@@ -26,11 +26,6 @@ GRID_SPM = 0.1  # the spectrum is evaluated every 0.1 steps a minute (zero paddi
 # A rate's own power counts this much more than its double's, so a plain rhythm with no harmonic is not read as its
 # half (both would score the same power).
 OWN_POWER_WEIGHT = 1.05
-# The half of the best rate is the step rate when its power (above the floor) is this many times the spectrum's
-# median and at least this share of the best rate's own power, looked for within this share of the exact half.
-HALF_OVER_FLOOR = 10.0
-HALF_SHARE = 0.02
-HALF_SEARCH = 0.03
 
 
 @dataclass(frozen=True)
@@ -114,23 +109,11 @@ def pose_free_step_rate(
     candidates = (spm >= rules.min_spm) & (spm <= rules.max_spm)
     if not candidates.any():
         return None, "the frame rate is too low to count running steps"
-    # Power above the noise floor (the spectrum's median: most of it is no rhythm at all), at the step rate plus at
-    # its double: motion that peaks twice a step still gives the step rate.
-    above = np.clip(power - float(np.median(power[1:])), 0.0, None)
-    score = OWN_POWER_WEIGHT * above[candidates] + np.interp(2 * spm[candidates], spm, above, right=0.0)
+    # Power at the step rate plus at its double: motion that peaks twice a step still gives the step rate.
+    score = OWN_POWER_WEIGHT * power[candidates] + np.interp(2 * spm[candidates], spm, power, right=0.0)
     if not score.max() > 0:
         return None, "nothing moves in the picture"
-    rates = spm[candidates]
-    best = float(rates[int(np.argmax(score))])
-    # A rhythm at half the best rate that stands out of the noise is the step and the best its double: with a weak
-    # once-a-step swing and a strong twice-a-step one, the double's own power can outweigh the step's sum.
-    half = (rates >= best / 2 * (1 - HALF_SEARCH)) & (rates <= best / 2 * (1 + HALF_SEARCH))
-    if half.any():
-        at_half = float(np.max(above[candidates][half]))
-        own = float(np.interp(best, spm, above))
-        if at_half >= max(HALF_OVER_FLOOR * float(np.median(power[1:])), HALF_SHARE * own):
-            return float(rates[half][int(np.argmax(above[candidates][half]))]), ""  # the step rhythm's own peak
-    return best, ""
+    return float(spm[candidates][int(np.argmax(score))]), ""
 
 
 def check_cadence(
