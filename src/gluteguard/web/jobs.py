@@ -7,7 +7,7 @@ import threading
 
 from fastapi import Request
 
-from gluteguard.services.jobs import JobRunner, JobStore, job_runner
+from gluteguard.services.jobs import JobRunner, JobStore, JobView, job_runner
 
 _store_lock = threading.Lock()
 
@@ -35,3 +35,14 @@ def jobs_of(request: Request) -> JobRunner:
             runner = job_runner(request.app.state.db, shared=shared, store=None if shared else _store_locked(request))
             request.app.state.job_runner = runner
         return runner
+
+
+JOB_ID_MAX = 64  # longer is no id of ours: answered as unknown without asking the store
+
+
+def job_of(request: Request, athlete_id: int, job_id: str, kind: str | None = None) -> JobView | None:
+    """The athlete's job ``job_id`` (of ``kind`` when given); None for anyone else's, another kind, or none."""
+    if not 0 < len(job_id) <= JOB_ID_MAX:
+        return None
+    job = jobs_of(request).get(job_id, athlete_id)
+    return job if job is not None and (kind is None or job.kind == kind) else None

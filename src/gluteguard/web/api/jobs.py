@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from gluteguard.services.jobs import JobKind, JobRequest, TooBusy
 from gluteguard.web.api.common import Ctx, api_router
-from gluteguard.web.jobs import jobs_of
+from gluteguard.web.jobs import job_of, jobs_of
 from gluteguard.web.schemas import JobOut
 
 router = api_router("jobs")
@@ -18,7 +18,7 @@ router = api_router("jobs")
 
 @router.get("/jobs/{job_id}", response_model=JobOut, summary="A background job's status, progress 0–1 and result")
 def get_job(request: Request, ctx: Ctx, job_id: str) -> dict:
-    job = jobs_of(request).get(job_id, ctx.athlete_id) if len(job_id) <= 64 else None
+    job = job_of(request, ctx.athlete_id, job_id)
     if job is None:
         raise HTTPException(404, "no such job")
     out = job.as_json()

@@ -38,7 +38,7 @@ from gluteguard.web.api.common import (
     whole_upload,
 )
 from gluteguard.web.deps import WebContext
-from gluteguard.web.jobs import jobs_of
+from gluteguard.web.jobs import job_of, jobs_of
 from gluteguard.web.schemas import JobOut
 
 router = api_router("stride")
@@ -115,7 +115,7 @@ async def post_stride(
 
 
 def _job_or_404(request: Request, ctx: WebContext, job_id: str) -> JobView:
-    job = jobs_of(request).get(job_id, ctx.athlete_id) if len(job_id) <= 64 else None
+    job = job_of(request, ctx.athlete_id, job_id)
     if job is None:
         raise HTTPException(404, "no such analysis job (finished jobs are kept for two hours)")
     return job

@@ -32,11 +32,11 @@ from gluteguard.services.import_store import FileReport
 from gluteguard.services.importer import import_paths
 from gluteguard.services.jobs import JobFile, JobKind, JobRequest, JobView, TooBusy
 from gluteguard.web.deps import WebContext, context
-from gluteguard.web.jobs import jobs_of
+from gluteguard.web.jobs import job_of, jobs_of
 from gluteguard.web.pages.assets import plotly_version
 from gluteguard.web.pages.render import page, parse_day
 from gluteguard.web.security import verify_csrf
-from gluteguard.web.uploads import UploadProblem, read_upload_form, save_uploads
+from gluteguard.web.uploads import SavedUploads, UploadProblem, read_upload_form, save_uploads
 
 router = APIRouter()
 
@@ -336,8 +336,8 @@ def import_form(
         card = strava_card(ctx, job, message=MESSAGES.get(strava))
     extra: dict = {}
     if import_job:
-        imported = jobs_of(request).get(import_job, ctx.athlete_id) if len(import_job) <= 64 else None
-        if imported is None or imported.kind != JobKind.IMPORT:
+        imported = job_of(request, ctx.athlete_id, import_job, JobKind.IMPORT)
+        if imported is None:
             extra["error"] = "That import is no longer known here: upload the files again."
         elif imported.running:
             extra["import_job"] = imported
@@ -358,11 +358,11 @@ def _report_row(report: FileReport) -> dict:
     }
 
 
-def _refused_rows(batch: object) -> list[dict]:
+def _refused_rows(batch: SavedUploads) -> list[dict]:
     return [
         {"file": refusal.client_name, "status": "failed", "label": "refused", "reason": refusal.reason,
          "activity_ids": [], "duplicate_ids": [], "wearable": {}}
-        for refusal in batch.refused  # type: ignore[attr-defined]
+        for refusal in batch.refused
     ]  # fmt: skip
 
 
@@ -376,10 +376,10 @@ def import_job_results(ctx: WebContext, job: JobView) -> dict:
             "overview": imported_overview(ctx.db, ctx.athlete_id, job.result.get("activity_ids", []))}  # fmt: skip
 
 
-def _import_in_background(request: Request, ctx: WebContext, batch: object, folder: Path) -> Response:
+def _import_in_background(request: Request, ctx: WebContext, batch: SavedUploads, folder: Path) -> Response:
     """The shared server: the saved uploads go to the workers as one import job (the runner keeps the files in the
     database and removes ``folder``); the page follows the job and lists the files refused at upload."""
-    saved = batch.saved  # type: ignore[attr-defined]
+    saved = batch.saved
     label = saved[0].client_name if len(saved) == 1 else f"{len(saved)} files"
     job_request = JobRequest(JobKind.IMPORT, ctx.athlete_id, label,
                              files=tuple(JobFile(s.path, s.client_name) for s in saved))  # fmt: skip

@@ -27,7 +27,7 @@ from gluteguard.services.strava import (
     strava_status,
 )
 from gluteguard.web.deps import WebContext, context
-from gluteguard.web.jobs import jobs_of
+from gluteguard.web.jobs import job_of, jobs_of
 from gluteguard.web.security import verify_csrf
 
 router = APIRouter()
@@ -56,8 +56,7 @@ def strava_card(ctx: WebContext, job: JobView | None = None, **extra: object) ->
 
 def sync_job(request: Request, ctx: WebContext, job_id: str) -> JobView | None:
     """This athlete's Strava sync job ``job_id`` (None for anyone else's, another kind, or none at all)."""
-    job = jobs_of(request).get(job_id, ctx.athlete_id) if 0 < len(job_id) <= 64 else None
-    return job if job is not None and job.kind == JobKind.STRAVA_SYNC else None
+    return job_of(request, ctx.athlete_id, job_id, JobKind.STRAVA_SYNC)
 
 
 def _back(request: Request, ctx: WebContext, status_code: int, **card: object) -> Response:

@@ -35,7 +35,7 @@ from gluteguard.services.gait import (
 from gluteguard.services.job_work import stride_params
 from gluteguard.services.jobs import JobFile, JobKind, JobRequest, JobView, TooBusy
 from gluteguard.web.deps import WebContext, context
-from gluteguard.web.jobs import jobs_of
+from gluteguard.web.jobs import JOB_ID_MAX, job_of, jobs_of
 from gluteguard.web.pages.render import page
 from gluteguard.web.security import verify_csrf
 from gluteguard.web.uploads import UploadProblem, read_upload_form, save_uploads
@@ -56,8 +56,7 @@ DYNAMICS_RUNS = 20  # the latest runs in the running dynamics table
 
 def _job(request: Request, ctx: WebContext, job_id: str) -> JobView | None:
     """This athlete's stride job ``job_id`` (None for anyone else's, another kind, or none)."""
-    job = jobs_of(request).get(job_id, ctx.athlete_id) if 0 < len(job_id) <= 64 else None
-    return job if job is not None and job.kind == JobKind.STRIDE else None
+    return job_of(request, ctx.athlete_id, job_id, JobKind.STRIDE)
 
 
 def _job_json(job: JobView) -> dict:
@@ -275,7 +274,7 @@ def job_save(
     """Keep the analysis (history, and the plan takes its cues from it); saving twice keeps it once."""
     verify_csrf(request, csrf_token)
     try:
-        saved_id = jobs_of(request).keep_stride(job_id, ctx.athlete_id) if len(job_id) <= 64 else None
+        saved_id = jobs_of(request).keep_stride(job_id, ctx.athlete_id) if len(job_id) <= JOB_ID_MAX else None
     except NothingToSave as exc:
         return _stride_page(request, ctx, 409, str(exc))
     if saved_id is None:
