@@ -61,6 +61,7 @@ def test_export_holds_everything_and_delete_removes_everything(db_url: str, shar
         archive = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
         names = archive.namelist()
         assert "README.txt" in names and "plan/this_week.json" in names
+        assert "tables/kept_day.json" not in names and "tables/athlete_day_summary.json" not in names  # caches
         originals = sorted(n for n in names if n.startswith("originals/"))
         assert len(originals) == counts["originals"] == len(FILES)
         for source in FILES:  # byte for byte

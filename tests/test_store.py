@@ -9,7 +9,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
-from gluteguard.store.db import Database, DatabaseError, current_revision, head_revision, resolve_database_url
+from gluteguard.store.db import Database, DatabaseError, current_revision, head_revision
+from gluteguard.store.location import resolve_database_url
 from gluteguard.store.models import Base
 
 

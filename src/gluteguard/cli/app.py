@@ -32,7 +32,7 @@ from gluteguard.cli import (
     users,
     worker,
 )
-from gluteguard.cli.context import FREEZE_AT_OPEN, AppState, before_command, errors, shown
+from gluteguard.cli.context import FREEZE_AT_OPEN, AppState, before_command, errors, keep_after_command, shown
 
 app = typer.Typer(
     name="gluteguard",
@@ -53,6 +53,7 @@ def main_options(
     athlete_name: Annotated[str, typer.Option("--athlete", help="Which athlete (for coaches).")] = "me",
 ) -> None:
     ctx.obj = AppState(db_option=db_url, athlete_name=athlete_name)
+    ctx.call_on_close(lambda: keep_after_command(ctx.obj, ctx.invoked_subcommand))
     if FREEZE_AT_OPEN["on"]:
         before_command(ctx.invoked_subcommand)
     if ctx.invoked_subcommand is None:

@@ -48,6 +48,24 @@ def before_command(command: str | None) -> None:
         gc.enable()
 
 
+def keep_after_command(app_state: AppState, command: str | None) -> None:
+    """After a command that changed the runner's data (a check-in, an import, done/skip, a profile change…), keep
+    the coming days decided (``services/today_kept.py``) so that ``gluteguard today`` shows them without deciding
+    again. A command that only read keeps nothing. Keeping is a speed-up: should it fail or be interrupted, the
+    next ``today`` decides afresh, and the command's own outcome stands."""
+    opened = app_state.opened()
+    if command in READ_AND_END_COMMANDS or opened is None or app_state.version_at_open is None:
+        return
+    from gluteguard.services.today_kept import keep_if_changed
+
+    try:
+        keep_if_changed(*opened, app_state.version_at_open)
+    except KeyboardInterrupt:
+        return
+    except Exception as exc:
+        errors.print(f"[dim]note: the coming days were not kept for a faster `today` ({type(exc).__name__})[/]")
+
+
 @dataclass
 class AppState:
     db_option: str | None = None
@@ -59,7 +77,8 @@ class AppState:
     def db(self) -> Database:
         if self._db is None:
             from gluteguard.services.load import backfill_hr_histograms  # numpy: only when a command needs data
-            from gluteguard.store.db import Database, resolve_database_url
+            from gluteguard.store.db import Database
+            from gluteguard.store.location import resolve_database_url
 
             self._db = Database(resolve_database_url(self.db_option))
             backfill_hr_histograms(self._db)  # data the schema gained later, filled once at open, never in a read
@@ -70,13 +89,24 @@ class AppState:
                 gc.enable()  # paused since start-up for a command that reads and ends (cli.app.main)
         return self._db
 
+    version_at_open: str | None = None  # the athlete's data version when first asked for (services/today_kept.py)
+
     @property
     def athlete_id(self) -> int:
         if self._athlete_id is None:
             from gluteguard.services.athletes import ensure_athlete
+            from gluteguard.services.today_kept import current_version, keeps_days
 
             self._athlete_id = ensure_athlete(self.db, self.athlete_name)
+            if keeps_days(self.db):  # to tell, when the command ends, whether it changed anything
+                self.version_at_open = current_version(self.db, self._athlete_id)
         return self._athlete_id
+
+    def opened(self) -> tuple[Database, int] | None:
+        """The database and athlete this command opened, or None when it opened neither."""
+        if self._db is None or self._athlete_id is None:
+            return None
+        return self._db, self._athlete_id
 
 
 def state(ctx: typer.Context) -> AppState:

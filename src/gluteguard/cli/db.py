@@ -29,7 +29,8 @@ def shown_url(url: str) -> str:
 
 def _on_database(ctx: typer.Context, action: Callable[[Database], T]) -> tuple[str, T]:
     """Run ``action`` on the chosen database; a database that cannot be reached is one error line."""
-    from gluteguard.store.db import Database, resolve_database_url
+    from gluteguard.store.db import Database
+    from gluteguard.store.location import resolve_database_url
 
     url = resolve_database_url(state(ctx).db_option)
     try:

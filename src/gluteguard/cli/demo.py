@@ -32,7 +32,8 @@ def demo_command(
     """
     # The demo builder pulls in the importers, the engines and the gait code: only this command pays for them.
     from gluteguard.services.demo import build_demo
-    from gluteguard.store.db import Database, resolve_database_url
+    from gluteguard.store.db import Database
+    from gluteguard.store.location import resolve_database_url
 
     app_state: AppState = state(ctx)
     url = resolve_database_url(app_state.db_option) if app_state.db_option else f"sqlite:///{default_demo_db()}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import json
 import os
 import shlex
 from datetime import UTC, date, datetime
@@ -13,11 +15,12 @@ from rich.table import Table
 from rich.text import Text
 
 from gluteguard.cli.context import AppState, console, day_option, fail, print_json, state
-from gluteguard.cli.status import print_headline
+from gluteguard.cli.status import print_headline_of
 from gluteguard.wording import cited, plain
 
 if TYPE_CHECKING:
     from gluteguard.coach.explain import WeekAudit
+    from gluteguard.store.today_kept import KeptToday
 
 # The engines and exporters (SQLAlchemy, numpy, icalendar) are imported inside the commands that use them.
 
@@ -184,53 +187,75 @@ def today_command(
 ) -> None:
     """Today at a glance: what to do first (no running, and why, when it is not allowed), the next run, warnings,
     today's plan."""
-    from gluteguard.services.cache import read_only_scope
-    from gluteguard.services.coach import today_summary
-
     day = day_option(on)
     app_state = state(ctx)
+    kept = _kept_today(app_state, day)
+    if kept is not None:  # decided after the last write, for this very day and data: shown without deciding again
+        summary, runs_imported = kept.payload, kept.runs_imported
+        gc.enable()  # paused for start-up (cli.app.main); the database, which would turn it on, is never opened
+    else:
+        summary, runs_imported = _decided_today(app_state, day)
+    if json_output:
+        print_json(summary)
+        return
+    _print_today(summary)
+    if not runs_imported:
+        _print_import_hint(app_state)
+
+
+def _kept_today(app_state: AppState, day: date | None) -> KeptToday | None:
+    """Today's summary as the last write kept it (store/today_kept.py: the standard library only, so a runner's
+    ``today`` does not load the database layer, numpy and ten years of history), or None when it cannot be used."""
+    from gluteguard.store.location import resolve_database_url, sqlite_path
+    from gluteguard.store.today_kept import kept_today
+
+    path = sqlite_path(resolve_database_url(app_state.db_option))
+    return kept_today(path, app_state.athlete_name, day) if path is not None else None
+
+
+def _decided_today(app_state: AppState, day: date | None) -> tuple[dict, bool]:
+    from gluteguard.services.cache import read_only_scope
+    from gluteguard.services.coach import today_summary
+    from gluteguard.services.onboarding import setup_progress
+
     db, athlete_id = app_state.db, app_state.athlete_id  # opening may migrate or add the athlete: before the scope
     with read_only_scope():  # a read: the profile and each data version are asked for once, as on the web
-        summary = today_summary(db, athlete_id, day)
-    if json_output:
-        print_json(summary.as_dict())
-        return
-    decision = summary.decision
-    status = decision.status or "no check-in yet"
-    console.print(Text(f"Today, {decision.date.isoformat()}", style="bold"))
-    print_headline(decision)
-    if not decision.running_allowed:
+        summary = today_summary(db, athlete_id, day).as_dict()
+        steps = setup_progress(db, athlete_id).steps
+    return json.loads(json.dumps(summary, default=str)), any(step.done for step in steps if step.key == "import")
+
+
+def _print_today(summary: dict) -> None:
+    """The day's summary in words, from its JSON form (the same whether it was kept or decided now)."""
+    console.print(Text(f"Today, {summary['date']}", style="bold"))
+    print_headline_of(summary["action"], summary["running_allowed"], summary["headline"]["message"])
+    if not summary["running_allowed"]:
         console.print(Text("No running today.", style="bold red"))
-        for reason in decision.reasons:
-            console.print(Text(f"• {plain(reason.message)}"))
-            console.print(Text(f"  source: {cited(reason.source)}", style="dim"))
+        for reason in summary["reasons"]:
+            console.print(Text(f"• {plain(reason['message'])}"))
+            console.print(Text(f"  source: {cited(reason['source'])}", style="dim"))
     else:
-        console.print(Text(f"  {decision.next_run.basis}", style="dim"))
-        for reason in (r for hold in decision.holds for r in [hold.reason()]):
-            console.print(Text(f"• {plain(reason.message)}", style="yellow"))
-    console.print(Text(f"Status {status}; plan phase: {decision.phase.replace('_', ' ')}. {plain(decision.phase_why)}"))
-    for notice in decision.orders:  # a coach's or physio's orders, in the decision's words
-        console.print(Text(f"• {notice.message}", style="yellow"))
-    for warning in summary.load.warnings:
-        console.print(Text(f"[{warning.severity}] {warning.message}", style="yellow"))
-    if summary.sitting_note:
-        console.print(Text(plain(summary.sitting_note), style="yellow"))
-    items = summary.as_dict()["items"]
-    if items:
+        console.print(Text(f"  {summary['next_run']['basis']}", style="dim"))
+        for hold in summary["holds"]:
+            console.print(Text(f"• {plain(hold['reason']['message'])}", style="yellow"))
+    status = summary["status"] or "no check-in yet"
+    phase = summary["phase"].replace("_", " ")
+    console.print(Text(f"Status {status}; plan phase: {phase}. {plain(summary['phase_why'])}"))
+    for notice in summary["orders"]:  # a coach's or physio's orders, in the decision's words
+        console.print(Text(f"• {notice['message']}", style="yellow"))
+    for warning in summary["warnings"]:
+        console.print(Text(f"[{warning['severity']}] {warning['message']}", style="yellow"))
+    if summary["sitting_note"]:
+        console.print(Text(plain(summary["sitting_note"]), style="yellow"))
+    if summary["items"]:
         console.print(Text("Today's plan", style="bold"))
-    _print_items(items)
-    _print_import_hint(ctx)
+    _print_items(summary["items"])
 
 
-def _print_import_hint(ctx: typer.Context) -> None:
+def _print_import_hint(app_state: AppState) -> None:
     """With no runs imported yet, how to start: the cap, the spikes and the plan all rest on the runner's history."""
-    from gluteguard.services.onboarding import setup_progress
-    from gluteguard.store.db import ENV_DB
+    from gluteguard.store.location import ENV_DB
 
-    app_state = state(ctx)
-    steps = setup_progress(app_state.db, app_state.athlete_id).steps
-    if any(step.done for step in steps if step.key == "import"):
-        return
     # The command as it must be typed: with --db when the database was chosen on this command line (not the env).
     chosen = app_state.db_option
     db = f" --db {shlex.quote(chosen)}" if chosen and chosen != os.environ.get(ENV_DB) else ""

@@ -30,7 +30,7 @@ def first_steps(ctx: typer.Context) -> None:
     """Print the setup steps for the chosen database and athlete; a database that does not exist stays so."""
     from gluteguard.services.athletes import find_athlete
     from gluteguard.services.onboarding import no_setup_yet, setup_progress
-    from gluteguard.store.db import ENV_DB, resolve_database_url
+    from gluteguard.store.location import ENV_DB, resolve_database_url
 
     app_state = state(ctx)
     url = resolve_database_url(app_state.db_option)

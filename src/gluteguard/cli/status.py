@@ -28,11 +28,16 @@ ACTION_STYLE = {
 
 def print_headline(decision: DayDecision) -> None:
     """The action (or the running answer) first, in the words every view uses."""
-    if decision.action not in (None, "self_manage"):
-        style = ACTION_STYLE[decision.action or ""]
+    print_headline_of(decision.action, decision.running_allowed, decision.headline.message)
+
+
+def print_headline_of(action: str | None, running_allowed: bool, message: str) -> None:
+    """The headline from its parts (``today`` prints the decision's JSON form, which may come from the kept day)."""
+    if action not in (None, "self_manage"):
+        style = ACTION_STYLE[action or ""]
     else:
-        style = "bold" if decision.running_allowed else "bold red"
-    console.print(Text(decision.headline.message, style=style))
+        style = "bold" if running_allowed else "bold red"
+    console.print(Text(message, style=style))
 
 
 def status_command(

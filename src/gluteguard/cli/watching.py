@@ -56,8 +56,14 @@ def watch_command(
     if folder.exists() and not folder.is_dir():
         raise fail(f"{folder}: not a folder; --watch takes the folder new files appear in")
     app_state = state(ctx)
+    from gluteguard.services.today_kept import ComingDaysKeeper
+
+    athlete_id = app_state.athlete_id
+    keeper = ComingDaysKeeper(app_state.db, app_state.athlete_name)  # a fast `today` after each file imported
 
     def show(event: WatchEvent) -> None:
+        if event.kind == "imported":
+            keeper.soon()
         if json_output:  # one JSON object per line, as it happens
             record: dict = {"event": event.kind, "message": event.line}
             if event.summary is not None:
@@ -73,9 +79,11 @@ def watch_command(
                 errors.print(Text(f"failed {report.file}: {report.reason or ''}"), soft_wrap=True)
 
     try:
-        watch_folder(app_state.db, app_state.athlete_id, folder, on_event=show, interval_s=every,
+        watch_folder(app_state.db, athlete_id, folder, on_event=show, interval_s=every,
                      fit_decoder=fit_decoder)  # fmt: skip
     except KeyboardInterrupt:
         if not json_output:
             console.print(Text("stopped watching"))
         raise typer.Exit(0) from None
+    finally:
+        keeper.stop()

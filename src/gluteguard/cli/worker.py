@@ -27,7 +27,7 @@ def worker_command(
 ) -> None:
     """Run jobs from the shared server's queue until Ctrl+C or SIGTERM (running jobs finish first). PostgreSQL only:
     start as many as you like, on any machine that reaches the database."""
-    from gluteguard.store.db import resolve_database_url
+    from gluteguard.store.location import resolve_database_url
 
     url = resolve_database_url(state(ctx).db_option)
     if not url.startswith("postgresql"):

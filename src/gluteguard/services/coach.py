@@ -142,14 +142,16 @@ def _load(db: Database, athlete_id: int, profile: Profile) -> AthleteHistory:
     return history
 
 
-def known_history(db: Database, athlete_id: int) -> AthleteHistory:
-    """The history as known today where the athlete lives: a day ahead is decided from it (``projected``)."""
-    return athlete_history(db, athlete_id).until(local_today(db, athlete_id))
+def known_history(db: Database, athlete_id: int, as_of: date | None = None) -> AthleteHistory:
+    """The history as known today where the athlete lives (or at the end of ``as_of``): a day ahead is decided
+    from it (``projected``)."""
+    return athlete_history(db, athlete_id).until(as_of or local_today(db, athlete_id))
 
 
-def decision_on(db: Database, athlete_id: int, day: date | None = None) -> DayDecision:
-    """The decision of ``day`` (default today where the athlete lives)."""
-    return decide(known_history(db, athlete_id), day or local_today(db, athlete_id))
+def decision_on(db: Database, athlete_id: int, day: date | None = None, as_of: date | None = None) -> DayDecision:
+    """The decision of ``day`` (default today where the athlete lives) as known today, or as it will be known on
+    ``as_of`` when nothing is written before then (``services/today_kept.py`` keeps the coming days so)."""
+    return decide(known_history(db, athlete_id, as_of), day or as_of or local_today(db, athlete_id))
 
 
 def week_plan(db: Database, athlete_id: int, any_day: date | None = None) -> WeekPlan:
@@ -195,15 +197,17 @@ class LoadView:
         }
 
 
-def load_on(db: Database, athlete_id: int, day: date | None = None) -> LoadView:
+def load_on(db: Database, athlete_id: int, day: date | None = None, as_of: date | None = None) -> LoadView:
     """The day's decision and the load state whose cap and reason are that decision's next run."""
-    decision = decision_on(db, athlete_id, day)
+    decision = decision_on(db, athlete_id, day, as_of)
     next_run = decision.next_run
     reason = next_run.summary + " " + next_run.basis
     return LoadView(decision, state_on(db, athlete_id, decision.date, next_run=(decision.next_run_cap_m, reason)))
 
 
-def desk_note(db: Database, athlete_id: int, day: date, today: date | None = None) -> str | None:
+def desk_note(
+    db: Database, athlete_id: int, day: date, today: date | None = None, as_of: date | None = None
+) -> str | None:
     """The context note when ``day`` was desk-heavy and a run is decided on it or the next day; ``today`` (default
     ``day``) is when the note is read, for its wording ("yesterday", "today")."""
     figures = sitting_on(db, athlete_id, day)
@@ -211,7 +215,7 @@ def desk_note(db: Database, athlete_id: int, day: date, today: date | None = Non
         return None
     for candidate in (d for d in (day, day + timedelta(days=1)) if d >= (today or day)):  # runs still ahead
         # A walk or hop step of the way back to running is no run: the note is about sitting before running.
-        run = next((i for i in decision_on(db, athlete_id, candidate).items if i.holds_running), None)
+        run = next((i for i in decision_on(db, athlete_id, candidate, as_of).items if i.holds_running), None)
         if run is not None:
             long_run = run.title.startswith("Long")
             distance = run.distance_cap_m / 1000 if run.distance_cap_m else None
@@ -244,16 +248,18 @@ class TodaySummary:
         }
 
 
-def today_summary(db: Database, athlete_id: int, day: date | None = None) -> TodaySummary:
-    """The day's summary (default: today where the athlete lives)."""
-    view = load_on(db, athlete_id, day)
+def today_summary(
+    db: Database, athlete_id: int, day: date | None = None, as_of: date | None = None
+) -> TodaySummary:
+    """The day's summary (default: today where the athlete lives); with ``as_of``, as that day will show it."""
+    view = load_on(db, athlete_id, day, as_of)
     decision, load = view.decision, view.state
     day = decision.date
     history = athlete_history(db, athlete_id)
     try:  # yesterday's desk time next to today's run: context, not a verdict
         sitting = sitting_on(db, athlete_id, day - timedelta(days=1))
         yesterday = {k: v for k, v in sitting.as_json().items() if k in SITTING_KEYS}
-        note = desk_note(db, athlete_id, day - timedelta(days=1), today=day)
+        note = desk_note(db, athlete_id, day - timedelta(days=1), today=day, as_of=as_of)
     except SittingError:
         yesterday, note = None, None
     return TodaySummary(decision, load, yesterday, note, history.logged(day, day))

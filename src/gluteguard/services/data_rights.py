@@ -32,6 +32,9 @@ WITHHELD = {("app_user", "password_hash"), ("app_user", "session_epoch"),
 # a clinician's note is the clinician's record about them — the audit log in the zip says when one was written
 # or read, and a copy is the clinician's to give (Art. 15). Deleting the account deletes the notes too.
 CLINICIAN_RECORDS = {"clinician_note"}
+# Caches of decisions derived from everything else (the roster's day, the kept days of `today`): nothing of the
+# athlete's own, and decided again from the export's tables; deleted with the rest.
+DERIVED = {"athlete_day_summary", "kept_day"}
 # Binary columns written elsewhere in the zip (originals as files, streams decoded), not as JSON.
 BINARY = {("source_file", "content_zlib"), ("activity_stream", "data")}
 
@@ -87,7 +90,7 @@ def export_everything(db: Database, athlete_id: int, out: IO[bytes], *, week: di
         now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
         archive.writestr("README.txt", README.format(name=athlete.name, when=now))
         for table, key in _athlete_tables():
-            if table.name in CLINICIAN_RECORDS:
+            if table.name in CLINICIAN_RECORDS | DERIVED:
                 continue
             rows = []
             for row in session.execute(select(table).where(key == athlete_id)).mappings():

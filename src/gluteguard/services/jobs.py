@@ -272,9 +272,12 @@ def _view_of_state(state: JobState) -> JobView:
 class InProcessRunner:
     """The single-user app's runner: the work runs in a thread of this process (``JobStore``), results in memory."""
 
-    def __init__(self, db: Database, store: JobStore | None = None) -> None:
+    def __init__(
+        self, db: Database, store: JobStore | None = None, after_write: Callable[[], None] | None = None
+    ) -> None:
         self.db = db
         self.store = store or JobStore()
+        self.after_write = after_write or (lambda: None)  # the app keeps the coming days (services/today_kept.py)
         self._saving = threading.Lock()  # two Save clicks at once keep one analysis
 
     def submit(self, request: JobRequest, *, cleanup: Path | None = None) -> JobView:
@@ -284,7 +287,10 @@ class InProcessRunner:
 
         def work(report: Callable[[int, int], None]) -> tuple[dict, dict]:
             outcome = perform(db, request.kind, request.athlete_id, request.params, list(request.files), report)
-            return _kept(db, outcome), {"report": outcome.report_html}
+            try:
+                return _kept(db, outcome), {"report": outcome.report_html}
+            finally:
+                self.after_write()
 
         state = self.store.start(request.kind, request.label, work, owner=request.athlete_id, cleanup=cleanup)
         return _view_of_state(state)
@@ -327,10 +333,12 @@ def _kept(db: Database, outcome: JobOutcome) -> dict:
         return {**outcome.result, **outcome.write(session)}
 
 
-def job_runner(db: Database, *, shared: bool, store: JobStore | None = None) -> JobRunner:
+def job_runner(
+    db: Database, *, shared: bool, store: JobStore | None = None, after_write: Callable[[], None] | None = None
+) -> JobRunner:
     """The runner for this app: Procrastinate workers on a shared server, else this process's threads."""
     if shared:
         from gluteguard.services.job_queue import QueueRunner
 
         return QueueRunner(db)
-    return InProcessRunner(db, store)
+    return InProcessRunner(db, store, after_write)

@@ -15,7 +15,11 @@ from gluteguard.store.models import (
     ClinicianVisitRow,
     GaitSessionRow,
     PlanLogRow,
+    SedentaryDayRow,
     SelfTestRow,
+    SittingBreakRow,
+    StandHourRow,
+    StepRow,
 )
 
 
@@ -34,6 +38,18 @@ def decision_sources() -> dict[str, tuple[Any, tuple[Any, ...]]]:
         "orders": (ClinicianOrderRow, (func.count(ClinicianOrderRow.id), func.max(ClinicianOrderRow.id),
                                        func.count(ClinicianOrderRow.revoked_at))),
     }  # fmt: skip
+
+
+def sitting_sources() -> dict[str, tuple[Any, tuple[Any, ...]]]:
+    """What the day's summary reads beside the decision: yesterday's sitting (wearables, logged breaks). The
+    wearable tables only gain rows (an import adds what is new) and lose them only with the athlete, so the newest
+    id says it all (a count would walk years of minute-by-minute steps)."""
+    return {
+        "steps": (StepRow, (func.max(StepRow.id),)),
+        "stand_hours": (StandHourRow, (func.max(StandHourRow.id),)),
+        "sedentary_days": (SedentaryDayRow, (func.max(SedentaryDayRow.id),)),
+        "breaks": (SittingBreakRow, (func.count(SittingBreakRow.id), func.max(SittingBreakRow.id))),
+    }
 
 
 def version_columns(name: str) -> tuple[Any, ...]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,14 +10,12 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import platformdirs
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-ENV_DB = "GLUTEGUARD_DB"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 VERSION_TABLE = "alembic_version"  # Alembic's default, which env.py keeps
 # ``revision = "0007"`` / ``down_revision = "0006"`` at the top of each migration script.
@@ -27,25 +24,6 @@ _REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s
 
 class DatabaseError(Exception):
     """The database cannot be opened or migrated; the message is one line for the user."""
-
-
-def default_database_url() -> str:
-    data_dir = Path(platformdirs.user_data_dir("gluteguard", appauthor=False))
-    return f"sqlite:///{data_dir / 'gluteguard.sqlite'}"
-
-
-def resolve_database_url(cli_value: str | None = None) -> str:
-    """``--db`` wins over ``GLUTEGUARD_DB``, which wins over the per-user SQLite file.
-
-    A bare path (no ``scheme://``) means a SQLite file at that path.
-    """
-    value = cli_value or os.environ.get(ENV_DB) or default_database_url()
-    if "://" not in value:
-        value = f"sqlite:///{Path(value).expanduser().resolve()}"
-    if value.startswith(("postgresql://", "postgres://")):
-        # psycopg 3 is the driver we ship; plain postgresql:// would ask SQLAlchemy for psycopg2.
-        value = "postgresql+psycopg://" + value.split("://", 1)[1]
-    return value
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -501,3 +501,19 @@ class AthleteDaySummaryRow(Base):
     stride_finding: Mapped[str | None] = mapped_column(Text)
     adherent: Mapped[bool | None] = mapped_column(Boolean)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class KeptDayRow(Base):
+    """One coming day's summary (``today --json``) as decided after the last write, with the version of the data
+    and of the code it was decided from (``services/today_kept.py`` writes it, ``store/today_kept.py`` reads it):
+    a cache that ``gluteguard today`` shows only while both versions are unchanged and the day has come."""
+
+    __tablename__ = "kept_day"
+
+    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    version: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(Text)  # the JSON text, exactly as ``today --json`` prints it
+    runs_imported: Mapped[bool] = mapped_column(Boolean)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

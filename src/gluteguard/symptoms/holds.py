@@ -67,6 +67,7 @@ class Hold:
             "lifted_by": self.lifted_by,
             "message": self.message,
             "source": self.source,
+            "reason": self.reason().as_dict(),  # the message with how to lift it, as every view says it
         }
 
 

@@ -10,8 +10,15 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from gluteguard.services.load import backfill_hr_histograms
-from gluteguard.store.db import Database, resolve_database_url
-from gluteguard.web.security import BodyLimitMiddleware, SameOriginMiddleware, TrustedHostMiddleware
+from gluteguard.services.today_kept import ComingDaysKeeper
+from gluteguard.store.db import Database
+from gluteguard.store.location import resolve_database_url
+from gluteguard.web.security import (
+    BodyLimitMiddleware,
+    KeepAfterWrites,
+    SameOriginMiddleware,
+    TrustedHostMiddleware,
+)
 
 STATIC_DIR = resources.files("gluteguard.web") / "static"
 # A check-in, profile or log form or JSON body is a few kB; anything but an upload route gets at most this.
@@ -77,6 +84,9 @@ def create_app(
     app.state.athlete_id = None
     app.state.multi_user = multi_user
     app.add_middleware(SameOriginMiddleware)
+    if not multi_user and url.startswith("sqlite"):
+        app.state.keeper = ComingDaysKeeper(app.state.db, athlete_name)
+        app.add_middleware(KeepAfterWrites, keeper=app.state.keeper)
     app.add_middleware(BodyLimitMiddleware, limits=upload_limits(), default=SMALL_BODY_BYTES)
     if multi_user:
         _add_accounts(app)

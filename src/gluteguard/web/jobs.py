@@ -32,7 +32,9 @@ def jobs_of(request: Request) -> JobRunner:
         runner = getattr(request.app.state, "job_runner", None)
         if runner is None:
             shared = bool(getattr(request.app.state, "multi_user", False))
-            runner = job_runner(request.app.state.db, shared=shared, store=None if shared else _store_locked(request))
+            keeper = getattr(request.app.state, "keeper", None)
+            runner = job_runner(request.app.state.db, shared=shared, store=None if shared else _store_locked(request),
+                                after_write=keeper.soon if keeper is not None else None)  # fmt: skip
             request.app.state.job_runner = runner
         return runner
 

@@ -23,6 +23,7 @@ import secrets
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request, UploadFile
@@ -32,6 +33,9 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gluteguard.services.cache import read_only_scope
+
+if TYPE_CHECKING:
+    from gluteguard.services.today_kept import ComingDaysKeeper
 
 CSRF_COOKIE = "gg_csrf"
 CSRF_FIELD = "csrf_token"
@@ -116,6 +120,22 @@ def verify_csrf(request: Request, submitted: str | None) -> None:
     candidate = submitted or request.headers.get(CSRF_HEADER)
     if not cookie or not candidate or not hmac.compare_digest(cookie, candidate):
         raise HTTPException(status_code=403, detail="missing or wrong CSRF token: reload the page and try again")
+
+
+class KeepAfterWrites:
+    """The single-user app: after a request that may have written (any but GET, HEAD, OPTIONS), the coming days are
+    kept again in the background (``services.today_kept.ComingDaysKeeper``), once the response is sent."""
+
+    def __init__(self, app: ASGIApp, keeper: ComingDaysKeeper) -> None:
+        self.app = app
+        self.keeper = keeper
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:  # a write that failed half-way was rolled back, but one that failed after its commit was not
+            if scope["type"] == "http" and scope["method"] in UNSAFE_METHODS:
+                self.keeper.soon()
 
 
 class UploadRefused(ValueError):
