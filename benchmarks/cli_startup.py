@@ -12,7 +12,7 @@ Each command runs ``--runs`` times, each in a fresh process (what a runner typin
   run once before timing: today's summary is then the one that write kept (``store/today_kept.py``), as for a
   runner who checked in last night and asks in the morning;
 - ``today_10y_decided``: ``gluteguard --db LONG today --date 2026-11-22``, the history's last day: a day no write
-  kept, decided afresh from the ten years (as after a week with no write at all), so the figure never depends on
+  kept, decided afresh from the ten years (as after four weeks with no write at all), so the figure never depends on
   the day the benchmark runs;
 - ``today_empty_decided``: ``gluteguard --db EMPTY today`` on a database with the schema and no data, nothing
   ever written (one untimed run creates it first, so the timed runs measure opening, not creating).

@@ -30,7 +30,7 @@ from gluteguard.store.today_kept import CODE_VERSION, data_version
 logger = logging.getLogger(__name__)
 
 # A runner who writes nothing for longer (no check-in, no import) gets the day decided afresh: slower, never wrong.
-KEEP_DAYS = 7
+KEEP_DAYS = 28
 KEPT_DAYS_QUERY = "SELECT day, version, code FROM kept_day WHERE athlete_id = ? AND day >= ? AND day < ?"
 
 
