@@ -1,8 +1,9 @@
-"""The database schema (SQLAlchemy 2 declarative models). Migrations in ``migrations/`` must match it."""
+"""The runner's own records: the profile, activities and their files, check-ins, self-tests, the plan log,
+clearances, stride analyses, the wearables' sitting data, the Strava link."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
@@ -15,29 +16,13 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-# Stable constraint names so Alembic migrations work the same on SQLite and PostgreSQL.
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+from gluteguard.store.models.base import Base, utc_now
 
 
 class Athlete(Base):
@@ -120,7 +105,7 @@ class Activity(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Set on insert and on every change through SQLAlchemy (a review, a histogram filled in later): what the
     # decision's cache and the roster compare.
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now, onupdate=utc_now)
 
     source_file: Mapped[SourceFile | None] = relationship(back_populates="activities")
     stream: Mapped[ActivityStream | None] = relationship(
@@ -297,166 +282,6 @@ class SittingBreakRow(Base):
     move_id: Mapped[str | None] = mapped_column(String(80))
 
 
-# --- Shared-server accounts (multi-user mode only; a single-user database keeps these tables empty) ---
-
-
-class UserRow(Base):
-    """A person who logs in: an athlete (owning one athlete record), a clinician, or an admin."""
-
-    __tablename__ = "app_user"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    display_name: Mapped[str] = mapped_column(String(120), default="")
-    role: Mapped[str] = mapped_column(String(10))  # athlete | clinician | admin
-    password_hash: Mapped[str] = mapped_column(String(255))
-    athlete_id: Mapped[int | None] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"), unique=True)
-    # Bumped by "log out everywhere", a password reset and disabling: sessions signed with an older value end.
-    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
-    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class CareLinkRow(Base):
-    """A clinician may see an athlete from ``created_at`` until the athlete (or the clinician) revokes it."""
-
-    __tablename__ = "care_link"
-    __table_args__ = (Index("ix_care_link_clinician_athlete", "clinician_id", "athlete_id"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    clinician_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
-    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class InviteRow(Base):
-    """A one-time code a clinician hands an athlete; only its SHA-256 is kept."""
-
-    __tablename__ = "invite"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code_sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    clinician_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    used_by_athlete_id: Mapped[int | None] = mapped_column(ForeignKey("athlete.id", ondelete="SET NULL"))
-
-
-class LoginFailureRow(Base):
-    """A failed login, kept for the throttling window: by the name tried and by the client's address."""
-
-    __tablename__ = "login_failure"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    key: Mapped[str] = mapped_column(String(160), index=True)  # "user:<name>" or "addr:<ip>"
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class AuditEventRow(Base):
-    """What a clinician read or wrote of an athlete's data (the athlete sees this list)."""
-
-    __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_event_athlete_at", "athlete_id", "at"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"))
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
-    actor_name: Mapped[str] = mapped_column(String(120))  # kept when the account is gone
-    action: Mapped[str] = mapped_column(String(16))  # read | write
-    what: Mapped[str] = mapped_column(String(200))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class ClinicianNoteRow(Base):
-    """A clinician's own note about an athlete: shown to the athlete's clinicians only, never to the athlete."""
-
-    __tablename__ = "clinician_note"
-    __table_args__ = (Index("ix_clinician_note_athlete_created", "athlete_id", "created_at"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"))
-    author_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
-    author_name: Mapped[str] = mapped_column(String(120))  # kept when the account is gone
-    author_role: Mapped[str] = mapped_column(String(10))  # coach | physio | clinician
-    text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    retracted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class ClinicianOrderRow(Base):
-    """A clinician's order on an athlete's plan: hold or lower the strength stage, or exclude an exercise."""
-
-    __tablename__ = "clinician_order"
-    __table_args__ = (Index("ix_clinician_order_athlete_kind", "athlete_id", "kind"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"))
-    clinician_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
-    clinician_name: Mapped[str] = mapped_column(String(120))
-    clinician_role: Mapped[str] = mapped_column(String(10))
-    kind: Mapped[str] = mapped_column(String(20))  # stage_hold | stage_lower | exclude_exercise
-    stage: Mapped[int | None] = mapped_column(Integer)
-    exercise_id: Mapped[str | None] = mapped_column(String(80))
-    reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    starts_on: Mapped[date] = mapped_column(Date)  # the athlete's local day it was set
-    ends_on: Mapped[date | None] = mapped_column(Date)  # the last day it applies (None: until lifted)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_on: Mapped[date | None] = mapped_column(Date)  # the athlete's local day it was lifted: no longer applies
-    revoked_by_name: Mapped[str | None] = mapped_column(String(120))
-
-
-class ServerSecretRow(Base):
-    """The key that signs session cookies, made once per database so every web process on it agrees."""
-
-    __tablename__ = "server_secret"
-
-    name: Mapped[str] = mapped_column(String(40), primary_key=True)
-    value: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class BackgroundJobRow(Base):
-    """One piece of heavy work (a stride video, an import, reprocessing, the nightly re-decision) and how it ended.
-
-    Its athlete owns it: only their requests read it. On the shared server a Procrastinate worker runs it (``queue_id``
-    is Procrastinate's job id); the result is written once, in the transaction that ends the job."""
-
-    __tablename__ = "background_job"
-    __table_args__ = (Index("ix_background_job_athlete_created", "athlete_id", "created_at"),)
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # uuid4 hex: not guessable, not a count
-    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(20))  # stride | import | reprocess | redecide
-    label: Mapped[str] = mapped_column(String(255))
-    params: Mapped[dict] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(10))  # queued | running | done | failed
-    done: Mapped[int] = mapped_column(Integer, default=0)
-    total: Mapped[int] = mapped_column(Integer, default=0)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)  # starts, including those a killed worker never ended
-    result: Mapped[dict | None] = mapped_column(JSON)
-    report: Mapped[str | None] = mapped_column(Text)  # a stride analysis's offline HTML report
-    error: Mapped[str | None] = mapped_column(Text)
-    queue_id: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-
-
-class BackgroundJobChunkRow(Base):
-    """An uploaded file a job reads, in pieces (any worker that reaches the database can read it, and a 500 MB clip
-    never sits in memory whole); removed in the transaction that ends the job."""
-
-    __tablename__ = "background_job_chunk"
-
-    job_id: Mapped[str] = mapped_column(ForeignKey("background_job.id", ondelete="CASCADE"), primary_key=True)
-    file_no: Mapped[int] = mapped_column(Integer, primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(255))  # the name the runner gave the file (shown, never a path)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class StravaLinkRow(Base):
@@ -479,41 +304,3 @@ class StravaLinkRow(Base):
     newest_synced_start: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_sync_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class AthleteDaySummaryRow(Base):
-    """What a clinician's roster shows of one athlete's day, as their own decision gave it, kept with the version of
-    the data it was decided from (``services/roster.py``): a cache, filled by the nightly re-decision and by the
-    roster itself, never the source of anything the athlete sees."""
-
-    __tablename__ = "athlete_day_summary"
-
-    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date)
-    version: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str | None] = mapped_column(String(10))
-    action: Mapped[str | None] = mapped_column(String(20))
-    headline: Mapped[str] = mapped_column(Text)
-    running_allowed: Mapped[bool] = mapped_column(Boolean)
-    spike_days: Mapped[list[str]] = mapped_column(JSON, default=list)
-    last_checkin: Mapped[date | None] = mapped_column(Date)
-    stride_on: Mapped[date | None] = mapped_column(Date)
-    stride_finding: Mapped[str | None] = mapped_column(Text)
-    adherent: Mapped[bool | None] = mapped_column(Boolean)
-    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class KeptDayRow(Base):
-    """One coming day's summary (``today --json``) as decided after the last write, with the version of the data
-    and of the code it was decided from (``services/today_kept.py`` writes it, ``store/today_kept.py`` reads it):
-    a cache that ``gluteguard today`` shows only while both versions are unchanged and the day has come."""
-
-    __tablename__ = "kept_day"
-
-    athlete_id: Mapped[int] = mapped_column(ForeignKey("athlete.id", ondelete="CASCADE"), primary_key=True)
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    version: Mapped[str] = mapped_column(String(64))
-    code: Mapped[str] = mapped_column(String(64))
-    summary: Mapped[str] = mapped_column(Text)  # the JSON text, exactly as ``today --json`` prints it
-    runs_imported: Mapped[bool] = mapped_column(Boolean)
-    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
