@@ -322,3 +322,25 @@ def test_a_keeper_stops_promptly_whenever_it_is_stopped(sqlite_db: Database) -> 
         started = time.monotonic()
         keeper.stop(timeout_s=10)
         assert not keeper._thread.is_alive() and time.monotonic() - started < 5, pause
+
+
+def test_the_web_keeper_keeps_into_the_database_the_app_has_now(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A test (or a reload) may replace the app's database after the app is built: the keeper follows it and never
+    reaches the replaced one (the schemathesis suite swaps an in-memory placeholder for its seeded file)."""
+    from gluteguard.web.app import create_app
+
+    web = create_app("sqlite://")
+    placeholder, path = web.state.db, tmp_path / "swapped.sqlite"
+    web.state.db, web.state.athlete_id = Database(f"sqlite:///{path}"), None
+    placeholder.dispose()
+    with caplog.at_level("WARNING", logger="gluteguard.services.today_kept"):
+        with TestClient(web, base_url="http://127.0.0.1") as client:
+            sent = client.post("/api/v1/checkins", json={"date": date.today().isoformat(), "pain_at_rest": 1})
+            assert sent.status_code in (200, 201), sent.text
+            assert web.state.keeper.wait_idle(60)
+    assert not [r for r in caplog.records if "could not keep" in r.getMessage()]
+    assert len(_kept_rows(path)) == KEEP_DAYS
+    web.state.keeper.stop()
+    web.state.db.dispose()

@@ -132,8 +132,10 @@ class ComingDaysKeeper:
 
     SETTLE_S = 0.3
 
-    def __init__(self, db: Database, athlete_name: str) -> None:
-        self._db, self._athlete_name = db, athlete_name
+    def __init__(self, db: Database | Callable[[], Database], athlete_name: str) -> None:
+        # A callable is asked each time: the web app's database may be replaced after the app is built (tests do).
+        self._database = db if callable(db) else (lambda: db)
+        self._athlete_name = athlete_name
         self._due = threading.Event()
         self._stopped = threading.Event()
         self._idle = threading.Event()
@@ -168,11 +170,15 @@ class ComingDaysKeeper:
                 return
             self._due.clear()
             try:
-                athlete_id = find_athlete(self._db, self._athlete_name)
-                if athlete_id is not None and not kept_is_current(self._db, athlete_id):
-                    keep_coming_days(self._db, athlete_id)
-            except Exception:  # a cache: the next `today` decides afresh; the app goes on
-                logger.exception("could not keep the coming days")
+                database = self._database()
+                athlete_id = find_athlete(database, self._athlete_name)
+                if athlete_id is not None and not kept_is_current(database, athlete_id):
+                    keep_coming_days(database, athlete_id)
+            except Exception as error:  # a cache: the next `today` decides afresh; the app goes on
+                # One line, the traceback only at debug level: formatting one on Python 3.11 parses source with
+                # `ast`, which is not thread-safe there (CPython gh-106905) and broke a parse in the main thread.
+                logger.warning("could not keep the coming days: %s: %s", type(error).__name__, error)
+                logger.debug("could not keep the coming days", exc_info=True)
             with self._lock:
                 if not self._due.is_set():
                     self._idle.set()

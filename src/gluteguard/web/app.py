@@ -85,7 +85,7 @@ def create_app(
     app.state.multi_user = multi_user
     app.add_middleware(SameOriginMiddleware)
     if not multi_user and url.startswith("sqlite"):
-        app.state.keeper = ComingDaysKeeper(app.state.db, athlete_name)
+        app.state.keeper = ComingDaysKeeper(lambda: app.state.db, athlete_name)
         app.add_middleware(KeepAfterWrites, keeper=app.state.keeper)
     app.add_middleware(BodyLimitMiddleware, limits=upload_limits(), default=SMALL_BODY_BYTES)
     if multi_user:
