@@ -335,11 +335,13 @@ def test_the_web_keeper_keeps_into_the_database_the_app_has_now(
     placeholder, path = web.state.db, tmp_path / "swapped.sqlite"
     web.state.db, web.state.athlete_id = Database(f"sqlite:///{path}"), None
     placeholder.dispose()
-    with caplog.at_level("WARNING", logger="gluteguard.services.today_kept"):
-        with TestClient(web, base_url="http://127.0.0.1") as client:
-            sent = client.post("/api/v1/checkins", json={"date": date.today().isoformat(), "pain_at_rest": 1})
-            assert sent.status_code in (200, 201), sent.text
-            assert web.state.keeper.wait_idle(60)
+    with (
+        caplog.at_level("WARNING", logger="gluteguard.services.today_kept"),
+        TestClient(web, base_url="http://127.0.0.1") as client,
+    ):
+        sent = client.post("/api/v1/checkins", json={"date": date.today().isoformat(), "pain_at_rest": 1})
+        assert sent.status_code in (200, 201), sent.text
+        assert web.state.keeper.wait_idle(60)
     assert not [r for r in caplog.records if "could not keep" in r.getMessage()]
     assert len(_kept_rows(path)) == KEEP_DAYS
     web.state.keeper.stop()

@@ -7,177 +7,32 @@ objects and nothing else. Wording: ``decision.toml``; rules: the symptom, load, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
-from typing import TypeVar
 
+from gluteguard.coach.course import memo, phase_on, progress_on, report_on
 from gluteguard.coach.decision import DayDecision, NextRun, WeekPlan
 from gluteguard.coach.history import AthleteHistory
 from gluteguard.load.rules import load_rules
-from gluteguard.plan.adherence import WeekLog, monday_of, self_management_from
+from gluteguard.plan.adherence import WeekLog, monday_of
 from gluteguard.plan.generator import ladder_step_on, plan_day, run_index_on, usual_session_ids
 from gluteguard.plan.inputs import NO_RUN_PHASES, WEEKDAYS, PlanInputs, PlanItem, week_rules
 from gluteguard.plan.library import Exercise, load_library, return_to_run_ladder
-from gluteguard.plan.orders import OrderNotice, exclusions, in_force, notices
-from gluteguard.plan.phase import DayState, PhaseDecision, ReturnCriteria, choose_phase, phase_rules
-from gluteguard.plan.progression import Progress, WeekOutcome, progression_rules, replay, stage_bounds
+from gluteguard.plan.orders import OrderNotice, exclusions, notices
+from gluteguard.plan.phase import PhaseDecision
+from gluteguard.plan.progression import Progress, progression_rules, stage_bounds
 from gluteguard.plan.week import outline
 from gluteguard.rules_data import rules_data
-from gluteguard.symptoms.holds import holds_in_force
 from gluteguard.symptoms.model import LAST_DAY, PAIN_FIELDS, check_day
-from gluteguard.symptoms.status import StatusReport, cap_adjustment, status_report
-from gluteguard.symptoms.triage import NO_RUNNING_ACTIONS, Reason, Triage, TriageContext, action_message
+from gluteguard.symptoms.status import StatusReport, cap_adjustment
+from gluteguard.symptoms.triage import NO_RUNNING_ACTIONS, Reason, action_message
 
-# How far back the stage and ladder are replayed: long enough for LEAP's ~8 weeks and a return after it.
-PROGRESS_WEEKS = 16
 # How far ahead a rest day looks for the next run the plan holds.
 LOOK_AHEAD_DAYS = 6
-_STATUS_ORDER = ("green", "amber", "red")
-T = TypeVar("T")
 
 
 def wording() -> dict[str, dict[str, str]]:
     return rules_data("gluteguard.coach", "decision.toml")
-
-
-def _memo(history: AthleteHistory, key: tuple, build: Callable[[], T]) -> T:
-    if key not in history.memo:
-        history.memo[key] = build()
-    return history.memo[key]
-
-
-# --- symptoms: the day's report with the signs that hold ---------------------------------------------------------
-
-
-def _context(history: AthleteHistory, day: date) -> TriageContext:
-    weeks, adherent = self_management_from(history.week_logs(day), day)
-    birth_year = history.profile.birth_year
-    # Mean weekly running km over the 28 days up to the day (the triage's volume rules). A record shorter than that
-    # is averaged over the weeks it covers (at least one); no run recorded at all is unknown, not 0 km.
-    run_days = history.memo["index"][2]  # every run's day, sorted
-    weekly_km = None
-    if run_days and run_days[0] <= history.horizon(day):
-        covered_days = min(28, max(7, (day - run_days[0]).days + 1))
-        metres = sum(run.distance_m for run in history.runs_between(day - timedelta(days=27), day))
-        weekly_km = metres / 1000 / (covered_days / 7)
-    return TriageContext(
-        weeks_self_managed=weeks,
-        adherent=adherent,
-        self_tests=history.self_tests_on(day),
-        # The youngest the runner can be on the day (the birthday may not have come yet this year): errs on the
-        # side of the under-18 and under-35 rules.
-        age_years=day.year - birth_year - 1 if birth_year is not None else None,
-        weekly_run_km=weekly_km,
-    )
-
-
-def _own_triage(history: AthleteHistory, day: date) -> Triage:
-    """The triage of the check-in of ``day`` by itself, before holds (the day has a check-in)."""
-
-    def build() -> Triage:
-        report = status_report(history.report_checkins(day), day, _context(history, day))
-        assert report.triage is not None
-        return report.triage
-
-    return _memo(history, ("triage", day), build)
-
-
-def report_on(history: AthleteHistory, day: date) -> StatusReport | None:
-    """The symptom report of ``day`` from what is known (None before the first check-in)."""
-    horizon = history.horizon(day)
-
-    def build() -> StatusReport | None:
-        window = history.report_checkins(day)
-        if not window:
-            return None
-        visits = history.visits_until(day)
-        saved = history.checkin_saved
-        raised = [(c.date, _own_triage(history, c.date), saved.get(c.date)) for c in history.flagged_until(day)]
-        holds = holds_in_force(raised, visits, day)
-        return status_report(window, day, _context(history, day), holds=holds, visits=visits, saved_at=saved)
-
-    return _memo(history, ("report", day, horizon), build)
-
-
-# --- phase and progress ------------------------------------------------------------------------------------------
-
-
-def phase_on(history: AthleteHistory, day: date) -> PhaseDecision:
-    """The plan phase of ``day`` from its report, the red days before it and the return criteria."""
-    horizon = history.horizon(day)
-
-    def build() -> PhaseDecision:
-        report = report_on(history, day)
-        if report is None:
-            return choose_phase(None, [])
-        window = timedelta(days=phase_rules()["return"]["return_window_days"])
-        recent = []
-        for checkin in history.checkins_between(day - window, day - timedelta(days=1)):
-            earlier = report_on(history, checkin.date)
-            if earlier is not None:
-                recent.append(DayState(checkin.date, earlier.status, earlier.action))
-        tests = history.self_tests_on(day)
-        stance_positive = any(s.positive for s in tests.stance.values()) if tests and tests.stance else None
-        # The latest answer of the last 7 days about a pain-free brisk walk (clinical.md §5.2's first criterion).
-        walks = [c.brisk_walk_pain_free for c in history.checkins_between(day - timedelta(days=6), day)]
-        walk_ok = next((answer for answer in reversed(walks) if answer is not None), None)
-        today = DayState(day, report.status, report.action)
-        return choose_phase(today, recent, ReturnCriteria(walk_ok, stance_positive))
-
-    return _memo(history, ("phase", day, horizon), build)
-
-
-def _worst_status(history: AthleteHistory, monday: date) -> str | None:
-    statuses = [
-        report.status
-        for checkin in history.checkins_between(monday, monday + timedelta(days=6))
-        if (report := report_on(history, checkin.date)) is not None
-    ]
-    return max(statuses, key=_STATUS_ORDER.index) if statuses else None
-
-
-def _week_outcome(history: AthleteHistory, monday: date, phase: PhaseDecision) -> WeekOutcome:
-    log = history.week_logs(monday + timedelta(days=6)).get(monday, WeekLog())
-    logged_runs = log.runs_done + log.runs_skipped
-    imported = len({r.local_date for r in history.runs_between(monday, monday + timedelta(days=6))})
-    runs = log.runs_done if logged_runs else imported  # nothing logged: what was imported
-    sessions = 0 if phase.phase == "blocked" else week_rules()["strength"]["sessions_per_week"]
-    return WeekOutcome(
-        monday,
-        phase.phase,
-        _worst_status(history, monday),
-        sessions,
-        log.strength_done,
-        log.strength_skipped,
-        runs,
-        ladder_ceiling=1 if phase.first_step_only else None,
-    )
-
-
-def progress_on(history: AthleteHistory, monday: date) -> Progress:
-    """The strength stage and walk/run ladder step the week of ``monday`` starts with, replayed from the weeks
-    before it (each week in the phase decided at the end of the Sunday before it)."""
-    horizon = history.horizon(monday - timedelta(days=1))
-
-    def build() -> Progress:
-        sunday = monday - timedelta(days=1)
-        first_checkin = history.checkins[0].date if history.checkins else None
-        first_log = history.plan_log[0].day if history.plan_log else None
-        starts = [d for d in (first_checkin, first_log) if d is not None and d <= horizon]
-        phase = phase_on(history, sunday).phase
-        if not starts:
-            return replay([], phase)
-        week = max(monday_of(min(starts)), monday - timedelta(weeks=PROGRESS_WEEKS))
-        weeks, ceilings = [], []
-        while week < monday:
-            weeks.append(_week_outcome(history, week, phase_on(history, week - timedelta(days=1))))
-            week += timedelta(weeks=1)
-            # A clinician's stage order in force on the next Monday, as known at the end of the Sunday before.
-            ceilings.append(in_force(history.orders, week, history.horizon(week - timedelta(days=1))).stage_ceiling)
-        return replay(weeks, phase, ceilings=ceilings)
-
-    return _memo(history, ("progress", monday, horizon), build)
 
 
 # --- the next run -------------------------------------------------------------------------------------------------
@@ -442,7 +297,7 @@ def decide(history: AthleteHistory, day: date) -> DayDecision:
     Raises DayOutOfRange for a day before 1900 or after 2200."""
     check_day(day, margin_days=14)  # the days asked for are 1900–2200; their weeks and look-ahead reach a little past
     horizon = history.horizon(day)
-    return _memo(history, ("decision", day, horizon), lambda: _decide(history.until(horizon), day))
+    return memo(history, ("decision", day, horizon), lambda: _decide(history.until(horizon), day))
 
 
 def _decide(history: AthleteHistory, day: date) -> DayDecision:
