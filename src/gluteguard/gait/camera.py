@@ -10,6 +10,7 @@ import numpy as np
 
 from gluteguard.gait.mocap import MarkerTrial, landmarks
 from gluteguard.gait.model import KeypointSeries
+from gluteguard.gait.signal import nanmean_or_nan
 from gluteguard.gait.timing import resample
 
 
@@ -54,7 +55,7 @@ def project(
     xyz = keypoints.xyz * scale
     time_s = keypoints.time_s
     hips = [n for n in ("left_hip", "right_hip") if keypoints.has(n)]
-    centre = np.nanmean(np.stack([keypoints.point(n) * scale for n in hips], axis=1), axis=1)
+    centre = nanmean_or_nan(np.stack([keypoints.point(n) * scale for n in hips], axis=1), axis=1)
     width, height = image_size
     focal = (height / 2) / math.tan(math.radians(vertical_fov_deg) / 2)
     camera_height = float(np.nanmean(centre[:, 1]))

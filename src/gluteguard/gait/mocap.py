@@ -43,6 +43,7 @@ from typing import Literal
 import numpy as np
 
 from gluteguard.gait.model import KeypointSeries
+from gluteguard.gait.signal import nanmean_or_nan
 
 LAB_AXES = "+X anterior (travel), +Y up, +Z right; metres"
 SIDES = ("left", "right")
@@ -354,7 +355,7 @@ def joint_centre(
     if cluster_names and len(distal_names) >= 3:
         cluster_a = np.stack([trial.marker(n) for n in cluster_names], axis=1)
         cluster_b = np.stack([trial.marker(n) for n in distal_names], axis=1)
-        prior = (np.nanmean(cluster_a, axis=1) + np.nanmean(cluster_b, axis=1)) / 2 + 0.04 * medial_direction
+        prior = (nanmean_or_nan(cluster_a, axis=1) + nanmean_or_nan(cluster_b, axis=1)) / 2 + 0.04 * medial_direction
         return _functional_centre(cluster_a, cluster_b, prior), "functional (clusters)"
     if joint == "ankle":
         heel, toe = heel_point(trial, side), toe_point(trial, side)

@@ -103,6 +103,14 @@ def _fast_nanmedian(windows: np.ndarray) -> np.ndarray:
     return median
 
 
+def nanmean_or_nan(values: np.ndarray, axis: int | None = None) -> np.ndarray:
+    """``np.nanmean`` without its warning where every value is missing: NaN there, as the callers expect (a file
+    whose markers are all missing is refused further on in plain words, not with a numpy warning)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(values, axis=axis)
+
+
 def _finite_runs(finite: np.ndarray) -> list[tuple[int, int]]:
     """(start, stop) of every run of True in a 1D boolean array."""
     if finite.size == 0:
