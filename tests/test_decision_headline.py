@@ -287,6 +287,13 @@ def test_every_view_of_a_walk_day_says_no_running_yet(demo_db: Path) -> None:
     as_json = json.loads(runner.invoke(app, ["--db", url, "today", "--date", walk_day.isoformat(), "--json"]).output)
     assert as_json["headline"]["message"] == headline and as_json["headline_kind"] == "walk"
     assert {"headline", "headline_kind", "next_run", "next_run_cap_m", "running_allowed", "items"} <= set(as_json)
+    assert as_json["running_today"] is False  # allowed by the symptoms, not yet by the way back
+    status = runner.invoke(app, ["--db", url, "status", "--date", walk_day.isoformat()]).output
+    assert "running today: not yet" in status and "running today: yes" not in status
+    on_the_day = ["--date", walk_day.isoformat(), "--json"]
+    status_json = json.loads(runner.invoke(app, ["--db", url, "status", *on_the_day]).output)
+    load_json = json.loads(runner.invoke(app, ["--db", url, "load", *on_the_day]).output)
+    assert status_json["running_today"] is False and load_json["running_today"] is False
     plan = json.loads(runner.invoke(app, ["--db", url, "plan", "--week-of", walk_day.isoformat(), "--json"]).output)
     entry = next(d for d in plan["days"] if d["date"] == walk_day.isoformat())
     assert entry["headline"] == headline and entry["headline_kind"] == "walk"
@@ -296,6 +303,7 @@ def test_every_view_of_a_walk_day_says_no_running_yet(demo_db: Path) -> None:
     card = page.split('id="cap-heading"', 1)[1].split("</section>", 1)[0]
     assert "Your next session" in card and headline in card and MAY_RUN not in card
     assert api["headline_kind"] == "walk" and api["headline"]["message"] == headline
+    assert api["running_today"] is False
 
 
 def test_the_calendar_of_a_walk_week_says_walk(demo_db: Path, tmp_path: Path) -> None:

@@ -61,7 +61,12 @@ def status_command(
         return
     report = decision.report
     print_headline(decision)
-    running = "yes (the next run is above)" if decision.running_allowed else "no"
+    if decision.running_today:
+        running = "yes (the next run is above)"
+    elif decision.running_allowed:
+        running = "not yet (today's step of the way back is above)"
+    else:
+        running = "no"
     console.print(
         Text(f"{report.date.isoformat()}: ", style="bold")
         + Text(report.status.upper(), style=STATUS_STYLE[report.status])

@@ -12,6 +12,10 @@ from gluteguard.symptoms.holds import Hold
 from gluteguard.symptoms.status import StatusReport
 from gluteguard.symptoms.triage import Reason
 
+# The headline kinds of a day on the way back whose session is a walk or hops, or a rest day before one: running is
+# allowed by the symptoms and phase, but not yet by the return ladder.
+NO_RUN_YET_HEADLINES = frozenset({"walk", "hops", "rest_no_run_yet"})
+
 
 @dataclass(frozen=True)
 class NextRun:
@@ -77,6 +81,12 @@ class DayDecision:
         return self.decided_on < self.date
 
     @property
+    def running_today(self) -> bool:
+        """Whether the runner may run today: running is allowed and today's step of the way back, if any, is not a
+        walk or hops with no running yet (the headline kinds that hold no running)."""
+        return self.running_allowed and self.headline_kind not in NO_RUN_YET_HEADLINES
+
+    @property
     def next_run_cap_m(self) -> float | None:
         """The distance ceiling of the next run; 0 when there is no running today (the load output's contract)."""
         return 0.0 if not self.running_allowed else self.next_run.cap_m
@@ -88,6 +98,7 @@ class DayDecision:
         return {
             **self.report.as_dict(),
             "running_allowed": self.running_allowed,
+            "running_today": self.running_today,
             "phase": self.phase,
             "next_run": self.next_run.as_dict(),
             "headline": self.headline.as_dict(),
@@ -107,6 +118,7 @@ class DayDecision:
             "phase_why": self.phase_why,
             "phase_source": self.phase_source,
             "running_allowed": self.running_allowed,
+            "running_today": self.running_today,
             "next_run": self.next_run.as_dict(),
             "next_run_cap_m": self.next_run_cap_m,
             "reasons": [reason.as_dict() for reason in self.reasons],

@@ -192,6 +192,7 @@ class LoadView:
         return {
             **self.state.as_dict(),
             "running_allowed": self.decision.running_allowed,
+            "running_today": self.decision.running_today,
             "phase": self.decision.phase,
             "next_run": self.decision.next_run.as_dict(),
         }

@@ -79,6 +79,7 @@ class TodayOut(_Out):
     action: str | None
     phase: str
     running_allowed: bool
+    running_today: bool = Field(description="Running allowed, and today's step of the way back is not a walk or hops")
     next_run_cap_m: float | None
     next_run: NextRunOut
     headline: ReasonOut
