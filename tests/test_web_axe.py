@@ -1,5 +1,5 @@
-"""Every page a runner opens passes axe-core's WCAG 2.1 AA audit with no serious or critical violation, at phone and
-desk width, on the demo database (real browser: Debian's Chromium)."""
+"""Every page a runner opens passes axe-core's WCAG 2.1 AA audit with no serious or critical violation, and is no
+wider than the screen, at phone and desk width, on the demo database (real browser: Debian's Chromium)."""
 
 from __future__ import annotations
 
@@ -45,5 +45,9 @@ def test_no_serious_or_critical_violation_on_any_page(demo_site: str, viewport: 
                 if violation["impact"] in ("serious", "critical"):
                     targets = [node["target"] for node in violation["nodes"][:3]]
                     problems.append(f"{path}: {violation['id']} ({violation['impact']}) {targets}")
+            # Nothing sideways either: a long source address or identifier must wrap, not widen the page.
+            widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+            if widths[0] > widths[1]:
+                problems.append(f"{path}: the page is {widths[0]} px wide on a {widths[1]} px screen")
         browser.close()
     assert not problems, "\n".join(problems)
