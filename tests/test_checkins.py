@@ -184,4 +184,24 @@ def test_pain_away_from_the_side_of_the_hip_brings_the_warning_questions_at_once
     screened_yesterday = date(2026, 11, 1)
     answers = checkin_cli._ask_interactively(DAY, screened_yesterday)  # not due: only the trigger can ask
     assert answers["screened"] and set(answers["red_flags"]) == set(RED_FLAGS)
-    assert answers["pain_locations"] == place
+    assert answers["pain_locations"] == [place]
+
+
+def test_places_are_picked_by_number_or_name_and_a_wrong_one_is_asked_again(monkeypatch) -> None:
+    """The interactive check-in lists the places in plain words, numbered; a runner types numbers (or the names)."""
+    from gluteguard.cli import checkin as checkin_cli
+    from gluteguard.symptoms.questions import questions
+
+    typed = iter(["elbow, 1", "1, 6 knee"])
+    monkeypatch.setattr(checkin_cli.Prompt, "ask", staticmethod(lambda question, **_: next(typed)))
+    places = questions()["locations"]
+    assert checkin_cli._ask_locations("Where does it hurt?", places) == ["lateral_hip", "knee"]
+    assert next(typed, None) is None  # "elbow" was refused and asked again
+    assert "lateral_hip" not in questions()["other"]["pain_locations"]  # the question names no stored code
+
+
+def test_a_check_in_with_no_answers_and_no_terminal_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["--db", str(tmp_path / "c.sqlite"), "checkin"])
+    assert result.exit_code == 1 and "no answers given" in result.output
+    listed = CliRunner().invoke(app, ["--db", str(tmp_path / "c.sqlite"), "checkins", "--json"])
+    assert json.loads(listed.output) == []

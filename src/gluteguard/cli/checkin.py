@@ -55,6 +55,28 @@ def _yes_no_or_skip(text: str) -> bool | None:
         console.print("Please answer y or n, or press Enter to skip.")
 
 
+def _ask_locations(text: str, places: dict[str, str]) -> list[str]:
+    """Where it hurts, picked by number from the places in plain words (the stored names are accepted too)."""
+    numbered = list(places)
+    console.print(Text("  ".join(f"{k}) {places[code]}" for k, code in enumerate(numbered, start=1)), style="dim"))
+    while True:
+        answer = Prompt.ask(text, default="", console=console, show_default=False)
+        picked, unknown = [], []
+        for part in (p.strip().lower() for p in answer.replace(" ", ",").split(",")):
+            if not part:
+                continue
+            if part.isdigit() and 1 <= int(part) <= len(numbered):
+                picked.append(numbered[int(part) - 1])
+            elif part in places:
+                picked.append(part)
+            else:
+                unknown.append(part)
+        if not unknown:
+            return list(dict.fromkeys(picked))
+        hint = f"  {', '.join(unknown)}: not on the list — numbers 1–{len(numbered)}, please"
+        console.print(Text(hint, style="yellow"))
+
+
 def _ask_interactively(day: date, last_screened: date | None) -> dict:
     """Rich prompts, one question at a time; empty answers mean "not asked"."""
     from gluteguard.symptoms.questions import questions
@@ -71,11 +93,13 @@ def _ask_interactively(day: date, last_screened: date | None) -> dict:
     for name, text in asked["other"].items():
         if name in ("wakes_lying_on_side", "brisk_walk_pain_free"):
             answers[name] = _yes_no_or_skip(text)
+        elif name == "pain_locations":
+            answers[name] = _ask_locations(text, asked["locations"])
         else:
             answers[name] = _ask_valid(day, name, text)
     # The full warning-sign questions: at onboarding, weekly, and at once when an answer calls for them (the core's
     # rule: strong pain, or pain away from the side of the hip).
-    locations = str(answers.get("pain_locations") or "").split(",")
+    locations = list(answers.get("pain_locations") or [])
     triggered = screen_triggered(_answered_pains(answers), locations)
     if screen_due(last_screened, day, triggered=triggered) or Confirm.ask(
         "Any warning signs today (numbness, fever, a fall, groin pain, weakness…)?", default=False, console=console
@@ -154,6 +178,9 @@ def checkin_command(
         answers = {**loaded, **answers}
     elif not answers and sys.stdin.isatty():
         answers = _ask_interactively(day, last_screen(app_state.db, app_state.athlete_id, day))
+    elif not answers:  # no terminal to ask in, and no answer given: an empty check-in would tick the day off
+        raise fail("check-in not saved: no answers given — run it in a terminal to be asked, or pass the answers "
+                   "as options (gluteguard checkin --help) or with --from-json")  # fmt: skip
     answers["date"] = answers.get("date") or day.isoformat()
     try:
         checkin, created = save_checkin(app_state.db, app_state.athlete_id, answers)
@@ -164,7 +191,8 @@ def checkin_command(
         return
     console.print(Text(f"check-in for {checkin.date} {'saved' if created else 'updated'}", style="green"))
     if checkin.flags_raised:
-        console.print(Text("warning signs recorded: " + ", ".join(checkin.flags_raised), style="bold red"))
+        flags = ", ".join(flag.replace("_", " ") for flag in checkin.flags_raised)
+        console.print(Text(f"warning signs recorded: {flags}", style="bold red"))
     # What the day's decision says now, in the words every view uses (an emergency says so here, at once).
     decision = decision_on(app_state.db, app_state.athlete_id, checkin.date)
     print_headline(decision)
@@ -197,6 +225,10 @@ def checkins_command(
     def pain(value: int | None) -> str:
         return "—" if value is None else str(value)
 
+    from gluteguard.symptoms.questions import questions
+
+    places = questions()["locations"]
+
     for row in rows:
         table.add_row(
             row.date.isoformat(),
@@ -205,9 +237,9 @@ def checkins_command(
             pain(row.pain_next_morning),
             pain(row.pain_at_rest),
             pain(row.night_pain),
-            ",".join(row.pain_locations),
+            ", ".join(places.get(place, place).lower() for place in row.pain_locations),
             ",".join(row.tender_on_pressing),
             "—" if row.sitting_hours is None else f"{row.sitting_hours:g}",
-            Text(",".join(row.flags_raised), style="red"),
+            Text(", ".join(flag.replace("_", " ") for flag in row.flags_raised), style="red"),
         )
     console.print(table)

@@ -13,6 +13,8 @@ from rich.text import Text
 
 from gluteguard.cli.context import AppState, console, fail, state
 from gluteguard.cli.load import print_history, print_state, print_warnings
+from gluteguard.symptoms.triage import action_message
+from gluteguard.wording import plain
 
 
 def default_demo_db() -> Path:
@@ -61,10 +63,11 @@ def demo_command(
             continue
         console.print(
             Text(f"\nSymptom status on {status_report.date.isoformat()}: ", style="bold")
-            + Text(f"{status_report.status} ({status_report.action})")
+            + Text(status_report.status)
+            + Text("" if status_report.action == "self_manage" else f": {action_message(status_report.action)}")
         )
         for reason in status_report.reasons[:3]:
-            console.print(Text(f"  • {reason.message}"))
+            console.print(Text(f"  • {plain(reason.message)}"))
     if report.phases:
         console.print(Text("\nThe plan's phase around the spike:", style="bold"))
         console.print(Text("  " + " → ".join(f"{day[5:]} {phase}" for day, phase in report.phases)))

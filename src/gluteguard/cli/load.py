@@ -60,6 +60,9 @@ def _km(metres: float | None) -> str:
 
 
 def print_state(load: LoadState, decision: DayDecision) -> None:
+    from gluteguard.load.rules import load_rules
+    from gluteguard.load.weeks import category_labels, short_label
+
     console.print(Text(f"Training load at the end of {load.date}", style="bold"))
     table = Table(show_header=False)
     next_run = decision.next_run
@@ -70,7 +73,8 @@ def print_state(load: LoadState, decision: DayDecision) -> None:
     if load.last_run:
         run = load.last_run
         ratio = f"{run.spike_ratio:.2f}× the 30-day longest" if run.spike_ratio else "no 30-day history"
-        table.add_row("last run", Text(f"{run.date}: {_km(run.distance_m)} ({ratio}) → {run.spike_category}"))
+        category = category_labels(load_rules()).get(run.spike_category, short_label(run.spike_category))
+        table.add_row("last run", Text(f"{run.date}: {_km(run.distance_m)} ({ratio}) → {category}"))
     week = load.week
     change = f"{week['change_pct']:+.0f}% vs the week before" if week["change_pct"] is not None else "no week before"
     table.add_row("last 7 days", Text(f"{_km(week['distance_m'])} in {week['runs']} runs, {change}"))
@@ -96,6 +100,8 @@ def print_warnings(load: LoadState) -> None:
 
 
 def print_history(rows: list) -> None:
+    from gluteguard.load.weeks import short_label
+
     table = Table(title="Weekly running")
     for column in ("week of", "km", "runs", "longest", "spike", "cap at end", "CTL", "ATL", "TSB", "no-data days"):
         table.add_column(column, justify="left" if column in ("week of", "spike") else "right", no_wrap=True)
@@ -106,7 +112,7 @@ def print_history(rows: list) -> None:
             f"{row.run_distance_m / 1000:.1f}",
             str(row.runs),
             f"{row.longest_run_m / 1000:.1f}",
-            Text(row.worst_spike, style=spike_style),
+            Text(short_label(row.worst_spike), style=spike_style),
             _km(row.cap_at_end_m),
             f"{row.ctl:.1f}",
             f"{row.atl:.1f}",

@@ -311,7 +311,7 @@ def _warnings(state: LoadState, recent_spikes: list[RunSpike], rules: LoadRules)
                 "info",
                 f"No activities recorded around {state.date} for {rules.no_data_min_gap_days}+ days: these days are "
                 "shown as no data (watch not worn or history not imported), not as rest.",
-                "gluteguard: coverage rule in load/rules.toml",
+                rules.no_data_source,
             )
         )
     return found

@@ -46,6 +46,7 @@ class LoadRules:
     trimp_default_resting_hr: int
     trimp_source: str
     no_data_min_gap_days: int
+    no_data_source: str
 
 
 def load_rules() -> LoadRules:
@@ -84,4 +85,5 @@ def _parse(t: Table) -> LoadRules:
         trimp_default_resting_hr=t["trimp"]["default_resting_hr"],
         trimp_source=t["trimp"]["source"],
         no_data_min_gap_days=t["no_data"]["min_gap_days"],
+        no_data_source=t["no_data"]["source"],
     )

@@ -5,8 +5,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gluteguard.load.rules import LoadRules
+
 # Spike categories from least to most worrying (``no_history``: no 30-day longest run to compare with).
 SPIKE_ORDER = ("no_history", "none", "small", "moderate", "large")
+NO_RUNS = ""  # WeekRow.worst_spike of a week without runs
+
+
+def category_labels(rules: LoadRules) -> dict[str, str]:
+    """Each spike category in words, with the thresholds read from rules.toml (never restated here): the charts'
+    legend, the pages and the command line."""
+    labels = {"no_history": "no 30-day history to compare with", NO_RUNS: "no runs"}
+    bounds = [None, *(c.max_ratio - 1 for c in rules.spike_categories)]  # run / 30-day longest, minus 1
+    for c, lo, hi in zip(rules.spike_categories, bounds, bounds[1:], strict=False):
+        span = f"≤ +{hi:.0%}" if lo is None else f"> +{lo:.0%}" if hi == float("inf") else f"+{lo:.0%} to +{hi:.0%}"
+        labels[c.name] = f"{'no' if lo is None else c.name} spike ({span})"
+    return labels
+
+
+def short_label(category: str) -> str:
+    """A spike category in a table cell: "no history", "none", "small", … (the legend says what each means)."""
+    return category.replace("_", " ")
 
 
 @dataclass(frozen=True)

@@ -13,26 +13,15 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from gluteguard.load.rules import LoadRules, load_rules
-from gluteguard.load.weeks import SPIKE_ORDER, WeekDetail, WeekRow
+from gluteguard.load.weeks import NO_RUNS, SPIKE_ORDER, WeekDetail, WeekRow, category_labels
 from gluteguard.reports.files import write_atomic
 
-NO_RUNS = ""  # WeekRow.worst_spike of a week without runs
 # Colour and a text mark on the bar both carry the category, so it survives grey print and colour blindness.
 COLOURS = {"no_history": "#9e9e9e", "none": "#6aa56e", "small": "#e8c547", "moderate": "#ef8a2b", "large": "#c0392b"}
 SPIKES = ("small", "moderate", "large")  # the categories Frandsen 2025 linked with more injuries
 PMC_LINES = (("ctl", "fitness (CTL)", "#1f6fb4"), ("atl", "fatigue (ATL)", "#c2185b"), ("tsb", "form (TSB)", "#555"))
 DIAMOND = {"symbol": "diamond", "size": 8, "color": "#222"}
 CAP_LINE = {"color": "#1b5e20", "dash": "dash", "shape": "hv"}  # the cap holds until the next run changes it
-
-
-def category_labels(rules: LoadRules) -> dict[str, str]:
-    """Legend words for each category, with the thresholds read from rules.toml (never restated here)."""
-    labels = {"no_history": "no 30-day history to compare with", NO_RUNS: "no runs"}
-    bounds = [None, *(c.max_ratio - 1 for c in rules.spike_categories)]  # run / 30-day longest, minus 1
-    for c, lo, hi in zip(rules.spike_categories, bounds, bounds[1:], strict=False):
-        span = f"≤ +{hi:.0%}" if lo is None else f"> +{lo:.0%}" if hi == float("inf") else f"+{lo:.0%} to +{hi:.0%}"
-        labels[c.name] = f"{'no' if lo is None else c.name} spike ({span})"
-    return labels
 
 
 def _km(metres: float | None) -> str:

@@ -15,8 +15,8 @@ from datetime import date
 import plotly.graph_objects as go
 
 from gluteguard.load.rules import LoadRules, load_rules
-from gluteguard.load.weeks import SPIKE_ORDER, WeekDetail, WeekRow
-from gluteguard.reports.load_chart import CAP_LINE, COLOURS, DIAMOND, NO_RUNS, SPIKES, category_labels
+from gluteguard.load.weeks import NO_RUNS, SPIKE_ORDER, WeekDetail, WeekRow, category_labels
+from gluteguard.reports.load_chart import CAP_LINE, COLOURS, DIAMOND, SPIKES
 
 # Touch screens get no toolbar (it covered the titles); every chart resizes with its box.
 PHONE_CONFIG = {"displayModeBar": False, "displaylogo": False, "responsive": True, "scrollZoom": False}

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from gluteguard.load.rules import load_rules
-from gluteguard.reports.load_chart import category_labels
+from gluteguard.load.weeks import category_labels
 from gluteguard.reports.load_panels import load_panels
 from gluteguard.services.cache import VersionedCache
 from gluteguard.services.coach import load_history, load_on
