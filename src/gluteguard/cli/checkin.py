@@ -135,7 +135,8 @@ def checkin_command(
     session_rpe: Annotated[float | None, typer.Option(help="0–10, today's session.")] = None,
     note: Annotated[str | None, typer.Option(help="Free note.")] = None,
     red_flag: Annotated[
-        list[str] | None, typer.Option("--red-flag", help="A warning sign that applies (repeat).")
+        list[str] | None,
+        typer.Option("--red-flag", help=f"A warning sign that applies (repeat): {', '.join(RED_FLAGS)}."),
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the stored check-in as JSON.")] = False,
 ) -> None:

@@ -93,7 +93,10 @@ def validate(profile: Profile, *, this_year: int | None = None) -> Profile:
     try:
         ZoneInfo(profile.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ProfileError(f"timezone: '{profile.timezone}' is not an IANA time zone like Europe/Berlin") from exc
+        raise ProfileError(
+            f"timezone: '{profile.timezone}' is not a time zone name we know: use a region and a city, such as "
+            "Europe/Berlin or America/New_York"
+        ) from exc
     running_days = _days(profile.running_days, "running_days")
     work_days = _days(profile.work_days, "work_days")
     long_run_day = _days([profile.long_run_day], "long_run_day")[0] if profile.long_run_day else None

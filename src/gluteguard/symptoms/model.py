@@ -181,7 +181,7 @@ def parse_checkin(data: dict) -> CheckIn:
         raise CheckInError("red_flags: expected an object of yes/no answers")
     bad_flags = sorted(flags.keys() - _RED_FLAG_NAMES)
     if bad_flags:
-        raise CheckInError(f"red_flags: unknown {', '.join(bad_flags)}")
+        raise CheckInError(f"red_flags: unknown {', '.join(bad_flags)}; use {', '.join(RED_FLAGS)}")
     side = data.get("side")
     if side not in (None, "") and str(side).lower() not in SIDES:
         raise CheckInError(f"side: use one of {', '.join(SIDES)}")
