@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -271,6 +272,19 @@ def test_import_without_json_prints_a_summary(db_file: Path, history: Path) -> N
     result = cli(db_file, "import", str(history), "--workers", "1")
     assert_ok(result)
     assert "Import summary" in result.stdout and "activities imported" in result.stdout
+    # The import in a sentence, as the web page says it: how many, when, how far, what next.
+    assert re.search(r"\d+ activities imported, from \d\d \w{3} \d{4} to \d\d \w{3} \d{4}: \d+ runs, [\d.]+ km",
+                     result.stdout), result.stdout  # fmt: skip
+    assert "gluteguard today" in result.stdout
+    again = cli(db_file, "import", str(history), "--workers", "1")
+    assert "Nothing new imported." in again.stdout
+
+
+def test_a_file_with_no_activity_is_counted_and_named_as_such(db_file: Path, shared_data: Path) -> None:
+    result = cli(db_file, "import", str(shared_data / "fit/dtcooper-python-fitparse/Settings.fit"))
+    assert_ok(result)
+    assert "files with no activity in them (settings, workouts…)" in result.stdout
+    assert "Nothing new imported." in result.stdout
 
 
 def test_import_rejects_an_unknown_fit_decoder(db_file: Path, history: Path) -> None:

@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from gluteguard.cli.context import console, errors, fail, print_json, shown, state
 
 if TYPE_CHECKING:
     from gluteguard.services.import_store import FileReport
     from gluteguard.services.importer import ImportSummary
+    from gluteguard.store.db import Database
 
 
 def _missing(path: Path) -> bool:
@@ -109,8 +111,29 @@ def import_command(
         print_json(summary.as_json())
     else:
         _print_summary(summary)
+        _print_what_came(db, athlete_id, summary)
     if summary.failed:
         raise typer.Exit(1)
+
+
+def _print_what_came(db: Database, athlete_id: int, summary: ImportSummary) -> None:
+    """The import in one sentence, as the web page says it: when, how many runs, how far, and what next."""
+    from gluteguard.services.activities import imported_overview
+
+    overview = imported_overview(db, athlete_id, summary.activity_ids)
+    if not overview.activities:
+        console.print("Nothing new imported.")
+        return
+    count = len(overview.activities)
+    text = f"{count} activit{'y' if count == 1 else 'ies'} imported"
+    if overview.first_day is not None and overview.last_day is not None:
+        same = overview.first_day == overview.last_day
+        text += (f", on {overview.first_day:%d %b %Y}" if same
+                 else f", from {overview.first_day:%d %b %Y} to {overview.last_day:%d %b %Y}")  # fmt: skip
+    if overview.runs:
+        km = f"{overview.run_km:.0f}" if overview.run_km >= 10 else f"{overview.run_km:.1f}"
+        text += f": {overview.runs} run{'s' if overview.runs != 1 else ''}, {km} km"
+    console.print(Text(f"{text}. What it means for today: gluteguard today", style="bold"))
 
 
 def _print_summary(summary: ImportSummary) -> None:
@@ -127,6 +150,8 @@ def _print_summary(summary: ImportSummary) -> None:
         )
     table.add_row("partial (damaged files, kept what was readable)", str(len(data["partial"])))
     table.add_row("failed", str(len(data["failed"])))
+    if data["not_activities"]:
+        table.add_row("files with no activity in them (settings, workouts…)", str(len(data["not_activities"])))
     if summary.ignored:
         table.add_row("other files ignored (not activities)", str(len(summary.ignored)))
     wearable = data["wearable"]
