@@ -48,6 +48,18 @@ def test_phase_table(today, recent, criteria, phase) -> None:
     assert decision.why and decision.source
 
 
+@pytest.mark.parametrize(
+    ("criteria", "asks_walk", "asks_stance"),
+    [(None, True, True), (ReturnCriteria(True, None), False, True), (ReturnCriteria(None, True), True, False),
+     (ReturnCriteria(True, True), False, False)],
+)  # fmt: skip
+def test_a_held_ladder_says_what_is_not_known_yet_and_where_to_tell_it(criteria, asks_walk, asks_stance) -> None:
+    decision = choose_phase(day(0, "green"), [day(-5, "red")], criteria)
+    assert decision.first_step_only
+    assert ("answer it in the daily check-in" in decision.why) is asks_walk
+    assert ("Self-test page" in decision.why) is asks_stance
+
+
 def test_every_phase_has_words_and_a_source() -> None:
     rules = phase_rules()
     assert set(rules) == {"blocked", "settle", "return", "manage", "prevent"}

@@ -55,9 +55,15 @@ def _decision(phase: str, extra: str = "") -> PhaseDecision:
     return PhaseDecision(phase, rule["why"] + extra, rule["source"])
 
 
-def _held_at_first_step() -> PhaseDecision:
+def _held_at_first_step(criteria: ReturnCriteria | None) -> PhaseDecision:
+    """The ladder held at its first step, saying which criterion is not known yet and how to tell it (an unanswered
+    one holds the ladder as surely as a painful one, and a runner cannot guess where to answer it)."""
     rule = phase_rules()["return"]
-    return PhaseDecision("return", f"{rule['why']} {rule['hold_why']}", rule["source"], first_step_only=True)
+    known = criteria or ReturnCriteria()
+    missing = [rule["hold_walk_unknown"]] if known.brisk_walk_pain_free is None else []
+    missing += [rule["hold_stance_unknown"]] if known.stance_test_positive is None else []
+    why = " ".join([rule["why"], rule["hold_why"], *missing])
+    return PhaseDecision("return", why, rule["source"], first_step_only=True)
 
 
 def choose_phase(
@@ -72,14 +78,14 @@ def choose_phase(
         return _decision("settle")
     if criteria is not None and criteria.brisk_walk_pain_free is False:
         # A brisk walk that hurts rules running out, red spell or not (clinical.md §5.2's first criterion).
-        return _held_at_first_step()
+        return _held_at_first_step(criteria)
     window = timedelta(days=phase_rules()["return"]["return_window_days"])
     settled_recently = any(d.status == "red" and today.day - window <= d.day < today.day for d in recent)
     if settled_recently:
         if (criteria or ReturnCriteria()).met:
             return _decision("return")
         # clinical.md §5.2 orders it: a pain-free brisk walk, then a pain-free stance test, then running.
-        return _held_at_first_step()
+        return _held_at_first_step(criteria)
     if today.status == "amber":
         return _decision("manage")
     return _decision("prevent")
