@@ -154,6 +154,15 @@ def test_knee_and_front_of_thigh_are_offered_and_stored_everywhere(tmp_path: Pat
     assert elbow.exit_code == 1 and "knee" in elbow.output and "thigh" in elbow.output  # the allowed list names them
 
 
+def test_checkin_help_shows_every_option_whole_at_80_columns() -> None:
+    """A classic 80-column terminal: every option's full name and every warning sign's name, never cut with '…'."""
+    shown = CliRunner().invoke(app, ["checkin", "--help"], terminal_width=80, env={"COLUMNS": "80"}).output
+    assert "…" not in shown
+    for option in ("--wakes-lying-on-side", "--brisk-walk-pain-free", "--tender-on-pressing", "--red-flag"):
+        assert option in shown
+    assert all(flag in shown for flag in RED_FLAGS)
+
+
 def test_the_landing_question_asks_about_daily_life_not_hopping() -> None:
     from gluteguard.symptoms.questions import questions
 

@@ -40,6 +40,9 @@ app = typer.Typer(
     no_args_is_help=False,  # no command: the first steps (cli/start.py), and where --help is
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Click's plain help: it wraps long option names and choices at 80 columns, where Rich's panels cut them
+    # ("--wakes-lying-on-s…"); every subcommand inherits it.
+    rich_markup_mode=None,
 )
 
 
