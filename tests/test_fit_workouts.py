@@ -216,6 +216,8 @@ def test_the_plan_page_downloads_the_workouts_as_a_zip(tmp_path: Path) -> None:
 
     from fastapi.testclient import TestClient
 
+    from gluteguard.plan.workouts import easy_heart_rate
+    from gluteguard.services.athletes import get_profile, update_profile
     from gluteguard.services.demo import build_demo
     from gluteguard.store.db import Database
     from gluteguard.web import app as web_app
@@ -235,6 +237,10 @@ def test_the_plan_page_downloads_the_workouts_as_a_zip(tmp_path: Path) -> None:
         assert "target=open" in client.get("/plan", params={"week_of": "2026-11-16"}).text
         open_zip = client.get("/plan/workouts.zip", params={"week_of": "2026-11-16", "target": "open"})
         assert open_zip.status_code == 200  # (the targets themselves are checked on the core's workouts above)
+        low, high = easy_heart_rate(get_profile(app.state.db, 1).max_hr) or (0, 0)
+        assert f"{low}–{high} beats a minute" in client.get("/plan").text
+        update_profile(app.state.db, 1, {"max_hr": None})  # no maximum: the page says the runs have no target
+        assert "has no maximum heart rate" in client.get("/plan").text
     app.state.db.dispose()
     with zipfile.ZipFile(io.BytesIO(got.content)) as archive:
         names = [name for name in archive.namelist() if name.endswith(".fit")]

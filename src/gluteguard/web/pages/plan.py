@@ -12,8 +12,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from gluteguard.plan.adherence import monday_of
 from gluteguard.plan.library import load_library
+from gluteguard.plan.workouts import easy_heart_rate
 from gluteguard.reports.plan_export import plan_to_ics, plan_to_markdown
-from gluteguard.services.athletes import local_today
+from gluteguard.services.athletes import get_profile, local_today
 from gluteguard.services.coach import week_audit, week_plan
 from gluteguard.services.plan import PlanItemError, log_item
 from gluteguard.web.deps import WebContext, context
@@ -49,6 +50,7 @@ def plan_page(request: Request, ctx: Ctx, week_of: str | None = None) -> HTMLRes
         today=local_today(ctx.db, ctx.athlete_id).isoformat(),
         outcomes=plan["logged"],
         library=load_library(),
+        easy_heart_rate=easy_heart_rate(get_profile(ctx.db, ctx.athlete_id).max_hr),  # the watch workouts' target
         previous_week=(monday - timedelta(weeks=1)).isoformat(),
         next_week=(monday + timedelta(weeks=1)).isoformat(),
         next_url=f"/plan?week_of={monday.isoformat()}",
