@@ -22,7 +22,7 @@ PAGE_HEAD = (
 EMPTY = (
     "No watch data for these days yet. Sitting time, breaks and the longest spell in your work hours appear here "
     "as bars once you import a watch export (Apple Health, Garmin or Fitbit) on the Import page, or answer the "
-    "check-in's sitting question."
+    "check-in's sitting question on your work days."
 )
 
 ANNOTATE_MAX_DAYS = 14
